@@ -1,0 +1,32 @@
+"""Calendar arithmetic in the team's time zone. Callers pass `now`; nothing here reads the clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, tzinfo
+
+
+def day_start(now: datetime, tz: tzinfo) -> datetime:
+    return datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
+
+
+def next_day_start(now: datetime, tz: tzinfo) -> datetime:
+    return datetime.combine(now.astimezone(tz).date() + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def week_start(now: datetime, tz: tzinfo) -> datetime:
+    """Monday 00:00 of the week `now` falls in."""
+    local = now.astimezone(tz).date()
+    return datetime.combine(local - timedelta(days=local.weekday()), time(0), tzinfo=tz)
+
+
+def month_start(now: datetime, tz: tzinfo) -> datetime:
+    return datetime.combine(now.astimezone(tz).date().replace(day=1), time(0), tzinfo=tz)
+
+
+def describe_wait(delta: timedelta) -> str:
+    """'3 h 12 min', '45 min', 'under a minute'."""
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else "under a minute"

@@ -1,0 +1,207 @@
+"""The rules of kudos: who may give what to whom, and what gets posted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot import kudos_messages as messages
+from bot.clock import day_start, describe_wait, month_start, next_day_start, week_start
+from bot.config import Settings
+from bot.outbox import post_message
+from bot.slack_users import SlackUser
+from bot.text import USER_MENTION, from_slack_formatted, mentioned_user_ids
+from storage import kudos as store
+from storage import members
+from storage.kudos import Kudos, KudosStats
+from storage.outbox import claim_request
+
+MAX_MESSAGE_LENGTH = 1000
+UserLookup = Callable[[str], SlackUser | None]
+
+
+class KudosRefused(Exception):
+    """A kudos that cannot be given; `reason` is what the giver is told, `field` the modal input at fault."""
+
+    def __init__(self, reason: str, field: str = "message"):
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+@dataclass(frozen=True)
+class KudosDraft:
+    recipients: list[str]
+    message: str  # safe mrkdwn
+    values: list[str]
+
+
+def parse_command_text(text: str, known_values: tuple[str, ...]) -> KudosDraft:
+    """`@ana @ben thanks for … #teamwork` → recipients, message, values.
+
+    Recipients are the people mentioned before the message starts; `#value` words that
+    are team values are taken out of the text, other `#words` stay in it.
+    """
+    leading = re.match(r"^(\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,]*)+", text)
+    recipients = mentioned_user_ids(leading[0]) if leading else []
+    body = text[leading.end() :] if leading else text
+    values: list[str] = []
+
+    def take_value(match: re.Match[str]) -> str:
+        word = match[1].lower()
+        if word in known_values:
+            values.append(word)
+            return ""
+        return match[0]
+
+    body = re.sub(r"(?<![\w&])#([\w-]+)", take_value, body)
+    message = re.sub(r"[ \t]+", " ", from_slack_formatted(body)).strip(" ,")
+    return KudosDraft(recipients, message, list(dict.fromkeys(values)))
+
+
+def give_kudos(
+    session: Session,
+    settings: Settings,
+    lookup: UserLookup,
+    *,
+    giver_id: str,
+    draft: KudosDraft,
+    source: str,
+    request_key: str,
+    now: datetime,
+    link: str | None = None,
+) -> list[Kudos]:
+    """Record one kudos per recipient and owe Slack the celebration and the DMs.
+
+    Raises KudosRefused (nothing written) or DuplicateRequest (a retry of a recorded request).
+    """
+    recipients = _check_recipients(lookup, giver_id, draft.recipients)
+    if not draft.message.strip():
+        raise KudosRefused(
+            "Say what they did, so they know what to keep doing: `/kudos @ana thanks for untangling that refund`.",
+        )
+    if len(draft.message) > MAX_MESSAGE_LENGTH:
+        raise KudosRefused(f"That message is a little long: please keep it under {MAX_MESSAGE_LENGTH} characters.")
+    unknown = [v for v in draft.values if v not in settings.values]
+    if unknown:
+        raise KudosRefused(f"Unknown value {', '.join(unknown)}: pick from {', '.join(settings.values)}.", "values")
+    _check_daily_limit(session, settings, giver_id, len(recipients), now)
+
+    claim_request(session, request_key, now)
+    message = f"{draft.message}\n<{link}|See the message>" if link else draft.message
+    given = [
+        Kudos(
+            batch_key=request_key,
+            giver_id=giver_id,
+            recipient_id=recipient.id,
+            message=message,
+            values=" ".join(draft.values),
+            source=source,
+            created_at=now,
+        )
+        for recipient in recipients
+    ]
+    session.add_all(given)
+    for person in recipients:
+        members.remember(session, person.id, person.name, person.is_bot, person.deleted, now)
+
+    recipient_ids = [r.id for r in recipients]
+    if settings.kudos_channel:
+        text, blocks = messages.celebration(giver_id, recipient_ids, message, draft.values)
+        post_message(
+            session,
+            f"kudos:{request_key}:celebration",
+            channel=settings.kudos_channel,
+            text=text,
+            blocks=blocks,
+            now=now,
+        )
+    for recipient_id in recipient_ids:
+        text, blocks = messages.recipient_dm(giver_id, message, draft.values)
+        post_message(
+            session, f"kudos:{request_key}:dm:{recipient_id}", channel=recipient_id, text=text, blocks=blocks, now=now
+        )
+    return given
+
+
+def _check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]) -> list[SlackUser]:
+    if not recipient_ids:
+        raise KudosRefused(
+            "Who is it for? Mention one or more teammates: `/kudos @ana thanks for staying late #teamwork`.",
+            "recipients",
+        )
+    if giver_id in recipient_ids:
+        raise KudosRefused(
+            "Kudos are for recognising someone else — but your own progress counts too: "
+            "try `/feedback request` to hear how it looks from outside.",
+            "recipients",
+        )
+    recipients = []
+    for user_id in recipient_ids:
+        try:
+            user = lookup(user_id)
+        except (SlackApiError, OSError):
+            raise KudosRefused(
+                "I couldn't check your recipients with Slack just now, so nothing was recorded. "
+                "Please try again in a minute.",
+                "recipients",
+            ) from None
+        if user is None or user.deleted:
+            raise KudosRefused(f"I can't find an active member <@{user_id}> in this workspace.", "recipients")
+        if user.is_bot:
+            raise KudosRefused(f"<@{user_id}> is a bot: kudos are for the people on the team.", "recipients")
+        recipients.append(user)
+    return recipients
+
+
+def _check_daily_limit(session: Session, settings: Settings, giver_id: str, wanted: int, now: datetime) -> None:
+    tz = settings.timezone
+    given_today = store.count_given_since(session, giver_id, day_start(now, tz))
+    left = max(0, settings.kudos_daily_limit - given_today)
+    if wanted <= left:
+        return
+    reset = next_day_start(now, tz)
+    when = f"at midnight ({tz.key}), in {describe_wait(reset - now)}"
+    if left == 0:
+        reason = (
+            f"You've given all {settings.kudos_daily_limit} of today's kudos — thank you! You can give more {when}."
+        )
+    else:
+        reason = (
+            f"You have {left} kudos left today and this would give {wanted}. "
+            f"Pick {left} {'person' if left == 1 else 'people'} for now; the limit resets {when}."
+        )
+    raise KudosRefused(reason, "recipients")
+
+
+def kudos_left_today(session: Session, settings: Settings, giver_id: str, now: datetime) -> int:
+    given_today = store.count_given_since(session, giver_id, day_start(now, settings.timezone))
+    return max(0, settings.kudos_daily_limit - given_today)
+
+
+LEADERBOARD_PERIODS = ("week", "month", "all")
+
+
+def leaderboard(session: Session, settings: Settings, period: str, now: datetime) -> list[tuple[str, int]]:
+    since = {
+        "week": week_start(now, settings.timezone),
+        "month": month_start(now, settings.timezone),
+        "all": None,
+    }[period]
+    return store.top_recipients(session, since)
+
+
+def stats(session: Session, settings: Settings, user_id: str, now: datetime) -> KudosStats:
+    tz = settings.timezone
+    return store.stats_for(session, user_id, week_start(now, tz), month_start(now, tz))
+
+
+def single_user_id(text: str) -> str | None:
+    """The user a `stats @ana` argument names, if any."""
+    match = USER_MENTION.search(text)
+    return match[1] if match else None

@@ -1,0 +1,69 @@
+"""User text in and out of Slack: escaping, mentions, and safe mrkdwn.
+
+Everything a person typed is stored as *safe mrkdwn*: `&`, `<` and `>` appear only as
+entities, except for real user/channel mentions and links Slack itself produced. Safe
+mrkdwn can go into any message as it is; it never pings @channel/@here/@everyone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# Every <...> token Slack puts in escaped text: mentions, channels, links, specials.
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+
+
+def escape(raw: str) -> str:
+    """Raw text (a modal field, a name) to safe mrkdwn."""
+    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def from_slack_formatted(text: str) -> str:
+    """Slack-formatted text (a slash command with escaping on) to safe mrkdwn.
+
+    Mentions of people and channels and plain links stay; @channel/@here/@everyone and
+    user groups become their plain label, which pings no one.
+    """
+
+    def keep_or_defuse(match: re.Match[str]) -> str:
+        inner = match[1]
+        target, _, label = inner.partition("|")
+        if re.fullmatch(r"@[UW][A-Z0-9]+", target):
+            return f"<{target}>"
+        if re.fullmatch(r"#[CG][A-Z0-9]+", target):
+            return f"<{target}>"
+        if re.fullmatch(r"(https?|mailto):[^\s|]+", target):
+            return f"<{target}|{escape(label)}>" if label else f"<{target}>"
+        if target.startswith("!date^"):
+            return escape(label)
+        if target.startswith("!"):
+            # <!channel>, <!here>, <!everyone>, <!subteam^S1|@team>: keep the name, drop the ping.
+            name = label or target[1:].split("^")[0]
+            return escape(name if name.startswith("@") else "@" + name)
+        return escape(label or target)
+
+    return _SLACK_TOKEN.sub(keep_or_defuse, _normalize_entities(text))
+
+
+def _normalize_entities(text: str) -> str:
+    # Slack escapes only &, < and >; anything else that looks like an entity is literal text.
+    return re.sub(r"&(?!(amp|lt|gt);)", "&amp;", text)
+
+
+def to_plain(safe: str) -> str:
+    """Safe mrkdwn back to what the person wrote, for CSV exports."""
+    return html.unescape(re.sub(r"<([@#][A-Z0-9]+)>", r"\1", safe))
+
+
+def mentioned_user_ids(text: str) -> list[str]:
+    return list(dict.fromkeys(USER_MENTION.findall(text)))
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

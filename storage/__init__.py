@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the queries on them, and Alembic migrations."""

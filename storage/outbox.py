@@ -1,0 +1,105 @@
+"""Queries on the outbox table; the rules for sending live in bot.outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import HandledRequest, OutboxMessage
+
+
+class DuplicateRequest(Exception):
+    """This Slack request (or click) was already acted on."""
+
+
+def claim_request(session: Session, key: str, now: datetime) -> None:
+    """Record that `key` is being handled in this transaction; raise DuplicateRequest if it was before."""
+    session.add(HandledRequest(key=key, handled_at=now))
+    try:
+        session.flush()
+    except IntegrityError:
+        raise DuplicateRequest(key) from None
+
+
+def add_message(
+    session: Session,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    updates_key: str | None = None,
+) -> OutboxMessage:
+    message = OutboxMessage(
+        key=key, method=method, payload=payload, updates_key=updates_key, created_at=now, next_attempt_at=now
+    )
+    session.add(message)
+    return message
+
+
+def drop_pending(session: Session, updates_key: str) -> None:
+    """Forget unsent updates of one message: a newer update replaces them."""
+    session.execute(
+        delete(OutboxMessage).where(OutboxMessage.updates_key == updates_key, OutboxMessage.status == "pending")
+    )
+
+
+def _claimable(now: datetime):
+    return (
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+
+
+def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
+    query = select(OutboxMessage.id).where(*_claimable(now)).order_by(OutboxMessage.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def ids_for_keys(session: Session, keys: list[str]) -> list[int]:
+    query = select(OutboxMessage.id).where(OutboxMessage.key.in_(keys)).order_by(OutboxMessage.id)
+    return list(session.scalars(query))
+
+
+def claim(session: Session, message_id: int, now: datetime, hold: timedelta) -> OutboxMessage | None:
+    """Take one message for sending; None if another sender has it or it is not due."""
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, *_claimable(now))
+        .values(claimed_until=now + hold, attempts=OutboxMessage.attempts + 1)
+    )
+    if claimed.rowcount != 1:
+        return None
+    return session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def by_key(session: Session, key: str) -> OutboxMessage | None:
+    return session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+
+
+def mark_sent(session: Session, message_id: int, now: datetime, result: dict[str, Any]) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="sent", sent_at=now, result=result, claimed_until=None, last_error=None)
+    )
+
+
+def mark_retry(session: Session, message_id: int, at: datetime, error: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(next_attempt_at=at, claimed_until=None, last_error=error)
+    )
+
+
+def mark_failed(session: Session, message_id: int, error: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="failed", claimed_until=None, last_error=error)
+    )

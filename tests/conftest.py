@@ -1,0 +1,149 @@
+"""Fixtures: settings, a database per test (SQLite, and PostgreSQL when reachable), the fake
+Slack Web API, a fixed clock, the Bolt app and a signed-request helper."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from bot.app import create_app
+from bot.config import load_settings
+from bot.context import build_context
+from storage.db import make_engine
+from storage.migrate import target_metadata, upgrade
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SIGNING_SECRET, SlackRequests
+
+POSTGRES_URL = os.environ.get("KAIZEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_postgres_status: dict[str, str] = {}
+
+
+class FixedClock:
+    """A clock the test moves by hand; aware UTC datetimes."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment.astimezone(UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+def base_env(fake: FakeSlack | None = None, **overrides: str) -> dict[str, str]:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url if fake else "http://127.0.0.1:9/api/",
+        "KAIZEN_TIMEZONE": "Europe/Paris",
+        "KAIZEN_KUDOS_CHANNEL": "CKUDOS",
+        "KAIZEN_IDEAS_CHANNEL": "CIDEAS",
+        "KAIZEN_TIPS_CHANNEL": "CTIPS",
+        "KAIZEN_LEADS": "ULEAD",
+        "KAIZEN_ADMINS": "UADMIN",
+    }
+    env.update(overrides)
+    return env
+
+
+# --- databases --------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A fresh PostgreSQL database for this test run, migrated to head; dropped at the end."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"kaizen_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        _postgres_status["skipped"] = f"not reachable at {make_url(POSTGRES_URL).render_as_string()}: " + str(
+            error.orig
+        ).splitlines()[0]
+        pytest.skip(f"PostgreSQL {_postgres_status['skipped']}")
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    _postgres_status["ran"] = url
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """Every storage-touching test runs on SQLite and on PostgreSQL (skipped, and said, if unreachable)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'kaizen.db'}")
+        target_metadata().create_all(engine)
+    else:
+        engine = make_engine(request.getfixturevalue("postgres_url"))
+        tables = ", ".join(f'"{t.name}"' for t in target_metadata().sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+    engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if "ran" in _postgres_status:
+        terminalreporter.write_line("PostgreSQL: storage tests ran on PostgreSQL as well as SQLite.")
+    elif "skipped" in _postgres_status:
+        terminalreporter.write_line(
+            f"PostgreSQL: SKIPPED — {_postgres_status['skipped']}. Only SQLite was tested; "
+            "set KAIZEN_TEST_POSTGRES_URL to a reachable server.",
+            yellow=True,
+            bold=True,
+        )
+
+
+# --- Slack --------------------------------------------------------------------------------
+@pytest.fixture
+def fake_slack():
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # A Wednesday morning in Paris.
+    return FixedClock(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def env(fake_slack) -> dict[str, str]:
+    """Edit this dict in a test (before using `ctx`) to change a setting."""
+    return base_env(fake_slack)
+
+
+@pytest.fixture
+def settings(env):
+    return load_settings(env)
+
+
+@pytest.fixture
+def ctx(settings, engine, clock):
+    context = build_context(settings, engine=engine, clock=clock)
+    context.outbox.sleep = lambda seconds: None  # pacing is tested on its own
+    return context
+
+
+@pytest.fixture
+def app(ctx):
+    return create_app(ctx, process_before_response=True)
+
+
+@pytest.fixture
+def slack(app, fake_slack) -> SlackRequests:
+    return SlackRequests(app, fake_slack.response_url())

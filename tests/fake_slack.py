@@ -1,0 +1,201 @@
+"""A fake Slack Web API on 127.0.0.1:<random port>: records every call and answers like Slack.
+
+Point a WebClient at `fake.api_url` (SLACK_API_URL). Failures can be scripted per method:
+`fake.fail("chat.postMessage", status=429, retry_after=1)`, `status=500`, or `drop=True`
+(the connection is closed with no answer). `fake.limit("chat.postMessage", per_second=50)`
+answers 429 with Retry-After once more than that many calls arrive within a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    method: str  # Web API method, or "response_url" for a POST to a command's response_url
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.params[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.params.get(key, default)
+
+
+@dataclass
+class Failure:
+    status: int = 500
+    retry_after: int | None = None
+    drop: bool = False
+    error: str | None = None  # an ok=false answer with HTTP 200
+
+
+class FakeSlack:
+    BOT_USER_ID = "UKAIZENBOT"
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._limits: dict[str, int] = {}
+        self._window: dict[str, deque[float]] = defaultdict(deque)
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # --- set-up -------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.base_url}/response/{name}"
+
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add_user(self, user_id: str, name: str | None = None, *, is_bot: bool = False, deleted: bool = False) -> None:
+        self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "is_bot": is_bot, "deleted": deleted}
+
+    def fail(self, method: str, *, times: int = 1, **failure: Any) -> None:
+        with self._lock:
+            self._failures[method].extend(Failure(**failure) for _ in range(times))
+
+    def limit(self, method: str, per_second: int) -> None:
+        self._limits[method] = per_second
+
+    # --- what was called ------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def posts_to(self, channel: str) -> list[Call]:
+        return [c for c in self.calls_to("chat.postMessage") if c.get("channel") == channel]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # --- answering ------------------------------------------------------------------
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+        with self._lock:
+            failure = self._failures[method].popleft() if self._failures[method] else None
+            if failure is None and method in self._limits:
+                window = self._window[method]
+                now = time.monotonic()
+                while window and now - window[0] >= 1.0:
+                    window.popleft()
+                if len(window) >= self._limits[method]:
+                    failure = Failure(status=429, retry_after=1)
+                else:
+                    window.append(now)
+            if failure is None or failure.error:
+                self.calls.append(Call(method, params))
+        if failure is not None:
+            if failure.drop:
+                return -1, {}, None
+            if failure.error:
+                return 200, {}, {"ok": False, "error": failure.error}
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "internal_error"}
+            return failure.status, headers, body
+        return 200, {}, self._ok(method, params)
+
+    def _ok(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": self.BOT_USER_ID, "bot_id": "BKAIZEN", "team_id": "T1", "user": "kaizen"}
+        if method == "users.info":
+            user_id = params.get("user", "")
+            user = self.users.get(user_id)
+            if user is None and user_id.startswith(("U", "W")):
+                user = {"id": user_id, "name": user_id.lower(), "is_bot": False, "deleted": False}
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {**user, "profile": {"display_name": user["name"]}}}
+        if method in ("chat.postMessage", "chat.update"):
+            ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "chat.getPermalink":
+            return {"ok": True, "permalink": f"https://example.slack.com/archives/{params.get('channel')}/p1"}
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/F{next(self._ts)}", "file_id": "F123"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F123", "title": params.get("files", "")}]}
+        return {"ok": True}
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                path = urlparse(self.path).path
+                if path.startswith("/upload/"):
+                    with fake._lock:
+                        fake.calls.append(Call("file_upload", {"path": path, "bytes": raw}))
+                    return self._send(200, {}, None, b"OK")
+                params = _parse_body(raw, self.headers.get("Content-Type", ""))
+                params.update({k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()})
+                if path.startswith("/response/"):
+                    with fake._lock:
+                        fake.calls.append(Call("response_url", params))
+                    return self._send(200, {}, None, b"ok")
+                status, headers, body = fake._answer(path.removeprefix("/api/"), params)
+                if status == -1:  # drop the connection without a word
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return None
+                return self._send(status, headers, body)
+
+            do_GET = do_POST
+
+            def _send(self, status: int, headers: dict[str, str], body: dict | None, raw: bytes | None = None):
+                payload = raw if raw is not None else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json" if raw is None else "text/plain")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        return Handler
+
+
+def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        return json.loads(raw)
+    if "multipart" in content_type:
+        return {"multipart": True}
+    params: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params

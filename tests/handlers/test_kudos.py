@@ -1,0 +1,167 @@
+from sqlalchemy import func, select
+
+from storage.kudos import Kudos
+from storage.models import OutboxMessage
+
+
+def kudos_rows(ctx):
+    with ctx.session_factory() as session:
+        return session.scalars(select(Kudos).order_by(Kudos.id)).all()
+
+
+def ephemeral_replies(fake_slack):
+    return [c["text"] for c in fake_slack.calls_to("response_url")]
+
+
+def test_kudos_to_two_people_records_posts_and_dms(slack, fake_slack, ctx):
+    response = slack.command("/kudos", "<@UANA|ana> <@UBEN|ben> thanks for staying late to clear the queue #teamwork")
+
+    assert response.status == 200
+    rows = kudos_rows(ctx)
+    assert [(k.giver_id, k.recipient_id, k.values, k.source) for k in rows] == [
+        ("UGIVER", "UANA", "teamwork", "command"),
+        ("UGIVER", "UBEN", "teamwork", "command"),
+    ]
+    assert rows[0].message == "thanks for staying late to clear the queue"
+    [celebration] = fake_slack.posts_to("CKUDOS")
+    assert "<@UANA>" in celebration["text"] and "<@UBEN>" in celebration["text"] and "<@UGIVER>" in celebration["text"]
+    assert "#teamwork" in str(celebration["blocks"])
+    assert len(fake_slack.posts_to("UANA")) == 1 and len(fake_slack.posts_to("UBEN")) == 1
+    [reply] = ephemeral_replies(fake_slack)
+    assert "Kudos sent to <@UANA> and <@UBEN>" in reply and "3 left today" in reply
+    with ctx.session_factory() as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+    assert statuses == ["sent", "sent", "sent"]
+
+
+def test_unknown_hashtags_stay_in_the_text(slack, ctx):
+    slack.command("/kudos", "<@UANA|ana> great #refunds work #ownership")
+    [row] = kudos_rows(ctx)
+    assert row.message == "great #refunds work"
+    assert row.values == "ownership"
+
+
+def test_refusals_store_nothing(slack, fake_slack, ctx):
+    fake_slack.add_user("UBOT", is_bot=True)
+    fake_slack.add_user("UGONE", deleted=True)
+    cases = {
+        "thanks for everything": "Who is it for?",
+        "<@UGIVER|me> I did great": "someone else",
+        "<@UBOT|bot> beep": "is a bot",
+        "<@UGONE|gone> bye": "can't find an active member",
+        "<@UANA|ana>   ": "Say what they did",
+    }
+    for text, expected in cases.items():
+        fake_slack.clear()
+        slack.command("/kudos", text)
+        [reply] = ephemeral_replies(fake_slack)
+        assert expected in reply, (text, reply)
+        assert fake_slack.calls_to("chat.postMessage") == []
+    assert kudos_rows(ctx) == []
+
+
+def test_daily_limit_says_how_many_are_left_and_when_it_resets(slack, fake_slack, ctx, clock):
+    for n in range(4):
+        slack.command("/kudos", f"<@UANA|ana> thanks {n}")
+    fake_slack.clear()
+
+    slack.command("/kudos", "<@UBEN|ben> <@UCARL|carl> thanks both")
+
+    [reply] = ephemeral_replies(fake_slack)
+    # 09:00 UTC is 10:00 in Paris: 14 hours to midnight there.
+    assert "You have 1 kudos left today and this would give 2" in reply
+    assert "midnight (Europe/Paris), in 14 h" in reply
+    assert len(kudos_rows(ctx)) == 4
+
+    slack.command("/kudos", "<@UBEN|ben> thanks")
+    fake_slack.clear()
+    slack.command("/kudos", "<@UBEN|ben> thanks again")
+    assert "You've given all 5 of today's kudos" in ephemeral_replies(fake_slack)[0]
+
+    clock.advance(hours=14)  # past midnight in Paris
+    slack.command("/kudos", "<@UBEN|ben> new day")
+    assert len(kudos_rows(ctx)) == 6
+
+
+def test_user_text_cannot_ping_channel_or_forge_mentions(slack, fake_slack, ctx):
+    slack.command("/kudos", "<@UANA|ana> you rock <!channel> <!here> <!everyone> &lt;!here&gt; &lt;@UBOSS&gt;")
+    [celebration] = fake_slack.posts_to("CKUDOS")
+    sent = celebration["text"] + str(celebration["blocks"])
+    for ping in ("<!channel>", "<!here>", "<!everyone>", "<@UBOSS>"):
+        assert ping not in sent
+    assert "@channel" in sent  # the words stay, the ping goes
+
+
+def test_slack_retry_of_the_same_command_records_once(slack, fake_slack, ctx):
+    text = "<@UANA|ana> thanks for the handover notes"
+    slack.command("/kudos", text, trigger_id="trigger-retried")
+    slack.command("/kudos", text, trigger_id="trigger-retried", headers={"x-slack-retry-num": "1"})
+    assert len(kudos_rows(ctx)) == 1
+    assert len(fake_slack.posts_to("CKUDOS")) == 1
+
+
+def test_no_text_opens_the_modal_and_submission_records(slack, fake_slack, ctx):
+    slack.command("/kudos", "", trigger_id="trigger-modal")
+    [opened] = fake_slack.calls_to("views.open")
+    assert opened["trigger_id"] == "trigger-modal"
+    view = opened["view"]
+    assert view["callback_id"] == "kudos_modal"
+    assert [b["block_id"] for b in view["blocks"]] == ["recipients", "message", "values"]
+
+    response = slack.view_submission(
+        "kudos_modal",
+        {
+            "recipients": {"recipients": {"type": "multi_users_select", "selected_users": ["UANA"]}},
+            "message": {"message": {"type": "plain_text_input", "value": "Calm <b>under</b> pressure <!channel>"}},
+            "values": {"values": {"type": "multi_static_select", "selected_options": [{"value": "learning"}]}},
+        },
+    )
+    assert response.status == 200
+    assert '"response_action": "update"' in response.body
+    [row] = kudos_rows(ctx)
+    assert (row.recipient_id, row.values, row.source) == ("UANA", "learning", "modal")
+    assert row.message == "Calm &lt;b&gt;under&lt;/b&gt; pressure &lt;!channel&gt;"
+    assert len(fake_slack.posts_to("CKUDOS")) == 1
+
+
+def test_modal_errors_show_on_the_field(slack, fake_slack, ctx):
+    response = slack.view_submission(
+        "kudos_modal",
+        {
+            "recipients": {"recipients": {"selected_users": ["UGIVER"]}},
+            "message": {"message": {"value": "me me me"}},
+            "values": {"values": {"selected_options": []}},
+        },
+    )
+    assert '"response_action": "errors"' in response.body and '"recipients"' in response.body
+    response = slack.view_submission(
+        "kudos_modal",
+        {
+            "recipients": {"recipients": {"selected_users": ["UANA"]}},
+            "message": {"message": {"value": "   "}},
+            "values": {"values": {"selected_options": []}},
+        },
+    )
+    assert '"message"' in response.body
+    with ctx.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Kudos)) == 0
+
+
+def test_leaderboard_and_stats(slack, fake_slack, ctx, clock):
+    slack.command("/kudos", "<@UANA|ana> <@UBEN|ben> thanks #teamwork")
+    slack.command("/kudos", "<@UANA|ana> again #teamwork", user="UCARL")
+    fake_slack.clear()
+
+    slack.command("/kudos", "leaderboard")
+    board = ephemeral_replies(fake_slack)[-1]
+    assert board.index("<@UANA> — 2 kudos") < board.index("<@UBEN> — 1 kudos")
+
+    slack.command("/kudos", "leaderboard year")
+    slack.command("/kudos", "stats <@UANA|ana>")
+    stats = ephemeral_replies(fake_slack)[-1]
+    assert "Received: 2 this week" in stats and "#teamwork (2)" in stats
+
+
+def test_help_is_answered_in_the_ack(slack):
+    response = slack.command("/kudos", "help")
+    assert "/kudos leaderboard" in response.body
