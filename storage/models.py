@@ -67,3 +67,14 @@ class Member(Base):
     is_bot: Mapped[bool] = mapped_column(default=False)
     deleted: Mapped[bool] = mapped_column(default=False)
     first_seen_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """A scheduled job's claim on one period (a day, a week): whoever inserts it first runs it."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(50), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    started_at: Mapped[datetime]
+    summary: Mapped[str | None] = mapped_column(Text)

@@ -65,9 +65,9 @@ def postgres_url() -> str:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
-        _postgres_status["skipped"] = f"not reachable at {make_url(POSTGRES_URL).render_as_string()}: " + str(
-            error.orig
-        ).splitlines()[0]
+        _postgres_status["skipped"] = (
+            f"not reachable at {make_url(POSTGRES_URL).render_as_string()}: " + str(error.orig).splitlines()[0]
+        )
         pytest.skip(f"PostgreSQL {_postgres_status['skipped']}")
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)

@@ -1,0 +1,170 @@
+"""The `kaizen` command (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+
+from sqlalchemy.exc import OperationalError
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return args.func(args) or 0
+    except ConfigError as error:
+        print(f"kaizen: {error}", file=sys.stderr)
+        return 2
+    except OperationalError as error:
+        print(f"kaizen: cannot use the database: {str(error.orig).splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kaizen", description="Kaizen, a Slack bot for continuous improvement.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="connect to Slack (Socket Mode, or --http) and run the scheduler")
+    run.add_argument("--http", action="store_true", help="serve POST /slack/events instead of Socket Mode")
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--workers", type=int, default=2, help="HTTP worker processes")
+    run.add_argument("--threads", type=int, default=8, help="threads per HTTP worker")
+    run.set_defaults(func=cmd_run)
+
+    commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(func=cmd_scheduler)
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
+    manifest.add_argument("--http", metavar="URL", help="use HTTP request URLs (…/slack/events) instead of Socket Mode")
+    manifest.set_defaults(func=cmd_manifest)
+
+    jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(required=True, metavar="ACTION")
+    job_run = jobs.add_parser("run", help="run one job now")
+    job_run.add_argument("name")
+    job_run.add_argument("--dry-run", action="store_true", help="print what it would post; change nothing")
+    job_run.add_argument("--force", action="store_true", help="run even if it already ran for this period")
+    job_run.set_defaults(func=cmd_jobs_run)
+
+    export = commands.add_parser("export", help="CSV to stdout")
+    export.add_argument("what", choices=_export_names())
+    export.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="from this day on (inclusive)")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def _export_names() -> list[str]:
+    from bot.exports import EXPORTS
+
+    return list(EXPORTS)
+
+
+def _migrate(settings: Settings) -> None:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+
+
+def cmd_migrate(_args) -> None:
+    settings = load_settings()
+    _migrate(settings)
+    print("kaizen: the database schema is up to date.")
+
+
+def cmd_run(args) -> None:
+    settings = load_settings()
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET" if args.http else "SLACK_APP_TOKEN")
+    if settings.database_url.startswith("sqlite"):
+        _migrate(settings)
+    if args.http:
+        from bot.http import serve
+
+        serve(lambda: _http_app(settings), port=args.port, workers=args.workers, threads=args.threads)
+        return
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_app
+    from bot.context import build_context
+    from bot.scheduler import add_jobs
+
+    ctx = build_context(settings)
+    scheduler = BackgroundScheduler()
+    add_jobs(scheduler, ctx)
+    scheduler.start()
+    SocketModeHandler(create_app(ctx), settings.slack_app_token).start()
+
+
+def _http_app(settings: Settings):
+    from bot.app import create_app
+    from bot.context import build_context
+    from bot.http import wsgi_app
+
+    ctx = build_context(settings)
+    return wsgi_app(create_app(ctx), ctx.engine)
+
+
+def cmd_scheduler(_args) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot.context import build_context
+    from bot.scheduler import add_jobs
+
+    settings = load_settings()
+    settings.require("SLACK_BOT_TOKEN")
+    if settings.database_url.startswith("sqlite"):
+        _migrate(settings)
+    scheduler = BlockingScheduler()
+    add_jobs(scheduler, build_context(settings))
+    scheduler.start()
+
+
+def cmd_manifest(args) -> None:
+    from bot.http import EVENTS_PATH
+    from bot.manifest import build_manifest
+
+    url = args.http
+    if url and not url.rstrip("/").endswith(EVENTS_PATH):
+        url = url.rstrip("/") + EVENTS_PATH
+    print(json.dumps(build_manifest(url), indent=2))
+
+
+def cmd_jobs_run(args) -> int:
+    from bot.context import build_context
+    from bot.jobs import all_jobs, run_job
+
+    settings = load_settings()
+    if args.name not in all_jobs():
+        raise ConfigError(f"unknown job {args.name!r}; the jobs are: {', '.join(all_jobs())}.")
+    if not args.dry_run:
+        settings.require("SLACK_BOT_TOKEN")
+    report = run_job(build_context(settings), args.name, dry_run=args.dry_run, force=args.force)
+    if not report.ran:
+        print(f"{args.name} already ran for {report.period}; use --force to run it again.")
+        return 0
+    prefix = "[dry run] " if args.dry_run else ""
+    print(f"{prefix}{args.name} for {report.period}:")
+    for line in report.lines:
+        print(f"  {line}")
+    return 0
+
+
+def cmd_export(args) -> None:
+    from bot.exports import write_export
+    from storage.db import make_engine, make_session_factory
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        write_export(session, args.what, sys.stdout, args.since, settings.timezone)
+    engine.dispose()

@@ -1,0 +1,51 @@
+"""`kaizen export …`: CSV to stdout, one header row, `--since` inclusive in the team's zone."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.text import to_plain
+from storage.kudos import kudos_since
+
+Rows = Callable[[Session, datetime | None, ZoneInfo], Iterable[list[str]]]
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).isoformat(timespec="seconds")
+
+
+def kudos_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    for kudos in kudos_since(session, since):
+        values = " ".join(kudos.value_list)
+        yield [
+            _local(kudos.created_at, tz),
+            kudos.giver_id,
+            kudos.recipient_id,
+            to_plain(kudos.message),
+            values,
+            kudos.source,
+        ]
+
+
+EXPORTS: dict[str, tuple[list[str], Rows]] = {
+    "kudos": (["date", "giver", "recipient", "message", "values", "source"], kudos_rows),
+}
+
+
+def write_export(session: Session, what: str, out: TextIO, since: date | None, tz: ZoneInfo) -> int:
+    """Write one export as CSV; returns the number of data rows."""
+    header, rows = EXPORTS[what]
+    start = datetime.combine(since, time(0), tzinfo=tz) if since else None
+    writer = csv.writer(out)
+    writer.writerow(header)
+    count = 0
+    for row in rows(session, start, tz):
+        writer.writerow(row)
+        count += 1
+    return count
