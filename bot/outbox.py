@@ -206,7 +206,7 @@ class OutboxSender:
                 delay = timedelta(seconds=_retry_after(headers))
                 self.pauses.pause(message.method, delay.total_seconds(), self.monotonic)
             else:
-                delay = min(timedelta(seconds=15 * 2 ** (message.attempts - 1)), MAX_BACKOFF)
+                delay = min(timedelta(seconds=15 * 2 ** min(message.attempts - 1, 10)), MAX_BACKOFF)
             log.warning("Outbox message %s will be retried in %s: %s", message.key, delay, description)
             store.mark_retry(session, message.id, now + delay, description)
         return "retrying"

@@ -9,8 +9,9 @@ NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 
 
 def a_kudos() -> Kudos:
-    return Kudos(batch_key="b", giver_id="U1", recipient_id="U2", message="m", values="", source="command",
-                 created_at=NOW)
+    return Kudos(
+        batch_key="b", giver_id="U1", recipient_id="U2", message="m", values="", source="command", created_at=NOW
+    )
 
 
 def count(ctx) -> int:
