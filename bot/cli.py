@@ -12,6 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from bot.config import ConfigError, Settings, load_settings
 
+BACKGROUND_THREADS = 4  # per process: the work each request does after its ack
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -98,7 +100,7 @@ def cmd_run(args) -> None:
     from bot.context import build_context
     from bot.scheduler import add_jobs
 
-    ctx = build_context(settings)
+    ctx = build_context(settings, background_threads=BACKGROUND_THREADS)
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     scheduler.start()
@@ -110,7 +112,7 @@ def _http_app(settings: Settings):
     from bot.context import build_context
     from bot.http import wsgi_app
 
-    ctx = build_context(settings)
+    ctx = build_context(settings, background_threads=BACKGROUND_THREADS)
     return wsgi_app(create_app(ctx), ctx.engine)
 
 

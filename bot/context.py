@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +18,8 @@ from bot.outbox import OUTBOX_KEYS, OutboxSender, utc_now
 from bot.slack_users import UserDirectory
 from storage.db import make_engine, make_session_factory
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Context:
@@ -26,6 +30,8 @@ class Context:
     outbox: OutboxSender
     users: UserDirectory
     clock: Callable[[], datetime]
+    # Runs work after an ack: a thread pool when serving Slack, inline in tests (process_before_response).
+    defer: Callable[..., object]
 
     def now(self) -> datetime:
         """The current time in the team's zone."""
@@ -48,7 +54,10 @@ def build_context(
     *,
     engine: Engine | None = None,
     clock: Callable[[], datetime] = utc_now,
+    background_threads: int = 0,
 ) -> Context:
+    """`background_threads` > 0 runs deferred work on a pool of that size, so a slow database or
+    Slack never holds up the next acknowledgement; 0 runs it inline (tests, jobs, the CLI)."""
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
@@ -62,4 +71,23 @@ def build_context(
         outbox=OutboxSender(session_factory, outbox_client, clock),
         users=UserDirectory(client),
         clock=clock,
+        defer=_pool(background_threads) if background_threads else _inline,
     )
+
+
+def _inline(function: Callable, *args, **kwargs) -> None:
+    function(*args, **kwargs)
+
+
+def _pool(threads: int) -> Callable[..., None]:
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kaizen-work")
+
+    def submit(function: Callable, *args, **kwargs) -> None:
+        executor.submit(function, *args, **kwargs).add_done_callback(_log_failure)
+
+    return submit
+
+
+def _log_failure(future: Future) -> None:
+    if future.exception() is not None:
+        log.error("Work after an acknowledgement failed", exc_info=future.exception())

@@ -54,7 +54,7 @@ def register(app: App, ctx: Context) -> None:
             respond(messages.stats(user_id, numbers), response_type="ephemeral")
         else:
             ack()
-            _give_from_command(ctx, body, text, respond)
+            ctx.defer(_give_from_command, ctx, body, text, respond)
 
     @app.view(messages.KUDOS_MODAL)
     def kudos_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
