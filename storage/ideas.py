@@ -99,4 +99,4 @@ def ideas_since(session: Session, since: datetime | None) -> Iterator[tuple[Idea
     query = select(Idea, _vote_count()).order_by(Idea.created_at, Idea.id)
     if since is not None:
         query = query.where(Idea.created_at >= since)
-    yield from session.execute(query.execution_options(yield_per=1000)).tuples()
+    yield from session.execute(query.execution_options(yield_per=1000))
