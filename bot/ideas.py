@@ -104,7 +104,11 @@ def post_key(idea: Idea) -> str:
 def toggle_vote(
     session: Session, *, idea_id: int, voter_id: str, request_key: str, now: datetime
 ) -> tuple[Idea, bool, int]:
-    """Vote for the idea, or withdraw the vote already there; returns (idea, voted now, vote count)."""
+    """Vote for the idea, or withdraw the vote already there; returns (idea, voted now, vote count).
+
+    The idea stays locked until commit, so simultaneous votes count one after another and the
+    last channel update carries the final count.
+    """
     idea = _locked_idea(session, idea_id)
     claim_request(session, request_key, now)
     vote = store.find_vote(session, idea.id, voter_id)
@@ -187,7 +191,8 @@ def top_ideas(session: Session) -> list[tuple[Idea, int]]:
 
 
 def _locked_idea(session: Session, idea_id: int) -> Idea:
-    idea = store.lock_idea(session, idea_id)
+    # A number past the integer column's range is no idea (PostgreSQL would refuse the query).
+    idea = store.lock_idea(session, idea_id) if idea_id < 2**31 else None
     if idea is None:
         raise IdeaRefused(f"There is no idea #{idea_id}. `/idea list` shows the latest ones.", "status")
     return idea

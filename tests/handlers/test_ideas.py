@@ -258,6 +258,7 @@ def test_a_member_cannot_change_the_status(slack, fake_slack, ctx):
     [
         ("status 1 shipped", "I don't know the status `shipped`"),
         ("status 7 planned", "There is no idea #7"),
+        ("status 99999999999 planned", "There is no idea #99999999999"),
         ("status 1 declined", "Please say why it is declined"),
         ("status 1 new", "already New"),
         ("status 1", "Say which idea and which status"),
