@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.text import to_plain
+from storage.ideas import ideas_since
 from storage.kudos import kudos_since
 
 Rows = Callable[[Session, datetime | None, ZoneInfo], Iterable[list[str]]]
@@ -33,8 +34,22 @@ def kudos_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterab
         ]
 
 
+def idea_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    for idea, votes in ideas_since(session, since):
+        yield [
+            str(idea.id),
+            _local(idea.created_at, tz),
+            to_plain(idea.title),
+            idea.category or "",
+            idea.status,
+            str(votes),
+            idea.author_id or "",  # blank for an anonymous idea
+        ]
+
+
 EXPORTS: dict[str, tuple[list[str], Rows]] = {
     "kudos": (["date", "giver", "recipient", "message", "values", "source"], kudos_rows),
+    "ideas": (["number", "date", "title", "category", "status", "votes", "author"], idea_rows),
 }
 
 

@@ -1,0 +1,102 @@
+"""Ideas, their votes and their status history: the tables and the queries on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.models import Base
+
+
+class Idea(Base):
+    __tablename__ = "ideas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the idea's number, as people see it
+    title: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.text
+    description: Mapped[str] = mapped_column(Text, default="")  # Slack-safe mrkdwn
+    category: Mapped[str | None] = mapped_column(String(50))
+    author_id: Mapped[str | None] = mapped_column(String(32))  # None for an anonymous idea
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_ideas_status", "status"), Index("ix_ideas_created_at", "created_at"))
+
+    @property
+    def anonymous(self) -> bool:
+        return self.author_id is None
+
+
+class IdeaVote(Base):
+    __tablename__ = "idea_votes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    voter_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("idea_id", "voter_id", name="uq_idea_votes_idea_id_voter_id"),)
+
+
+class IdeaStatusChange(Base):
+    __tablename__ = "idea_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    changed_by: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")  # Slack-safe mrkdwn; the reason for a decline
+    changed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_idea_status_changes_idea_id_changed_at", "idea_id", "changed_at"),)
+
+
+def _vote_count():
+    return select(func.count()).where(IdeaVote.idea_id == Idea.id).correlate(Idea).scalar_subquery().label("votes")
+
+
+def lock_idea(session: Session, idea_id: int) -> Idea | None:
+    """The idea, locked until commit, so votes and status changes on it run one at a time."""
+    return session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update())
+
+
+def vote_count(session: Session, idea_id: int) -> int:
+    return session.scalar(select(func.count()).where(IdeaVote.idea_id == idea_id)) or 0
+
+
+def find_vote(session: Session, idea_id: int, voter_id: str) -> IdeaVote | None:
+    return session.scalar(select(IdeaVote).where(IdeaVote.idea_id == idea_id, IdeaVote.voter_id == voter_id))
+
+
+def latest_change(session: Session, idea_id: int) -> IdeaStatusChange | None:
+    query = (
+        select(IdeaStatusChange)
+        .where(IdeaStatusChange.idea_id == idea_id)
+        .order_by(IdeaStatusChange.changed_at.desc(), IdeaStatusChange.id.desc())
+    )
+    return session.scalars(query.limit(1)).first()
+
+
+def count_ideas(session: Session, statuses: tuple[str, ...]) -> int:
+    return session.scalar(select(func.count()).where(Idea.status.in_(statuses))) or 0
+
+
+def newest(session: Session, statuses: tuple[str, ...], limit: int) -> list[tuple[Idea, int]]:
+    query = select(Idea, _vote_count()).where(Idea.status.in_(statuses)).order_by(Idea.id.desc()).limit(limit)
+    return [(idea, votes) for idea, votes in session.execute(query)]
+
+
+def most_voted(session: Session, statuses: tuple[str, ...], limit: int) -> list[tuple[Idea, int]]:
+    votes = _vote_count()
+    query = select(Idea, votes).where(Idea.status.in_(statuses)).order_by(votes.desc(), Idea.id).limit(limit)
+    return [(idea, n) for idea, n in session.execute(query)]
+
+
+def ideas_since(session: Session, since: datetime | None) -> Iterator[tuple[Idea, int]]:
+    query = select(Idea, _vote_count()).order_by(Idea.created_at, Idea.id)
+    if since is not None:
+        query = query.where(Idea.created_at >= since)
+    yield from session.execute(query.execution_options(yield_per=1000))
