@@ -102,6 +102,7 @@ def help_text(values: tuple[str, ...], daily_limit: int, emoji: str) -> str:
             "`/kudos stats [@someone]` — kudos received and given",
             f"Values you can tag: {', '.join('#' + v for v in values)}",
             f"You can give {daily_limit} kudos a day. A :{emoji}: reaction on a message also gives its author kudos.",
+            "*Give kudos* in a message's ⋯ menu opens the form for its author.",
         ]
     )
 
