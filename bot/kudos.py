@@ -75,12 +75,15 @@ def give_kudos(
     request_key: str,
     now: datetime,
     link: str | None = None,
+    reacted: tuple[str, str] | None = None,
 ) -> list[Kudos]:
     """Record one kudos per recipient and owe Slack the celebration and the DMs.
 
+    `reacted` is the (channel, ts) of the message a reaction kudos is on.
+
     Raises KudosRefused (nothing written) or DuplicateRequest (a retry of a recorded request).
     """
-    recipients = _check_recipients(lookup, giver_id, draft.recipients)
+    recipients = check_recipients(lookup, giver_id, draft.recipients)
     if not draft.message.strip():
         raise KudosRefused(
             "Say what they did, so they know what to keep doing: `/kudos @ana thanks for untangling that refund`.",
@@ -102,6 +105,8 @@ def give_kudos(
             message=message,
             values=" ".join(draft.values),
             source=source,
+            reacted_channel=reacted[0] if reacted else None,
+            reacted_ts=reacted[1] if reacted else None,
             created_at=now,
         )
         for recipient in recipients
@@ -115,7 +120,7 @@ def give_kudos(
         text, blocks = messages.celebration(giver_id, recipient_ids, message, draft.values)
         post_message(
             session,
-            f"kudos:{request_key}:celebration",
+            celebration_key(request_key),
             channel=settings.kudos_channel,
             text=text,
             blocks=blocks,
@@ -129,7 +134,12 @@ def give_kudos(
     return given
 
 
-def _check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]) -> list[SlackUser]:
+def celebration_key(batch_key: str) -> str:
+    """The outbox key of the kudos channel post for one batch of kudos."""
+    return f"kudos:{batch_key}:celebration"
+
+
+def check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]) -> list[SlackUser]:
     if not recipient_ids:
         raise KudosRefused(
             "Who is it for? Mention one or more teammates: `/kudos @ana thanks for staying late #teamwork`.",

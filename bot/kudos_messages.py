@@ -55,6 +55,16 @@ def recipient_dm(giver_id: str, message: str, values: list[str]) -> Message:
     return f"{headline} {message}", [b.to_dict() for b in blocks]
 
 
+def withdrawn(emoji: str) -> Message:
+    """What a celebration becomes when its reaction is removed the same day."""
+    text = f"_This kudos was withdrawn: its :{emoji}: reaction was removed._"
+    return text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+def reaction_refused(emoji: str, reason: str) -> str:
+    return f"Your :{emoji}: on that message didn't give a kudos. {reason}"
+
+
 def confirmation(recipient_ids: list[str], left_today: int, posted_in: str | None) -> str:
     where = f" and celebrated in <#{posted_in}>" if posted_in else ""
     return f":white_check_mark: Kudos sent to {_names(recipient_ids)}{where}. You have {left_today} left today."
@@ -92,6 +102,7 @@ def help_text(values: tuple[str, ...], daily_limit: int, emoji: str) -> str:
             "`/kudos stats [@someone]` — kudos received and given",
             f"Values you can tag: {', '.join('#' + v for v in values)}",
             f"You can give {daily_limit} kudos a day. A :{emoji}: reaction on a message also gives its author kudos.",
+            "*Give kudos* in a message's ⋯ menu opens the form for its author.",
         ]
     )
 

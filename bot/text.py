@@ -53,8 +53,10 @@ def _normalize_entities(text: str) -> str:
 
 
 def to_plain(safe: str) -> str:
-    """Safe mrkdwn back to what the person wrote, for CSV exports."""
-    return html.unescape(re.sub(r"<([@#][A-Z0-9]+)>", r"\1", safe))
+    """Safe mrkdwn back to what the person wrote, for CSV exports; links read `label (url)`."""
+    text = re.sub(r"<([@#][A-Z0-9]+)>", r"\1", safe)
+    text = re.sub(r"<([^<>|]+)\|([^<>]+)>", r"\2 (\1)", text)
+    return html.unescape(re.sub(r"<([^<>]+)>", r"\1", text))
 
 
 def mentioned_user_ids(text: str) -> list[str]:
@@ -66,4 +68,7 @@ def mention(user_id: str) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """At most `limit` characters; a cut never splits a mention, a link or an entity of safe mrkdwn."""
+    if len(text) <= limit:
+        return text
+    return re.sub(r"(<[^>]*|&[a-z]*)$", "", text[: limit - 1]).rstrip() + "…"

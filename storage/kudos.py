@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, func, select
+from sqlalchemy import Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base
@@ -24,12 +24,16 @@ class Kudos(Base):
     message: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.text
     values: Mapped[str] = mapped_column(String(500), default="")  # space-separated value names
     source: Mapped[str] = mapped_column(String(20))  # command | modal | reaction | shortcut
+    # The message a reaction kudos is on (NULL for the other sources): one per giver and message.
+    reacted_channel: Mapped[str | None] = mapped_column(String(32))
+    reacted_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
 
     __table_args__ = (
         Index("ix_kudos_created_at", "created_at"),
         Index("ix_kudos_giver_id_created_at", "giver_id", "created_at"),
         Index("ix_kudos_recipient_id_created_at", "recipient_id", "created_at"),
+        UniqueConstraint("giver_id", "reacted_channel", "reacted_ts", name="uq_kudos_giver_reaction"),
     )
 
     @property
@@ -40,6 +44,11 @@ class Kudos(Base):
 def count_given_since(session: Session, giver_id: str, since: datetime) -> int:
     query = select(func.count()).where(Kudos.giver_id == giver_id, Kudos.created_at >= since)
     return session.scalar(query) or 0
+
+
+def for_reaction(session: Session, giver_id: str, channel: str, ts: str) -> Kudos | None:
+    query = select(Kudos).where(Kudos.giver_id == giver_id, Kudos.reacted_channel == channel, Kudos.reacted_ts == ts)
+    return session.scalar(query)
 
 
 def top_recipients(session: Session, since: datetime | None, limit: int = 10) -> list[tuple[str, int]]:

@@ -46,6 +46,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → its messages
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
@@ -77,6 +78,13 @@ class FakeSlack:
 
     def add_user(self, user_id: str, name: str | None = None, *, is_bot: bool = False, deleted: bool = False) -> None:
         self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "is_bot": is_bot, "deleted": deleted}
+
+    def add_message(self, channel: str, ts: str, text: str, *, user: str, thread_ts: str | None = None) -> None:
+        """A message conversations.history / conversations.replies answer with."""
+        message = {"type": "message", "ts": ts, "text": text, "user": user}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.messages[channel].append(message)
 
     def fail(self, method: str, *, times: int = 1, **failure: Any) -> None:
         with self._lock:
@@ -137,7 +145,29 @@ class FakeSlack:
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}
         if method == "chat.getPermalink":
-            return {"ok": True, "permalink": f"https://example.slack.com/archives/{params.get('channel')}/p1"}
+            message = "p" + str(params.get("message_ts", "1")).replace(".", "")
+            return {"ok": True, "permalink": f"https://example.slack.com/archives/{params.get('channel')}/{message}"}
+        if method == "conversations.history":
+            # The channel's own messages (not thread replies), newest first, up to `latest`.
+            latest = float(params.get("latest") or "inf")
+            inclusive = str(params.get("inclusive")).lower() in ("1", "true")
+            found = [
+                m
+                for m in self.messages[params.get("channel", "")]
+                if m.get("thread_ts", m["ts"]) == m["ts"]
+                and (float(m["ts"]) < latest or (inclusive and float(m["ts"]) == latest))
+            ]
+            found.sort(key=lambda m: float(m["ts"]), reverse=True)
+            return {"ok": True, "messages": found[: int(params.get("limit") or 100)]}
+        if method == "conversations.replies":
+            # The whole thread the message `ts` is in, parent first.
+            messages = self.messages[params.get("channel", "")]
+            target = next((m for m in messages if m["ts"] == params.get("ts")), None)
+            if target is None:
+                return {"ok": False, "error": "thread_not_found"}
+            thread = target.get("thread_ts", target["ts"])
+            found = [m for m in messages if m["ts"] == thread or m.get("thread_ts") == thread]
+            return {"ok": True, "messages": sorted(found, key=lambda m: float(m["ts"]))}
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.base_url}/upload/F{next(self._ts)}", "file_id": "F123"}
         if method == "files.completeUploadExternal":
