@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.context import Context
-from handlers import kudos
+from handlers import feedback, kudos
 
 
 def register_all(app: App, ctx: Context) -> None:
     kudos.register(app, ctx)
+    feedback.register(app, ctx)
