@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.text import to_plain
+from storage.feedback import feedback_since
 from storage.kudos import kudos_since
 
 Rows = Callable[[Session, datetime | None, ZoneInfo], Iterable[list[str]]]
@@ -33,8 +34,22 @@ def kudos_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterab
         ]
 
 
+def feedback_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    """Who asked whom and what became of it; never the text (not stored) nor an anonymous giver (not kept)."""
+    for feedback in feedback_since(session, since):
+        yield [
+            _local(feedback.created_at, tz),
+            feedback.about_id,
+            feedback.giver_id or "",
+            "request" if feedback.requested else "unrequested",
+            feedback.status,
+            _local(feedback.answered_at, tz) if feedback.answered_at else "",
+        ]
+
+
 EXPORTS: dict[str, tuple[list[str], Rows]] = {
     "kudos": (["date", "giver", "recipient", "message", "values", "source"], kudos_rows),
+    "feedback": (["date", "for", "giver", "kind", "status", "answered"], feedback_rows),
 }
 
 
