@@ -90,7 +90,7 @@ def asked_confirmation(reviewer_ids: list[str], topic: str, remind_days: int, ex
 
 def expired_dm(request: Feedback, expire_days: int) -> str:
     return (
-        f":hourglass: Your feedback request to {mention(request.giver_id or '')}{_about(request.topic)} expired "
+        f":hourglass: Your feedback request to {mention(request.giver_id)}{_about(request.topic)} expired "
         f"after {expire_days} days without an answer. A quick chat might work better — or ask again "
         "with `/feedback request`."
     )
@@ -103,7 +103,7 @@ def feedback_list(waiting_on_you: list[Feedback], your_requests: list[Feedback],
         for r in waiting_on_you
     ] or ["Nothing — you're all caught up."]
     lines.append("*Your open requests*")
-    lines += [f"• {mention(r.giver_id or '')}, asked {_age(r.created_at, now)}{_about(r.topic)}" for r in your_requests]
+    lines += [f"• {mention(r.giver_id)}, asked {_age(r.created_at, now)}{_about(r.topic)}" for r in your_requests]
     if not your_requests:
         lines.append("None. Ask with `/feedback request @teammate about …`.")
     return "\n".join(lines)

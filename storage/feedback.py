@@ -51,7 +51,8 @@ def open_requests_created_before(session: Session, moment: datetime, *, unremind
     query = select(Feedback).where(Feedback.status == "open", Feedback.created_at <= moment)
     if unreminded:
         query = query.where(Feedback.reminded_at.is_(None))
-    return session.scalars(query.order_by(Feedback.id)).all()
+    # Locked, so an answer arriving meanwhile waits for (and then scrubs) a reminder, or is seen as answered.
+    return session.scalars(query.order_by(Feedback.id).with_for_update()).all()
 
 
 def waiting_on(session: Session, user_id: str) -> Sequence[Feedback]:
