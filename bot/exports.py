@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.text import to_plain
+from storage.feedback import feedback_since
 from storage.ideas import ideas_since
 from storage.kudos import kudos_since
 
@@ -47,9 +48,23 @@ def idea_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterabl
         ]
 
 
+def feedback_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    """Who asked whom and what became of it; never the text (not stored) nor an anonymous giver (not kept)."""
+    for feedback in feedback_since(session, since):
+        yield [
+            _local(feedback.created_at, tz),
+            feedback.about_id,
+            feedback.giver_id or "",
+            "request" if feedback.requested else "unrequested",
+            feedback.status,
+            _local(feedback.answered_at, tz) if feedback.answered_at else "",
+        ]
+
+
 EXPORTS: dict[str, tuple[list[str], Rows]] = {
     "kudos": (["date", "giver", "recipient", "message", "values", "source"], kudos_rows),
     "ideas": (["number", "date", "title", "category", "status", "votes", "author"], idea_rows),
+    "feedback": (["date", "for", "giver", "kind", "status", "answered"], feedback_rows),
 }
 
 

@@ -43,7 +43,9 @@ def weekly(now: datetime) -> str:
 
 def all_jobs() -> dict[str, Job]:
     """Every scheduled job by name; each feature defines its own."""
-    jobs: list[Job] = []
+    from bot.feedback import REMINDERS_JOB  # here, not at the top: feature modules import Job from this one
+
+    jobs: list[Job] = [REMINDERS_JOB]
     return {job.name: job for job in jobs}
 
 

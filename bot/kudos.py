@@ -7,15 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import kudos_messages as messages
 from bot.clock import day_start, describe_wait, month_start, next_day_start, week_start
 from bot.config import Settings
 from bot.outbox import post_message
-from bot.slack_users import SlackUser
-from bot.text import USER_MENTION, from_slack_formatted, mentioned_user_ids
+from bot.slack_users import NotAnActivePerson, SlackUser, active_people
+from bot.text import USER_MENTION, from_slack_formatted, leading_mentions
 from storage import kudos as store
 from storage import members
 from storage.kudos import Kudos, KudosStats
@@ -47,9 +46,7 @@ def parse_command_text(text: str, known_values: tuple[str, ...]) -> KudosDraft:
     Recipients are the people mentioned before the message starts; `#value` words that
     are team values are taken out of the text, other `#words` stay in it.
     """
-    leading = re.match(r"^(\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,]*)+", text)
-    recipients = mentioned_user_ids(leading[0]) if leading else []
-    body = text[leading.end() :] if leading else text
+    recipients, body = leading_mentions(text)
     values: list[str] = []
 
     def take_value(match: re.Match[str]) -> str:
@@ -151,22 +148,10 @@ def check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]
             "try `/feedback request` to hear how it looks from outside.",
             "recipients",
         )
-    recipients = []
-    for user_id in recipient_ids:
-        try:
-            user = lookup(user_id)
-        except (SlackApiError, OSError):
-            raise KudosRefused(
-                "I couldn't check your recipients with Slack just now, so nothing was recorded. "
-                "Please try again in a minute.",
-                "recipients",
-            ) from None
-        if user is None or user.deleted:
-            raise KudosRefused(f"I can't find an active member <@{user_id}> in this workspace.", "recipients")
-        if user.is_bot:
-            raise KudosRefused(f"<@{user_id}> is a bot: kudos are for the people on the team.", "recipients")
-        recipients.append(user)
-    return recipients
+    try:
+        return active_people(lookup, recipient_ids, "kudos are for the people on the team.")
+    except NotAnActivePerson as refusal:
+        raise KudosRefused(refusal.reason, "recipients") from None
 
 
 def _check_daily_limit(session: Session, settings: Settings, giver_id: str, wanted: int, now: datetime) -> None:

@@ -17,29 +17,20 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.text import mention
+from bot.text import mention, names, quote
 from storage.kudos import KudosStats
 
 Message = tuple[str, list[dict]]
 KUDOS_MODAL = "kudos_modal"
 
 
-def _names(user_ids: list[str]) -> str:
-    mentions = [mention(u) for u in user_ids]
-    return mentions[0] if len(mentions) == 1 else ", ".join(mentions[:-1]) + " and " + mentions[-1]
-
-
 def _values_line(values: list[str]) -> str:
     return "  ".join(f"`#{v}`" for v in values)
 
 
-def _quote(message: str) -> str:
-    return "\n".join("> " + line for line in message.splitlines() or [""])
-
-
 def celebration(giver_id: str, recipient_ids: list[str], message: str, values: list[str]) -> Message:
-    headline = f":tada: {_names(recipient_ids)} — kudos from {mention(giver_id)}!"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{_quote(message)}"))]
+    headline = f":tada: {names(recipient_ids)} — kudos from {mention(giver_id)}!"
+    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(message)}"))]
     if values:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]))
     return f"{headline} {message}", [b.to_dict() for b in blocks]
@@ -47,7 +38,7 @@ def celebration(giver_id: str, recipient_ids: list[str], message: str, values: l
 
 def recipient_dm(giver_id: str, message: str, values: list[str]) -> Message:
     headline = f":sparkles: {mention(giver_id)} gave you kudos:"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{_quote(message)}"))]
+    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(message)}"))]
     footer = "Effort and progress noticed — keep going."
     if values:
         footer = f"{_values_line(values)}  ·  {footer}"
@@ -67,7 +58,7 @@ def reaction_refused(emoji: str, reason: str) -> str:
 
 def confirmation(recipient_ids: list[str], left_today: int, posted_in: str | None) -> str:
     where = f" and celebrated in <#{posted_in}>" if posted_in else ""
-    return f":white_check_mark: Kudos sent to {_names(recipient_ids)}{where}. You have {left_today} left today."
+    return f":white_check_mark: Kudos sent to {names(recipient_ids)}{where}. You have {left_today} left today."
 
 
 def leaderboard(period: str, rows: list[tuple[str, int]]) -> str:

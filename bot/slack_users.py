@@ -25,6 +25,33 @@ class SlackUser:
         return not (self.is_bot or self.deleted)
 
 
+class NotAnActivePerson(Exception):
+    """Someone named who is not a current human member, or Slack could not say; `reason` is for the user."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def active_people(lookup: Callable[[str], SlackUser | None], user_ids: list[str], bots_refusal: str) -> list[SlackUser]:
+    """The named people, each checked with Slack; `bots_refusal` finishes "<@U…> is a bot: "."""
+    people = []
+    for user_id in user_ids:
+        try:
+            user = lookup(user_id)
+        except (SlackApiError, OSError):
+            raise NotAnActivePerson(
+                "I couldn't check the people you named with Slack just now, so nothing was recorded. "
+                "Please try again in a minute."
+            ) from None
+        if user is None or user.deleted:
+            raise NotAnActivePerson(f"I can't find an active member <@{user_id}> in this workspace.")
+        if user.is_bot:
+            raise NotAnActivePerson(f"<@{user_id}> is a bot: {bots_refusal}")
+        people.append(user)
+    return people
+
+
 class UserDirectory:
     def __init__(self, client: WebClient, ttl_seconds: float = 600, monotonic: Callable[[], float] = time.monotonic):
         self.client = client

@@ -63,8 +63,26 @@ def mentioned_user_ids(text: str) -> list[str]:
     return list(dict.fromkeys(USER_MENTION.findall(text)))
 
 
+def leading_mentions(text: str) -> tuple[list[str], str]:
+    """`@ana @ben thanks …` → the people mentioned before the rest starts, and the rest."""
+    leading = re.match(r"^(\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,]*)+", text)
+    if not leading:
+        return [], text
+    return mentioned_user_ids(leading[0]), text[leading.end() :]
+
+
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+def names(user_ids: list[str]) -> str:
+    """`<@A>`, `<@A> and <@B>`, `<@A>, <@B> and <@C>`."""
+    mentions = [mention(u) for u in user_ids]
+    return mentions[0] if len(mentions) == 1 else ", ".join(mentions[:-1]) + " and " + mentions[-1]
+
+
+def quote(message: str) -> str:
+    return "\n".join("> " + line for line in message.splitlines() or [""])
 
 
 def truncate(text: str, limit: int) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.context import Context
-from handlers import ideas, kudos, message_kudos
+from handlers import feedback, ideas, kudos, message_kudos
 
 
 def register_all(app: App, ctx: Context) -> None:
     kudos.register(app, ctx)
     message_kudos.register(app, ctx)
     ideas.register(app, ctx)
+    feedback.register(app, ctx)

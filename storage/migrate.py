@@ -13,6 +13,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def target_metadata() -> MetaData:
     """The metadata of every table; importing the feature modules registers their models."""
+    import storage.feedback  # noqa: F401
     import storage.ideas  # noqa: F401
     import storage.kudos  # noqa: F401
     from storage.models import Base

@@ -47,6 +47,11 @@ def drop_pending(session: Session, updates_key: str) -> None:
     )
 
 
+def delete_messages(session: Session, keys: list[str]) -> None:
+    """Forget messages, sent or not: for records that must not outlive what they were about."""
+    session.execute(delete(OutboxMessage).where(OutboxMessage.key.in_(keys)))
+
+
 def _claimable(now: datetime):
     return (
         OutboxMessage.status == "pending",

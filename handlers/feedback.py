@@ -1,0 +1,136 @@
+"""/feedback, the request DM's button and the feedback modal."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import feedback_messages as messages
+from bot.context import Context
+from bot.feedback import (
+    EXPIRE_AFTER,
+    REMIND_AFTER,
+    FeedbackAnswer,
+    FeedbackRefused,
+    answer_request,
+    answerable_request,
+    check_recipient,
+    give_feedback,
+    parse_request,
+    request_feedback,
+)
+from bot.text import escape, leading_mentions
+from storage import feedback as store
+from storage.outbox import DuplicateRequest
+
+
+def register(app: App, ctx: Context) -> None:
+    help_text = messages.help_text(REMIND_AFTER.days, EXPIRE_AFTER.days)
+
+    @app.command("/feedback")
+    def feedback_command(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
+        word, _, rest = (body.get("text") or "").strip().partition(" ")
+        word = word.lower()
+        user_id = body["user_id"]
+        if word == "request":
+            ack()
+            _request(ctx, body, rest, respond)
+        elif word == "give":
+            ack()
+            try:
+                about_id = check_recipient(ctx.users.get, user_id, leading_mentions(rest.strip())[0])
+            except FeedbackRefused as refusal:
+                respond(refusal.reason, response_type="ephemeral")
+                return
+            client.views_open(
+                trigger_id=body["trigger_id"], view=messages.feedback_modal(about_id, "", {"about": about_id})
+            )
+        elif word == "list":
+            ack()
+            with ctx.transaction() as session:
+                text = messages.feedback_list(
+                    store.waiting_on(session, user_id), store.open_requests_of(session, user_id), ctx.now()
+                )
+            respond(text, response_type="ephemeral")
+        else:
+            ack(help_text)
+
+    @app.action(messages.ANSWER_BUTTON)
+    def answer_clicked(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
+        ack()
+        request_id = int(body["actions"][0]["value"])
+        try:
+            with ctx.transaction() as session:
+                request = answerable_request(session, request_id, body["user"]["id"], ctx.now())
+        except FeedbackRefused as refusal:
+            respond(refusal.reason, response_type="ephemeral", replace_original=False)
+            return
+        view = messages.feedback_modal(request.about_id, request.topic, {"request": request.id})
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(messages.FEEDBACK_MODAL)
+    def feedback_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
+        state = view["state"]["values"]
+        metadata = json.loads(view["private_metadata"])
+        answer = FeedbackAnswer(
+            answers={p: escape(state[p][p].get("value") or "").strip() for p in messages.PROMPTS},
+            anonymous=bool(state[messages.ANONYMOUS][messages.ANONYMOUS].get("selected_options")),
+        )
+        giver_id = body["user"]["id"]
+        # The view ID, not the user: a retry is recognised without keeping who answered.
+        request_key = f"view:{view['id']}"
+        try:
+            # Slack shows a modal's errors only in the ack, so the checks run before it.
+            with ctx.transaction(deliver=False) as session:
+                if "request" in metadata:
+                    feedback = answer_request(
+                        session,
+                        giver_id=giver_id,
+                        request_id=metadata["request"],
+                        answer=answer,
+                        request_key=request_key,
+                        now=ctx.now(),
+                    )
+                else:
+                    feedback = give_feedback(
+                        session,
+                        giver_id=giver_id,
+                        about_id=metadata["about"],
+                        answer=answer,
+                        request_key=request_key,
+                        now=ctx.now(),
+                    )
+        except FeedbackRefused as refusal:
+            ack(response_action="errors", errors={refusal.field: refusal.reason})
+            return
+        except DuplicateRequest:
+            ack()
+            return
+        ack(response_action="update", view=messages.sent_modal(feedback.about_id, answer.anonymous))
+        ctx.deliver_outbox(session)
+
+
+def _request(ctx: Context, body: dict, text: str, respond: Respond) -> None:
+    reviewer_ids, topic = parse_request(text)
+    try:
+        with ctx.transaction() as session:
+            request_feedback(
+                session,
+                ctx.users.get,
+                requester_id=body["user_id"],
+                reviewer_ids=reviewer_ids,
+                topic=topic,
+                request_key=f"command:{body['trigger_id']}",
+                now=ctx.now(),
+            )
+    except FeedbackRefused as refusal:
+        respond(refusal.reason, response_type="ephemeral")
+        return
+    except DuplicateRequest:
+        return  # Slack retried a request we already recorded and answered.
+    respond(
+        messages.asked_confirmation(reviewer_ids, topic, REMIND_AFTER.days, EXPIRE_AFTER.days),
+        response_type="ephemeral",
+    )

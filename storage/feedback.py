@@ -1,0 +1,72 @@
+"""Feedback: one row per request (or unrequested piece of feedback), and the queries on it.
+
+The feedback text itself is not kept here: it exists only in the DM that delivers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.models import Base
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    about_id: Mapped[str] = mapped_column(String(32))  # who it is for: the requester, or the person given it
+    # Who was asked, or who gave it; None once it is answered anonymously, so no table knows the giver.
+    giver_id: Mapped[str | None] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(Text, default="")  # safe mrkdwn, see bot.text
+    requested: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(10))  # open | answered | expired
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+    expired_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_feedback_status_created_at", "status", "created_at"),
+        Index("ix_feedback_giver_id_status", "giver_id", "status"),
+        Index("ix_feedback_about_id_status", "about_id", "status"),
+    )
+
+
+def mark_answered(session: Session, request_id: int, giver_id: str | None, anonymous: bool, now: datetime) -> bool:
+    """Close an open request; False if it was answered or expired meanwhile (a second modal, a race)."""
+    answered = session.execute(
+        update(Feedback)
+        .where(Feedback.id == request_id, Feedback.status == "open")
+        .values(status="answered", answered_at=now, giver_id=giver_id, anonymous=anonymous)
+    )
+    return answered.rowcount == 1
+
+
+def open_requests_created_before(session: Session, moment: datetime, *, unreminded: bool = False) -> Sequence[Feedback]:
+    query = select(Feedback).where(Feedback.status == "open", Feedback.created_at <= moment)
+    if unreminded:
+        query = query.where(Feedback.reminded_at.is_(None))
+    # Locked, so an answer arriving meanwhile waits for (and then scrubs) a reminder, or is seen as answered.
+    return session.scalars(query.order_by(Feedback.id).with_for_update()).all()
+
+
+def waiting_on(session: Session, user_id: str) -> Sequence[Feedback]:
+    query = select(Feedback).where(Feedback.giver_id == user_id, Feedback.status == "open")
+    return session.scalars(query.order_by(Feedback.created_at, Feedback.id)).all()
+
+
+def open_requests_of(session: Session, user_id: str) -> Sequence[Feedback]:
+    query = select(Feedback).where(Feedback.about_id == user_id, Feedback.status == "open")
+    return session.scalars(query.order_by(Feedback.created_at, Feedback.id)).all()
+
+
+def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedback]:
+    query = select(Feedback).order_by(Feedback.created_at, Feedback.id)
+    if since is not None:
+        query = query.where(Feedback.created_at >= since)
+    return session.scalars(query.execution_options(yield_per=1000))
