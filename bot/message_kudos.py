@@ -93,8 +93,7 @@ def withdraw_for_reaction(
         return None
     session.delete(kudos)
     celebration = celebration_key(kudos.batch_key)
-    post = outbox_store.by_key(session, celebration)
-    if post is not None and post.status != "failed":
+    if outbox_store.by_key(session, celebration) is not None:  # no kudos channel, no celebration to edit
         text, blocks = messages.withdrawn(settings.kudos_emoji)
         update_message(session, f"{celebration}:withdrawn", of=celebration, text=text, blocks=blocks, now=now)
     return kudos

@@ -71,6 +71,10 @@ class NotYetPosted(Exception):
     """An update whose message has not been posted yet."""
 
 
+class NeverPosted(Exception):
+    """An update of a message that was never posted (Slack refused it, or it was dropped)."""
+
+
 @dataclass
 class SweepResult:
     sent: int = 0
@@ -145,6 +149,9 @@ class OutboxSender:
             except NotYetPosted:
                 store.mark_retry(session, message.id, self.clock() + timedelta(seconds=5), "waiting for the post")
                 return "retrying"
+            except NeverPosted:
+                store.mark_failed(session, message.id, "the message it updates was never posted")
+                return "failed"
         # The claim is committed: no other sender takes this row while we wait for Slack.
         pause = self._pause_before(message.method, payload)
         if pause > 0:
@@ -177,7 +184,9 @@ class OutboxSender:
         payload = dict(message.payload)
         if message.updates_key:
             post = store.by_key(session, message.updates_key)
-            if post is None or post.status != "sent" or not post.result:
+            if post is None or post.status == "failed":
+                raise NeverPosted(message.updates_key)
+            if post.status != "sent" or not post.result:
                 raise NotYetPosted(message.updates_key)
             payload.update(channel=post.result["channel"], ts=post.result["ts"])
         return payload

@@ -139,3 +139,13 @@ def test_an_update_waits_for_its_post_and_only_the_latest_is_sent(ctx, fake_slac
         and updated["channel"] == "CIDEAS"
         and updated["ts"] == row(ctx, "idea:1:post").result["ts"]
     )
+
+
+def test_an_update_of_a_post_slack_refused_fails_instead_of_waiting_forever(ctx, fake_slack, clock):
+    fake_slack.fail("chat.postMessage", error="channel_not_found")
+    post(ctx, "idea:1:post", channel="CGONE")
+    with ctx.transaction() as session:
+        update_message(session, "idea:1:update:1", of="idea:1:post", text="v1", blocks=None, now=ctx.now())
+    assert row(ctx, "idea:1:update:1").status == "failed"
+    clock.advance(minutes=5)
+    assert ctx.outbox.sweep().sent == 0 and fake_slack.calls_to("chat.update") == []
