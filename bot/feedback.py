@@ -17,6 +17,7 @@ from bot import feedback_messages as messages
 from bot.context import Context
 from bot.jobs import Job, daily
 from bot.outbox import post_message
+from bot.refusal import Refused
 from bot.slack_users import NotAnActivePerson, SlackUser, active_people
 from bot.text import from_slack_formatted, leading_mentions
 from storage import feedback as store
@@ -29,13 +30,10 @@ MAX_TOPIC_LENGTH = 300
 UserLookup = Callable[[str], SlackUser | None]
 
 
-class FeedbackRefused(Exception):
-    """Feedback that cannot be asked for or given; `reason` is what the person is told, `field` the modal input."""
+class FeedbackRefused(Refused):
+    """Feedback that cannot be asked for or given."""
 
-    def __init__(self, reason: str, field: str = "went_well"):
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
+    default_field = "went_well"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot import ideas_messages as messages
 from bot.config import Settings
 from bot.outbox import post_message, update_message
+from bot.refusal import Refused
 from bot.text import from_slack_formatted, to_plain
 from storage import ideas as store
 from storage import outbox as outbox_store
@@ -25,14 +26,10 @@ LIST_LIMIT = 20
 TOP_LIMIT = 10
 
 
-class IdeaRefused(Exception):
-    """An idea, vote or status change that cannot be made; `reason` is what the person is told,
-    `field` the modal input at fault."""
+class IdeaRefused(Refused):
+    """An idea, vote or status change that cannot be made."""
 
-    def __init__(self, reason: str, field: str = "title"):
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
+    default_field = "title"
 
 
 @dataclass(frozen=True)

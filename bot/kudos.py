@@ -13,6 +13,7 @@ from bot import kudos_messages as messages
 from bot.clock import day_start, describe_wait, month_start, next_day_start, week_start
 from bot.config import Settings
 from bot.outbox import post_message
+from bot.refusal import Refused
 from bot.slack_users import NotAnActivePerson, SlackUser, active_people
 from bot.text import USER_MENTION, from_slack_formatted, leading_mentions
 from storage import kudos as store
@@ -24,13 +25,10 @@ MAX_MESSAGE_LENGTH = 1000
 UserLookup = Callable[[str], SlackUser | None]
 
 
-class KudosRefused(Exception):
-    """A kudos that cannot be given; `reason` is what the giver is told, `field` the modal input at fault."""
+class KudosRefused(Refused):
+    """A kudos that cannot be given."""
 
-    def __init__(self, reason: str, field: str = "message"):
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
+    default_field = "message"
 
 
 @dataclass(frozen=True)

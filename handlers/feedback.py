@@ -6,6 +6,7 @@ import json
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import feedback_messages as messages
 from bot.context import Context
@@ -22,6 +23,7 @@ from bot.feedback import (
     request_feedback,
 )
 from bot.text import escape, leading_mentions
+from handlers.views import answer_view_submission
 from storage import feedback as store
 from storage.outbox import DuplicateRequest
 
@@ -74,42 +76,36 @@ def register(app: App, ctx: Context) -> None:
     def feedback_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
         state = view["state"]["values"]
         metadata = json.loads(view["private_metadata"])
-        answer = FeedbackAnswer(
+        answer_given = FeedbackAnswer(
             answers={p: escape(state[p][p].get("value") or "").strip() for p in messages.PROMPTS},
             anonymous=bool(state[messages.ANONYMOUS][messages.ANONYMOUS].get("selected_options")),
         )
         giver_id = body["user"]["id"]
         # The view ID, not the user: a retry is recognised without keeping who answered.
         request_key = f"view:{view['id']}"
-        try:
-            # Slack shows a modal's errors only in the ack, so the checks run before it.
-            with ctx.transaction(deliver=False) as session:
-                if "request" in metadata:
-                    feedback = answer_request(
-                        session,
-                        giver_id=giver_id,
-                        request_id=metadata["request"],
-                        answer=answer,
-                        request_key=request_key,
-                        now=ctx.now(),
-                    )
-                else:
-                    feedback = give_feedback(
-                        session,
-                        giver_id=giver_id,
-                        about_id=metadata["about"],
-                        answer=answer,
-                        request_key=request_key,
-                        now=ctx.now(),
-                    )
-        except FeedbackRefused as refusal:
-            ack(response_action="errors", errors={refusal.field: refusal.reason})
-            return
-        except DuplicateRequest:
-            ack()
-            return
-        ack(response_action="update", view=messages.sent_modal(feedback.about_id, answer.anonymous))
-        ctx.deliver_outbox(session)
+
+        def answer(session: Session) -> dict:
+            if "request" in metadata:
+                feedback = answer_request(
+                    session,
+                    giver_id=giver_id,
+                    request_id=metadata["request"],
+                    answer=answer_given,
+                    request_key=request_key,
+                    now=ctx.now(),
+                )
+            else:
+                feedback = give_feedback(
+                    session,
+                    giver_id=giver_id,
+                    about_id=metadata["about"],
+                    answer=answer_given,
+                    request_key=request_key,
+                    now=ctx.now(),
+                )
+            return messages.sent_modal(feedback.about_id, answer_given.anonymous)
+
+        answer_view_submission(ctx, ack, answer)
 
 
 def _request(ctx: Context, body: dict, text: str, respond: Respond) -> None:

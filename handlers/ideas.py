@@ -7,6 +7,7 @@ import re
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import ideas_messages as messages
 from bot.context import Context
@@ -24,6 +25,7 @@ from bot.ideas import (
     top_ideas,
 )
 from bot.text import escape
+from handlers.views import answer_view_submission
 from storage.outbox import DuplicateRequest
 
 
@@ -54,25 +56,19 @@ def register(app: App, ctx: Context) -> None:
             category=(state["category"]["category"].get("selected_option") or {}).get("value"),
             anonymous=bool(state["anonymous"]["anonymous"].get("selected_options")),
         )
-        try:
-            # Slack shows a modal's errors only in the ack, so the checks run before it.
-            with ctx.transaction(deliver=False) as session:
-                idea = submit_idea(
-                    session,
-                    settings,
-                    author_id=body["user"]["id"],
-                    draft=draft,
-                    request_key=f"view:{view['id']}",
-                    now=ctx.now(),
-                )
-        except IdeaRefused as refusal:
-            ack(response_action="errors", errors={refusal.field: refusal.reason})
-            return
-        except DuplicateRequest:
-            ack()
-            return
-        ack(response_action="update", view=messages.submitted_modal(idea, settings.ideas_channel))
-        ctx.deliver_outbox(session)
+
+        def submit(session: Session) -> dict:
+            idea = submit_idea(
+                session,
+                settings,
+                author_id=body["user"]["id"],
+                draft=draft,
+                request_key=f"view:{view['id']}",
+                now=ctx.now(),
+            )
+            return messages.submitted_modal(idea, settings.ideas_channel)
+
+        answer_view_submission(ctx, ack, submit)
 
     @app.action(messages.VOTE_ACTION)
     def upvote_pressed(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
@@ -126,8 +122,9 @@ def register(app: App, ctx: Context) -> None:
             status="declined",
             note=escape(view["state"]["values"]["reason"]["reason"].get("value") or "").strip(),
         )
-        try:
-            with ctx.transaction(deliver=False) as session:
+
+        def decline(session: Session) -> None:
+            try:
                 change_status(
                     session,
                     settings,
@@ -136,14 +133,10 @@ def register(app: App, ctx: Context) -> None:
                     request_key=f"view:{view['id']}",
                     now=ctx.now(),
                 )
-        except IdeaRefused as refusal:
-            ack(response_action="errors", errors={"reason": refusal.reason})  # the form's only field
-            return
-        except DuplicateRequest:
-            ack()
-            return
-        ack()
-        ctx.deliver_outbox(session)
+            except IdeaRefused as refusal:
+                raise IdeaRefused(refusal.reason, "reason") from None  # the form's only field
+
+        answer_view_submission(ctx, ack, decline)
 
 
 def _answer_command(ctx: Context, body: dict, text: str) -> str:

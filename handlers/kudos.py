@@ -6,6 +6,7 @@ import json
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import kudos_messages as messages
 from bot.context import Context
@@ -21,6 +22,7 @@ from bot.kudos import (
     stats,
 )
 from bot.text import escape
+from handlers.views import answer_view_submission
 from storage.outbox import DuplicateRequest
 
 
@@ -66,29 +68,22 @@ def register(app: App, ctx: Context) -> None:
             values=[o["value"] for o in state["values"]["values"].get("selected_options") or []],
         )
         giver_id = body["user"]["id"]
-        try:
-            # Slack shows a modal's errors only in the ack, so the checks run before it.
-            with ctx.transaction(deliver=False) as session:
-                give_kudos(
-                    session,
-                    settings,
-                    ctx.users.get,
-                    giver_id=giver_id,
-                    draft=draft,
-                    source=metadata.get("source", "modal"),
-                    request_key=f"view:{view['id']}",
-                    now=ctx.now(),
-                    link=metadata.get("link"),
-                )
-                left = kudos_left_today(session, settings, giver_id, ctx.now())
-        except KudosRefused as refusal:
-            ack(response_action="errors", errors={refusal.field: refusal.reason})
-            return
-        except DuplicateRequest:
-            ack()
-            return
-        ack(response_action="update", view=messages.sent_modal(draft.recipients, left))
-        ctx.deliver_outbox(session)
+
+        def give(session: Session) -> dict:
+            give_kudos(
+                session,
+                settings,
+                ctx.users.get,
+                giver_id=giver_id,
+                draft=draft,
+                source=metadata.get("source", "modal"),
+                request_key=f"view:{view['id']}",
+                now=ctx.now(),
+                link=metadata.get("link"),
+            )
+            return messages.sent_modal(draft.recipients, kudos_left_today(session, settings, giver_id, ctx.now()))
+
+        answer_view_submission(ctx, ack, give)
 
 
 def _give_from_command(ctx: Context, body: dict, text: str, respond: Respond) -> None:
