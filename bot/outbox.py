@@ -43,9 +43,10 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
     updates_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> None:
     """Owe Slack one Web API call; `key` is unique, so the same message is never written twice."""
-    store.add_message(session, key, method, payload, now, updates_key)
+    store.add_message(session, key, method, payload, now, updates_key, not_before)
     session.info.setdefault(OUTBOX_KEYS, []).append(key)
 
 

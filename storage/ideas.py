@@ -100,3 +100,11 @@ def ideas_since(session: Session, since: datetime | None) -> Iterator[tuple[Idea
     if since is not None:
         query = query.where(Idea.created_at >= since)
     yield from session.execute(query.execution_options(yield_per=1000))
+
+
+def ideas_by_author(session: Session, author_id: str, limit: int) -> tuple[list[tuple[Idea, int]], int]:
+    """Someone's newest ideas with their votes, and how many they have in all."""
+    query = select(Idea, _vote_count()).where(Idea.author_id == author_id)
+    rows = session.execute(query.order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit)).all()
+    total = session.scalar(select(func.count()).where(Idea.author_id == author_id)) or 0
+    return [(idea, votes) for idea, votes in rows], total

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,9 +32,15 @@ def add_message(
     payload: dict[str, Any],
     now: datetime,
     updates_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
     message = OutboxMessage(
-        key=key, method=method, payload=payload, updates_key=updates_key, created_at=now, next_attempt_at=now
+        key=key,
+        method=method,
+        payload=payload,
+        updates_key=updates_key,
+        created_at=now,
+        next_attempt_at=not_before or now,
     )
     session.add(message)
     return message
@@ -50,6 +56,18 @@ def drop_pending(session: Session, updates_key: str) -> None:
 def delete_messages(session: Session, keys: list[str]) -> None:
     """Forget messages, sent or not: for records that must not outlive what they were about."""
     session.execute(delete(OutboxMessage).where(OutboxMessage.key.in_(keys)))
+
+
+def forget_keyed(session: Session, prefix: str, sent_before: datetime) -> datetime | None:
+    """Drop the unsent and the older sent messages whose key starts with `prefix` (a newer one replaces
+    them); return when the latest one left was sent, if any."""
+    keyed = OutboxMessage.key.startswith(prefix, autoescape=True)
+    session.execute(
+        delete(OutboxMessage).where(
+            keyed, or_(OutboxMessage.status != "sent", OutboxMessage.sent_at < sent_before)
+        )
+    )
+    return session.scalar(select(func.max(OutboxMessage.sent_at)).where(keyed))
 
 
 def _claimable(now: datetime):
