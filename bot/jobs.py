@@ -43,7 +43,13 @@ def weekly(now: datetime) -> str:
 
 def all_jobs() -> dict[str, Job]:
     """Every scheduled job by name; each feature defines its own."""
-    jobs: list[Job] = []
+    from bot import celebration, digest, tips
+
+    jobs: list[Job] = [
+        tips.DAILY_TIP,
+        celebration.WEEKLY_CELEBRATION,
+        digest.LEAD_DIGEST,
+    ]
     return {job.name: job for job in jobs}
 
 

@@ -9,6 +9,7 @@ send the same row.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -120,20 +121,25 @@ class OutboxSender:
         with self.session_factory.begin() as session:
             ids = store.ids_for_keys(session, keys)
         for message_id in ids:
-            self._send_one(message_id, wait=False)
+            if self._send_one(message_id, wait=False) == "stop":
+                break  # Slack asked us to slow down: the rest stay due, and the sweep sends them at its pace
 
     def sweep(self, limit: int = 1000) -> SweepResult:
-        """Send every message that is due, oldest first, pacing to Slack's limits."""
+        """Send every message that is due, oldest first, pacing to Slack's limits, until none is due
+        (`limit` at a time, so a 5,000-DM fan-out does not wait for the next sweep)."""
         result = SweepResult()
-        with self.session_factory.begin() as session:
-            ids = store.due_ids(session, self.clock(), limit)
-        for message_id in ids:
-            outcome = self._send_one(message_id, wait=True)
-            if outcome == "stop":
-                break
-            if outcome:
-                setattr(result, outcome, getattr(result, outcome) + 1)
+        while ids := self._due_ids(limit):
+            for message_id in ids:
+                outcome = self._send_one(message_id, wait=True)
+                if outcome == "stop":
+                    return result
+                if outcome:
+                    setattr(result, outcome, getattr(result, outcome) + 1)
         return result
+
+    def _due_ids(self, limit: int) -> list[int]:
+        with self.session_factory.begin() as session:
+            return store.due_ids(session, self.clock(), limit)
 
     def _send_one(self, message_id: int, *, wait: bool) -> str | None:
         with self.session_factory.begin() as session:
@@ -146,13 +152,15 @@ class OutboxSender:
                 store.mark_retry(session, message.id, self.clock() + timedelta(seconds=5), "waiting for the post")
                 return "retrying"
         # The claim is committed: no other sender takes this row while we wait for Slack.
-        pause = self._pause_before(message.method, payload)
+        backoff = self.pauses.remaining(message.method, self.monotonic)
+        pause = max(backoff, self._channel_pace(message.method, payload))
         if pause > 0:
             if not wait or pause > LONGEST_WAIT_IN_SWEEP:
                 with self.session_factory.begin() as session:
                     later = self.clock() + timedelta(seconds=pause)
                     store.mark_retry(session, message.id, later, message.last_error or "paced")
-                return "stop" if wait else None
+                # A 429 holds back the whole method; one busy channel only this message.
+                return "stop" if backoff > 0 else None
             self.sleep(pause)
         try:
             response = self._call(message.method, payload)
@@ -165,13 +173,12 @@ class OutboxSender:
             store.mark_sent(session, message.id, self.clock(), _result_of(response))
         return "sent"
 
-    def _pause_before(self, method: str, payload: dict[str, Any]) -> float:
-        """Seconds to wait before this call: a 429's Retry-After, or one second per channel."""
-        pauses = [self.pauses.remaining(method, self.monotonic)]
+    def _channel_pace(self, method: str, payload: dict[str, Any]) -> float:
+        """Seconds to wait so that one channel gets at most one message per second."""
         channel = payload.get("channel")
-        if method == "chat.postMessage" and channel:
-            pauses.append(self.last_post_to.get(channel, -1e9) + 1.0 - self.monotonic())
-        return max(pauses)
+        if method != "chat.postMessage" or not channel:
+            return 0.0
+        return self.last_post_to.get(channel, -1e9) + 1.0 - self.monotonic()
 
     def _payload_for(self, session: Session, message: OutboxMessage) -> dict[str, Any]:
         payload = dict(message.payload)
@@ -186,8 +193,18 @@ class OutboxSender:
         if method == "chat.postMessage" and payload.get("channel"):
             self.last_post_to[payload["channel"]] = self.monotonic()
         if method == "files.uploadV2":
-            return self.client.files_upload_v2(**payload)
+            return self.client.files_upload_v2(**self._upload_arguments(payload))
         return self.client.api_call(method, json=payload)
+
+    def _upload_arguments(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """files_upload_v2 wants bytes and a channel ID: the row keeps base64 (JSON) and may name a
+        user, whose DM is opened here, at send time."""
+        arguments = dict(payload)
+        if "content_base64" in arguments:
+            arguments["content"] = base64.b64decode(arguments.pop("content_base64"))
+        if arguments.get("channel", "").startswith(("U", "W")):
+            arguments["channel"] = self.client.conversations_open(users=arguments["channel"])["channel"]["id"]
+        return arguments
 
     def _failed(self, message: OutboxMessage, status: int | None, error: str | None, headers) -> str:
         now = self.clock()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.context import Context
-from handlers import kudos
+from handlers import kudos, tips
 
 
 def register_all(app: App, ctx: Context) -> None:
     kudos.register(app, ctx)
+    tips.register(app, ctx)

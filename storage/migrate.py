@@ -14,6 +14,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def target_metadata() -> MetaData:
     """The metadata of every table; importing the feature modules registers their models."""
     import storage.kudos  # noqa: F401
+    import storage.tips  # noqa: F401
     from storage.models import Base
 
     return Base.metadata
