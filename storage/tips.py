@@ -89,8 +89,13 @@ def count_active(session: Session) -> int:
 
 def subscribe(session: Session, user_id: str, now: datetime) -> bool:
     """True if `user_id` was not subscribed before."""
-    statement = _insert(session)(TipSubscriber).values(user_id=user_id, subscribed_at=now)
-    return session.execute(statement.on_conflict_do_nothing(index_elements=[TipSubscriber.user_id])).rowcount == 1
+    statement = (
+        _insert(session)(TipSubscriber)
+        .values(user_id=user_id, subscribed_at=now)
+        .on_conflict_do_nothing(index_elements=[TipSubscriber.user_id])
+        .returning(TipSubscriber.user_id)
+    )
+    return session.scalar(statement) is not None
 
 
 def unsubscribe(session: Session, user_id: str) -> bool:
