@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.jobs import all_jobs, run_job
 from bot.scheduler import add_jobs, catch_up, job_trigger, latest_fire_time
-from storage.kudos import Kudos
 from storage.migrate import target_metadata
 from storage.models import Member
 from storage.tips import TipSubscriber
+from tests.bot.factories import kudos
 from tests.conftest import base_env
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -30,17 +30,7 @@ def row_counts(ctx) -> dict[str, int]:
 def seed(ctx, now: datetime) -> None:
     with ctx.session_factory.begin() as session:
         session.add_all([TipSubscriber(user_id="UANA", subscribed_at=now), Member(user_id="UBEN", first_seen_at=now)])
-        session.add(
-            Kudos(
-                batch_key="k1",
-                giver_id="UANA",
-                recipient_id="UBEN",
-                message="thanks",
-                values="teamwork",
-                source="command",
-                created_at=now - timedelta(days=1),
-            )
-        )
+        session.add(kudos("UANA", "UBEN", now - timedelta(days=1), "teamwork"))
 
 
 def test_add_jobs_registers_the_jobs_the_sweep_and_the_catch_up(ctx):
