@@ -43,9 +43,15 @@ def weekly(now: datetime) -> str:
 
 def all_jobs() -> dict[str, Job]:
     """Every scheduled job by name; each feature defines its own."""
-    from bot.feedback import REMINDERS_JOB  # here, not at the top: feature modules import Job from this one
+    # Imported here, not at the top: the feature modules import Job from this one.
+    from bot import celebration, digest, feedback, tips
 
-    jobs: list[Job] = [REMINDERS_JOB]
+    jobs: list[Job] = [
+        tips.DAILY_TIP,
+        celebration.WEEKLY_CELEBRATION,
+        digest.LEAD_DIGEST,
+        feedback.REMINDERS_JOB,
+    ]
     return {job.name: job for job in jobs}
 
 
@@ -75,7 +81,8 @@ def run_job(
                 lines += [_describe(session, key) for key in session.info.get(OUTBOX_KEYS, [])]
                 transaction.rollback()
                 return JobReport(name, period, ran=True, lines=lines)
-        ctx.deliver_outbox(session)
+        # A job may fan out to thousands: send at Slack's pace now rather than leave it to the sweep.
+        ctx.outbox.deliver(session.info.pop(OUTBOX_KEYS, []), wait=True)
     return JobReport(name, period, ran=True, lines=lines)
 
 

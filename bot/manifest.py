@@ -13,6 +13,7 @@ BOT_EVENTS = ["app_home_opened", "reaction_added", "reaction_removed"]
 BOT_SCOPES = [
     "commands",
     "chat:write",  # posts, DMs (to a user ID) and updates
+    "im:write",  # open a lead's DM to upload the digest chart into it
     "users:read",  # check that a recipient is a person, not a bot or a deactivated account
     "reactions:read",  # reaction kudos
     "channels:history",  # the text of a message given kudos by reaction, in public channels

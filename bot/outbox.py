@@ -9,11 +9,14 @@ send the same row.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +37,9 @@ MAX_BACKOFF = timedelta(minutes=30)
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 # A pause longer than this is not waited out in a sweep: the next sweep picks the rows up.
 LONGEST_WAIT_IN_SWEEP = 60.0
+CHANNEL_SPACING = 1.0  # Slack allows about one message a second per channel
+PACE_KEPT_FOR = 60.0  # after a 429, then full speed again until the next one
+PACE_MARGIN = 1.05  # keep a little under the pace that passed
 
 
 def enqueue(
@@ -83,20 +89,52 @@ class SweepResult:
     failed: int = 0
 
 
-@dataclass
-class _Pauses:
-    """Slack told us to wait (429 Retry-After): per Web API method, shared by every thread."""
+class _Throttle:
+    """How fast to call Slack, shared by every thread of one sender:
 
-    until: dict[str, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    - a 429 pauses its whole Web API method for Retry-After;
+    - after a 429 the method keeps the pace that passed (the calls in the second before it) for
+      PACE_KEPT_FOR, so a fan-out runs at Slack's limit instead of bursting into it every second;
+    - a channel gets about one message a second.
+    Each call takes a turn per method and per channel, so threads never call at the same moment.
+    """
 
-    def pause(self, method: str, seconds: float, clock: Callable[[], float]) -> None:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.paused_until: dict[str, float] = {}
+        self.pace: dict[str, tuple[float, float]] = {}  # method: (seconds between calls, kept until)
+        self.next_turn: dict[str, float] = {}  # by method, and by "#channel"
+        self.passed: dict[str, deque[float]] = defaultdict(deque)  # method: its calls of the last second
+
+    def take_turn(self, method: str, channel: str | None, now: float, *, wait: bool) -> tuple[float, bool]:
+        """(seconds to wait, whether the whole method is held back). The turn is taken when it is
+        now, or when the caller will `wait` for it."""
         with self.lock:
-            self.until[method] = max(self.until.get(method, 0.0), clock() + seconds)
+            spacing, kept_until = self.pace.get(method, (0.0, 0.0))
+            method_start = max(now, self.paused_until.get(method, now), self.next_turn.get(method, now))
+            start = max(method_start, self.next_turn.get("#" + channel, now)) if channel else method_start
+            if wait or start <= now:
+                self.next_turn[method] = method_start + (spacing if now < kept_until else 0.0)
+                if channel:
+                    self.next_turn["#" + channel] = start + CHANNEL_SPACING
+            return start - now, method_start > now
 
-    def remaining(self, method: str, clock: Callable[[], float]) -> float:
+    def call_passed(self, method: str, now: float) -> None:
         with self.lock:
-            return max(0.0, self.until.get(method, 0.0) - clock())
+            self._last_second(method, now).append(now)
+
+    def rate_limited(self, method: str, retry_after: float, now: float) -> None:
+        with self.lock:
+            self.paused_until[method] = max(self.paused_until.get(method, now), now + retry_after)
+            passed = len(self._last_second(method, now))
+            if passed:  # nothing passed: Slack is busy with someone else, and Retry-After says enough
+                self.pace[method] = (PACE_MARGIN / passed, now + PACE_KEPT_FOR)
+
+    def _last_second(self, method: str, now: float) -> deque[float]:
+        calls = self.passed[method]
+        while calls and calls[0] <= now - 1.0:
+            calls.popleft()
+        return calls
 
 
 class OutboxSender:
@@ -108,37 +146,71 @@ class OutboxSender:
         *,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        workers: int = 4,
     ) -> None:
         self.session_factory = session_factory
         self.client = client
         self.clock = clock
         self.sleep = sleep
         self.monotonic = monotonic
-        self.pauses = _Pauses()
-        self.last_post_to: dict[str, float] = {}
+        # Waiting out Slack's pauses, sends overlap this many at a time (a job's fan-out, the sweep).
+        self.workers = workers
+        self.throttle = _Throttle()
 
-    def deliver(self, keys: Iterable[str]) -> None:
-        """Send these just-committed messages now; what fails stays due for the sweep."""
+    def deliver(self, keys: Iterable[str], *, wait: bool = False) -> None:
+        """Send these just-committed messages now; what fails stays due for the sweep.
+
+        Without `wait` (a Slack request's thread) in order and without waiting: what Slack's pacing
+        holds back is left to the sweep. With it (a job's fan-out), as the sweep sends.
+        """
         keys = list(keys)
         if not keys:
             return
         with self.session_factory.begin() as session:
             ids = store.ids_for_keys(session, keys)
+        if wait:
+            self._send_paced(ids)
+            return
         for message_id in ids:
-            self._send_one(message_id, wait=False)
+            if self._send_one(message_id, wait=False) == "stop":
+                break  # Slack asked us to slow down: the rest stay due, and the sweep sends them at its pace
 
     def sweep(self, limit: int = 1000) -> SweepResult:
-        """Send every message that is due, oldest first, pacing to Slack's limits."""
+        """Send every message that is due, oldest first, pacing to Slack's limits, until none is due
+        (`limit` at a time, so a 5,000-DM fan-out does not wait for the next sweep)."""
         result = SweepResult()
-        with self.session_factory.begin() as session:
-            ids = store.due_ids(session, self.clock(), limit)
-        for message_id in ids:
-            outcome = self._send_one(message_id, wait=True)
-            if outcome == "stop":
+        while ids := self._due_ids(limit):
+            outcomes = self._send_paced(ids)
+            for outcome in filter(None, outcomes):
+                if outcome != "stop":
+                    setattr(result, outcome, getattr(result, outcome) + 1)
+            if "stop" in outcomes:
                 break
-            if outcome:
-                setattr(result, outcome, getattr(result, outcome) + 1)
         return result
+
+    def _send_paced(self, ids: list[int]) -> list[str | None]:
+        """Send these messages, `workers` at a time, each waiting out Slack's pauses; all stop
+        when one would have to wait longer than LONGEST_WAIT_IN_SWEEP."""
+        queue = iter(ids)  # shared by the workers: each message is taken once
+        stop = threading.Event()
+
+        def work() -> list[str | None]:
+            outcomes = []
+            for message_id in queue:
+                if stop.is_set():
+                    break
+                outcomes.append(self._send_one(message_id, wait=True))
+                if outcomes[-1] == "stop":
+                    stop.set()
+            return outcomes
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            runs = [pool.submit(work) for _ in range(self.workers)]
+        return [outcome for run in runs for outcome in run.result()]
+
+    def _due_ids(self, limit: int) -> list[int]:
+        with self.session_factory.begin() as session:
+            return store.due_ids(session, self.clock(), limit)
 
     def _send_one(self, message_id: int, *, wait: bool) -> str | None:
         with self.session_factory.begin() as session:
@@ -154,13 +226,15 @@ class OutboxSender:
                 store.mark_failed(session, message.id, "the message it updates was never posted")
                 return "failed"
         # The claim is committed: no other sender takes this row while we wait for Slack.
-        pause = self._pause_before(message.method, payload)
+        channel = payload.get("channel") if message.method == "chat.postMessage" else None
+        pause, whole_method = self.throttle.take_turn(message.method, channel, self.monotonic(), wait=wait)
         if pause > 0:
             if not wait or pause > LONGEST_WAIT_IN_SWEEP:
                 with self.session_factory.begin() as session:
                     later = self.clock() + timedelta(seconds=pause)
                     store.mark_retry(session, message.id, later, message.last_error or "paced")
-                return "stop" if wait else None
+                # A method held back stops this round; one busy channel delays only its own message.
+                return "stop" if whole_method else None
             self.sleep(pause)
         try:
             response = self._call(message.method, payload)
@@ -169,17 +243,10 @@ class OutboxSender:
             return self._failed(message, response.status_code, response.get("error"), response.headers)
         except OSError as error:  # no connection, reset, timeout (URLError is an OSError)
             return self._failed(message, None, f"connection: {error}", {})
+        self.throttle.call_passed(message.method, self.monotonic())
         with self.session_factory.begin() as session:
             store.mark_sent(session, message.id, self.clock(), _result_of(response))
         return "sent"
-
-    def _pause_before(self, method: str, payload: dict[str, Any]) -> float:
-        """Seconds to wait before this call: a 429's Retry-After, or one second per channel."""
-        pauses = [self.pauses.remaining(method, self.monotonic)]
-        channel = payload.get("channel")
-        if method == "chat.postMessage" and channel:
-            pauses.append(self.last_post_to.get(channel, -1e9) + 1.0 - self.monotonic())
-        return max(pauses)
 
     def _payload_for(self, session: Session, message: OutboxMessage) -> dict[str, Any]:
         payload = dict(message.payload)
@@ -193,11 +260,19 @@ class OutboxSender:
         return payload
 
     def _call(self, method: str, payload: dict[str, Any]):
-        if method == "chat.postMessage" and payload.get("channel"):
-            self.last_post_to[payload["channel"]] = self.monotonic()
         if method == "files.uploadV2":
-            return self.client.files_upload_v2(**payload)
+            return self.client.files_upload_v2(**self._upload_arguments(payload))
         return self.client.api_call(method, json=payload)
+
+    def _upload_arguments(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """files_upload_v2 wants bytes and a channel ID: the row keeps base64 (JSON) and may name a
+        user, whose DM is opened here, at send time."""
+        arguments = dict(payload)
+        if "content_base64" in arguments:
+            arguments["content"] = base64.b64decode(arguments.pop("content_base64"))
+        if arguments.get("channel", "").startswith(("U", "W")):
+            arguments["channel"] = self.client.conversations_open(users=arguments["channel"])["channel"]["id"]
+        return arguments
 
     def _failed(self, message: OutboxMessage, status: int | None, error: str | None, headers) -> str:
         now = self.clock()
@@ -214,7 +289,7 @@ class OutboxSender:
                 return "failed"
             if status == 429:
                 delay = timedelta(seconds=_retry_after(headers))
-                self.pauses.pause(message.method, delay.total_seconds(), self.monotonic)
+                self.throttle.rate_limited(message.method, delay.total_seconds(), self.monotonic())
             else:
                 delay = min(timedelta(seconds=15 * 2 ** min(message.attempts - 1, 10)), MAX_BACKOFF)
             log.warning("Outbox message %s will be retried in %s: %s", message.key, delay, description)

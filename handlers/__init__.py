@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.context import Context
-from handlers import feedback, ideas, kudos, message_kudos
+from handlers import feedback, ideas, kudos, message_kudos, tips
 
 
 def register_all(app: App, ctx: Context) -> None:
@@ -13,3 +13,4 @@ def register_all(app: App, ctx: Context) -> None:
     message_kudos.register(app, ctx)
     ideas.register(app, ctx)
     feedback.register(app, ctx)
+    tips.register(app, ctx)

@@ -16,6 +16,7 @@ def target_metadata() -> MetaData:
     import storage.feedback  # noqa: F401
     import storage.ideas  # noqa: F401
     import storage.kudos  # noqa: F401
+    import storage.tips  # noqa: F401
     from storage.models import Base
 
     return Base.metadata

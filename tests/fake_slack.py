@@ -144,6 +144,8 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
         if method == "chat.getPermalink":
             message = "p" + str(params.get("message_ts", "1")).replace(".", "")
             return {"ok": True, "permalink": f"https://example.slack.com/archives/{params.get('channel')}/{message}"}

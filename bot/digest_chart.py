@@ -1,0 +1,24 @@
+"""The digest's chart: kudos per day as a PNG (matplotlib's Agg renderer, no display needed)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from matplotlib.figure import Figure
+
+
+def kudos_per_day_png(days: list[date], counts: list[int]) -> bytes:
+    figure = Figure(figsize=(8, 3), dpi=100)  # a Figure without pyplot renders with Agg and keeps no global state
+    axes = figure.subplots()
+    colours = ["#9fb8c8" if day.weekday() >= 5 else "#2f4858" for day in days]
+    axes.bar(range(len(days)), counts, color=colours)
+    mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
+    axes.set_xticks(mondays, [f"Mon {days[i].day} {days[i]:%b}" for i in mondays])
+    axes.set_title("Kudos per day, last 4 weeks")
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    png = io.BytesIO()
+    figure.savefig(png, format="png")
+    return png.getvalue()

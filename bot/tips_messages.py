@@ -1,0 +1,58 @@
+"""Block Kit for tips: (fallback text, blocks) for each place a tip is shown."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
+from storage.tips import Tip
+
+Message = tuple[str, list[dict]]
+
+
+def _tip(tip: Tip, headline: str, footer: str) -> Message:
+    about = f"#{tip.theme} · " if tip.theme else ""
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{tip.text}")),
+        ContextBlock(elements=[MarkdownTextObject(text=f"{about}tip {tip.id} · {footer}")]),
+    ]
+    return f"{headline} {tip.text}", [b.to_dict() for b in blocks]
+
+
+def channel_tip(tip: Tip) -> Message:
+    return _tip(tip, ":bulb: *Today's tip*", "`/tip subscribe` to get it by DM every weekday")
+
+
+def subscriber_tip(tip: Tip) -> Message:
+    return _tip(tip, ":bulb: *Your tip for today*", "`/tip unsubscribe` to stop these DMs")
+
+
+def todays_tip(tip: Tip, subscribed: bool) -> Message:
+    if subscribed:
+        return _tip(tip, ":bulb: *Today's tip*", "you get it by DM every weekday (`/tip unsubscribe` to stop)")
+    return channel_tip(tip)
+
+
+def subscribed(changed: bool) -> str:
+    if changed:
+        return ":white_check_mark: Subscribed: you'll get a short tip by DM every weekday morning."
+    return "You're already subscribed — the next tip arrives on the next weekday morning."
+
+
+def unsubscribed(changed: bool) -> str:
+    if changed:
+        return "Unsubscribed: no more tip DMs. `/tip` still shows today's tip whenever you want it."
+    return "You weren't subscribed. `/tip subscribe` gets you a tip by DM every weekday."
+
+
+def help_text(themes: tuple[str, ...], is_admin: bool) -> str:
+    lines = [
+        "*/tip — a short learning nudge every working day*",
+        "`/tip` — today's tip",
+        "`/tip subscribe` / `/tip unsubscribe` — get it by DM every weekday, or stop",
+    ]
+    if is_admin:
+        lines += [
+            f"`/tip add <text> [#theme]` — add a tip (themes: {', '.join('#' + t for t in themes)})",
+            "`/tip retire N` — stop showing tip N (the number is under each tip)",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""/tip: today's tip, subscriptions, and admins adding and retiring tips."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, Respond
+
+from bot import tips_messages as messages
+from bot.context import Context
+from bot.text import escape
+from bot.tips import TipRefused, add_tip, retire_tip, subscribe, themes, todays_tip, unsubscribe
+from storage.outbox import DuplicateRequest
+from storage.tips import is_subscribed
+
+
+def register(app: App, ctx: Context) -> None:
+    settings = ctx.settings
+
+    @app.command("/tip")
+    def tip_command(ack: Ack, body: dict, respond: Respond) -> None:
+        text = (body.get("text") or "").strip()
+        word, _, rest = text.partition(" ")
+        word = word.lower()
+        user_id = body["user_id"]
+        if word in ("", "today"):
+            ack()
+            with ctx.transaction() as session:
+                tip_text, blocks = messages.todays_tip(
+                    todays_tip(session, settings, ctx.now()), is_subscribed(session, user_id)
+                )
+            respond(text=tip_text, blocks=blocks, response_type="ephemeral")
+        elif word == "subscribe":
+            ack()
+            with ctx.transaction() as session:
+                changed = subscribe(session, user_id, ctx.now())
+            respond(messages.subscribed(changed), response_type="ephemeral")
+        elif word == "unsubscribe":
+            ack()
+            with ctx.transaction() as session:
+                changed = unsubscribe(session, user_id)
+            respond(messages.unsubscribed(changed), response_type="ephemeral")
+        elif word in ("add", "retire"):
+            ack()
+            try:
+                with ctx.transaction() as session:
+                    if word == "add":
+                        request_key = f"command:{body['trigger_id']}"
+                        tip = add_tip(
+                            session, settings, user_id=user_id, text=rest, request_key=request_key, now=ctx.now()
+                        )
+                        answer = f":white_check_mark: Added tip {tip.id}. It comes round before any tip repeats."
+                    else:
+                        tip = retire_tip(session, settings, user_id=user_id, argument=rest, now=ctx.now())
+                        answer = f"Retired tip {tip.id}: it won't be shown again."
+            except TipRefused as refusal:
+                respond(refusal.reason, response_type="ephemeral")
+                return
+            except DuplicateRequest:
+                return  # a retry of a tip we already added and confirmed
+            respond(answer, response_type="ephemeral")
+        else:
+            help_text = messages.help_text(themes(), settings.is_admin(user_id))
+            ack(help_text if word == "help" else f"I don't know `{escape(word)}`.\n{help_text}")

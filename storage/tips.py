@@ -1,0 +1,110 @@
+"""Learning tips: the tips, which one was the tip of which day, and who gets it by DM."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text, delete, func, nulls_first, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.models import Base
+
+
+class Tip(Base):
+    __tablename__ = "tips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Tips shipped in bot/tips.toml carry its key; tips added with /tip add have none.
+    key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    theme: Mapped[str | None] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)  # safe mrkdwn
+    active: Mapped[bool] = mapped_column(default=True)
+    added_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class DailyTip(Base):
+    """The tip of one day (team time zone): /tip and the daily post show the same one."""
+
+    __tablename__ = "daily_tips"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id"), index=True)
+
+
+class TipSubscriber(Base):
+    __tablename__ = "tip_subscribers"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subscribed_at: Mapped[datetime]
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def add_builtin(session: Session, rows: list[dict], now: datetime) -> None:
+    """Insert the shipped tips not in the table yet (by key); safe to run at any time, from any process."""
+    known = set(session.scalars(select(Tip.key).where(Tip.key.is_not(None))))
+    missing = [dict(row, created_at=now) for row in rows if row["key"] not in known]
+    if missing:
+        session.execute(_insert(session)(Tip).on_conflict_do_nothing(index_elements=[Tip.key]), missing)
+
+
+def tip_of(session: Session, day: date) -> Tip | None:
+    return session.scalar(select(Tip).join(DailyTip, DailyTip.tip_id == Tip.id).where(DailyTip.day == day))
+
+
+def least_recently_shown(session: Session) -> Tip | None:
+    """The active tip shown longest ago; never-shown tips first, in the order they were added."""
+    last_shown = (
+        select(DailyTip.tip_id, func.max(DailyTip.day).label("day")).group_by(DailyTip.tip_id).subquery("last_shown")
+    )
+    query = (
+        select(Tip)
+        .outerjoin(last_shown, last_shown.c.tip_id == Tip.id)
+        .where(Tip.active)
+        .order_by(nulls_first(last_shown.c.day), Tip.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def set_tip_of(session: Session, day: date, tip: Tip) -> bool:
+    """Make `tip` the tip of `day`; False if another request chose one first."""
+    try:
+        with session.begin_nested():
+            session.add(DailyTip(day=day, tip_id=tip.id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def count_active(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Tip).where(Tip.active)) or 0
+
+
+def subscribe(session: Session, user_id: str, now: datetime) -> bool:
+    """True if `user_id` was not subscribed before."""
+    statement = (
+        _insert(session)(TipSubscriber)
+        .values(user_id=user_id, subscribed_at=now)
+        .on_conflict_do_nothing(index_elements=[TipSubscriber.user_id])
+        .returning(TipSubscriber.user_id)
+    )
+    return session.scalar(statement) is not None
+
+
+def unsubscribe(session: Session, user_id: str) -> bool:
+    return session.execute(delete(TipSubscriber).where(TipSubscriber.user_id == user_id)).rowcount == 1
+
+
+def is_subscribed(session: Session, user_id: str) -> bool:
+    return session.get(TipSubscriber, user_id) is not None
+
+
+def subscriber_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(TipSubscriber.user_id).order_by(TipSubscriber.user_id)))
