@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import feedback_messages as messages
 from bot.context import Context
+from bot.home import forget_home, home_changed
 from bot.jobs import Job, daily
 from bot.outbox import post_message
 from bot.refusal import Refused
@@ -81,6 +82,7 @@ def request_feedback(
     ]
     session.add_all(requests)
     session.flush()
+    home_changed(session, *reviewer_ids)
     for request in requests:
         text, blocks = messages.request_dm(request, EXPIRE_AFTER.days)
         post_message(session, _ask_key(request.id), channel=request.giver_id, text=text, blocks=blocks, now=now)
@@ -136,6 +138,9 @@ def answer_request(
     if answer.anonymous:
         # Those DMs went to the giver: their channel is the giver's ID.
         delete_messages(session, [_ask_key(request.id), _reminder_key(request.id)])
+        forget_home(session, giver_id)
+    else:
+        home_changed(session, giver_id)
     _send_answer(session, request, kept_giver, answer, now)
     return request
 
@@ -181,6 +186,7 @@ def send_reminders(_ctx: Context, session: Session, now: datetime) -> list[str]:
     lines = []
     for request in store.open_requests_created_before(session, now - EXPIRE_AFTER):
         request.status, request.expired_at = "expired", now
+        home_changed(session, request.giver_id)
         post_message(
             session,
             f"feedback:{request.id}:expired",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,27 @@ from storage.tips import is_subscribed
 
 # Slack rate-limits views.publish per user; a burst of changes publishes the latest view once.
 REFRESH_GAP = timedelta(seconds=5)
+STALE_HOMES = "stale_homes"  # session.info entry: people whose Home tab this transaction changed
+
+
+def home_changed(session: Session, *user_ids: str) -> None:
+    """Note that what these people's Home tabs show has changed; they are republished before commit."""
+    session.info.setdefault(STALE_HOMES, set()).update(user_ids)
+
+
+def publish_stale_homes(session: Session, settings: Settings, now: datetime) -> None:
+    for user_id in sorted(session.info.pop(STALE_HOMES, ())):
+        publish_home(session, settings, user_id, now)
+
+
+def forget_home(session: Session, user_id: str) -> None:
+    """Drop every Home tab message kept for this person (an anonymous answer must leave no trace of them)."""
+    session.info.get(STALE_HOMES, set()).discard(user_id)
+    outbox_store.forget_keyed(session, _key_prefix(user_id), sent_before=datetime.max.replace(tzinfo=UTC))
+
+
+def _key_prefix(user_id: str) -> str:
+    return f"home:{user_id}:"
 
 
 def home_content(session: Session, settings: Settings, user_id: str, now: datetime) -> HomeContent:
@@ -41,7 +62,7 @@ def home_content(session: Session, settings: Settings, user_id: str, now: dateti
 
 def publish_home(session: Session, settings: Settings, user_id: str, now: datetime) -> None:
     """Owe Slack this person's Home tab as it is now; an unsent older view of it is replaced."""
-    prefix = f"home:{user_id}:"
+    prefix = _key_prefix(user_id)
     last_sent = outbox_store.forget_keyed(session, prefix, sent_before=now - REFRESH_GAP)
     session.flush()  # the view must show this transaction's own changes
     view = home_view(home_content(session, settings, user_id, now), now)

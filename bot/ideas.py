@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import ideas_messages as messages
 from bot.config import Settings
+from bot.home import home_changed
 from bot.outbox import post_message, update_message
 from bot.refusal import Refused
 from bot.text import from_slack_formatted, to_plain
@@ -88,6 +89,8 @@ def submit_idea(
     )
     session.add(idea)
     session.flush()
+    if idea.author_id:
+        home_changed(session, idea.author_id)
     if settings.ideas_channel:
         text, blocks = messages.idea_post(idea, votes=0, latest=None)
         post_message(session, post_key(idea), channel=settings.ideas_channel, text=text, blocks=blocks, now=now)
@@ -170,6 +173,7 @@ def change_status(
     key = f"idea:{idea.id}:status:{record.id}"
     _refresh_post(session, idea, store.vote_count(session, idea.id), key, now)
     if idea.author_id:
+        home_changed(session, idea.author_id)
         text, blocks = messages.status_dm(idea, record)
         post_message(session, f"{key}:dm", channel=idea.author_id, text=text, blocks=blocks, now=now)
     return idea

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot import kudos_messages as messages
 from bot.clock import day_start, describe_wait, month_start, next_day_start, week_start
 from bot.config import Settings
+from bot.home import home_changed
 from bot.outbox import post_message
 from bot.refusal import Refused
 from bot.slack_users import NotAnActivePerson, SlackUser, active_people
@@ -111,6 +112,7 @@ def give_kudos(
         members.remember(session, person.id, person.name, person.is_bot, person.deleted, now)
 
     recipient_ids = [r.id for r in recipients]
+    home_changed(session, *recipient_ids)
     if settings.kudos_channel:
         text, blocks = messages.celebration(giver_id, recipient_ids, message, draft.values)
         post_message(

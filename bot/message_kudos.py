@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from bot import kudos_messages as messages
 from bot.clock import day_start
 from bot.config import Settings
+from bot.home import home_changed
 from bot.kudos import (
     MAX_MESSAGE_LENGTH,
     KudosDraft,
@@ -92,6 +93,7 @@ def withdraw_for_reaction(
     if kudos is None or kudos.created_at < day_start(now, settings.timezone):
         return None
     session.delete(kudos)
+    home_changed(session, kudos.recipient_id)
     celebration = celebration_key(kudos.batch_key)
     if outbox_store.by_key(session, celebration) is not None:  # no kudos channel, no celebration to edit
         text, blocks = messages.withdrawn(settings.kudos_emoji)

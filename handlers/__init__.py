@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.context import Context
-from handlers import feedback, ideas, kudos, message_kudos, tips
+from handlers import feedback, home, ideas, kudos, message_kudos, tips
 
 
 def register_all(app: App, ctx: Context) -> None:
@@ -14,3 +14,4 @@ def register_all(app: App, ctx: Context) -> None:
     ideas.register(app, ctx)
     feedback.register(app, ctx)
     tips.register(app, ctx)
+    home.register(app, ctx)

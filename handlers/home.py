@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from slack_bolt import Ack, App
+from sqlalchemy import event
 
 from bot import tips
 from bot.context import Context
-from bot.home import publish_home
+from bot.home import home_changed, publish_stale_homes
 from bot.home_messages import TIP_TOGGLE
 
 
 def register(app: App, ctx: Context) -> None:
+    # Whatever a transaction changed on someone's Home tab is republished in that same transaction.
+    event.listen(
+        ctx.session_factory, "before_commit", lambda session: publish_stale_homes(session, ctx.settings, ctx.now())
+    )
+
     @app.event("app_home_opened")
     def home_opened(event: dict) -> None:
         if event.get("tab", "home") != "home":
             return
         with ctx.transaction() as session:
-            publish_home(session, ctx.settings, event["user"], ctx.now())
+            home_changed(session, event["user"])
 
     @app.action(TIP_TOGGLE)
     def tip_toggled(ack: Ack, body: dict, action: dict) -> None:
@@ -28,4 +34,4 @@ def register(app: App, ctx: Context) -> None:
                 tips.subscribe(session, user_id, ctx.now())
             else:
                 tips.unsubscribe(session, user_id)
-            publish_home(session, ctx.settings, user_id, ctx.now())
+            home_changed(session, user_id)

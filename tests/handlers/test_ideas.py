@@ -76,7 +76,8 @@ def test_idea_from_command_is_stored_posted_with_its_number_and_confirmed(slack,
     [reply] = ephemeral_replies(fake_slack)
     assert "Your idea is number *#1*" in reply and "<#CIDEAS>" in reply
     with ctx.session_factory() as session:
-        assert session.scalar(select(OutboxMessage.key)) == "idea:1:post"
+        keys = session.scalars(select(OutboxMessage.key).where(OutboxMessage.method != "views.publish")).all()
+    assert keys == ["idea:1:post"]
 
 
 def test_words_of_subcommands_start_an_idea_when_not_in_their_shape(slack, ctx):
