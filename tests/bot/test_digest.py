@@ -32,7 +32,7 @@ def test_each_lead_gets_the_digest_and_its_chart_by_dm(ctx, fake_slack, clock):
 
     report = run_job(ctx, "lead-digest")
 
-    assert report.lines == ["lead digest and its chart by DM to 2 leads: UADMIN, ULEAD"]
+    assert report.lines == ["lead digest and its chart by DM to 2 lead(s): UADMIN, ULEAD"]
     for lead in ("ULEAD", "UADMIN"):
         [dm] = fake_slack.posts_to(lead)
         text = str(dm["blocks"])
