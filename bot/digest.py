@@ -90,7 +90,7 @@ def send_lead_digest(ctx: Context, session: Session, now: datetime) -> list[str]
     for lead in leads:
         post_message(session, f"digest:{period}:{lead}", channel=lead, text=text, blocks=blocks, now=now)
         enqueue(session, f"digest:{period}:{lead}:chart", "files.uploadV2", {"channel": lead, **chart}, now)
-    return [f"lead digest and its chart by DM to {len(leads)} leads: {', '.join(leads)}"]
+    return [f"lead digest and its chart by DM to {len(leads)} lead(s): {', '.join(leads)}"]
 
 
 LEAD_DIGEST = Job(

@@ -90,4 +90,5 @@ def _describe(session: Session, key: str) -> str:
     message = outbox_store.by_key(session, key)
     payload = message.payload
     target = payload.get("channel") or payload.get("user_id") or payload.get("channel_id") or "?"
-    return f"would send {message.method} to {target}: {payload.get('text') or payload.get('initial_comment', '')}"
+    about = payload.get("text") or payload.get("initial_comment") or payload.get("title", "")
+    return f"would send {message.method} to {target}: {about}"

@@ -4,7 +4,8 @@ Services call `post_message` / `update_message` / `enqueue` inside their transac
 `OutboxSender.deliver` sends those rows right after the commit; `OutboxSender.sweep`
 (a scheduled job) sends whatever is still due: retries after a 429, a 5xx, a dropped
 connection or a restart. Each row is claimed before it is sent, so two senders never
-send the same row.
+send the same row. A job's fan-out (`deliver(..., wait=True)`) and the sweep send a few
+rows at a time and wait for Slack's pace (see _Throttle); a Slack request's thread never waits.
 """
 
 from __future__ import annotations

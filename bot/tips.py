@@ -129,12 +129,12 @@ def post_daily_tip(ctx: Context, session: Session, now: datetime) -> list[str]:
     if settings.tips_channel:
         text, blocks = messages.channel_tip(tip)
         post_message(session, f"tip:{day}:channel", channel=settings.tips_channel, text=text, blocks=blocks, now=now)
-        lines.append(f"tip #{tip.id} to <#{settings.tips_channel}>")
+        lines.append(f"tip {tip.id} to <#{settings.tips_channel}>")
     subscribers = store.subscriber_ids(session)
     text, blocks = messages.subscriber_tip(tip)
     for user_id in subscribers:
         post_message(session, f"tip:{day}:dm:{user_id}", channel=user_id, text=text, blocks=blocks, now=now)
-    lines.append(f"tip #{tip.id} by DM to {len(subscribers)} subscribers")
+    lines.append(f"tip {tip.id} by DM to {len(subscribers)} subscribers")
     return lines
 
 

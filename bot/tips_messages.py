@@ -26,7 +26,7 @@ def subscriber_tip(tip: Tip) -> Message:
     return _tip(tip, ":bulb: *Your tip for today*", "`/tip unsubscribe` to stop these DMs")
 
 
-def todays_tip(tip: Tip, subscribed: bool) -> Message:
+def asked_for(tip: Tip, subscribed: bool) -> Message:
     if subscribed:
         return _tip(tip, ":bulb: *Today's tip*", "you get it by DM every weekday (`/tip unsubscribe` to stop)")
     return channel_tip(tip)

@@ -24,7 +24,7 @@ def register(app: App, ctx: Context) -> None:
         if word in ("", "today"):
             ack()
             with ctx.transaction() as session:
-                tip_text, blocks = messages.todays_tip(
+                tip_text, blocks = messages.asked_for(
                     todays_tip(session, settings, ctx.now()), is_subscribed(session, user_id)
                 )
             respond(text=tip_text, blocks=blocks, response_type="ephemeral")

@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, literal, nulls_first, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from storage.feedback import Feedback
+from storage.ideas import Idea, IdeaStatusChange
 from storage.kudos import Kudos
 from storage.models import Member
 
@@ -79,15 +81,19 @@ def members_without_kudos_since(session: Session, since: datetime) -> list[tuple
 
 # --- Feedback (the feedback feature's tables) ---------------------------------------------
 def feedback_counts(session: Session, range_: Range) -> tuple[int, int]:
-    """(feedback requests asked, feedback answers given) in the range. Counts only, never text.
-    Reads nothing until the feedback tables are wired in here."""
-    return 0, 0
+    """(feedback requests asked, feedback answers given) in the range. Counts only, never text."""
+    start, end = range_
+    asked = select(func.count()).where(Feedback.requested, Feedback.created_at >= start, Feedback.created_at < end)
+    answered = select(func.count()).where(Feedback.answered_at >= start, Feedback.answered_at < end)
+    return session.scalar(asked) or 0, session.scalar(answered) or 0
 
 
 def overdue_feedback_requests(session: Session, asked_before: datetime) -> list[datetime]:
-    """When each still-unanswered, unexpired feedback request asked before `asked_before` was asked.
-    Reads nothing until the feedback tables are wired in here."""
-    return []
+    """When each still-unanswered, unexpired feedback request asked before `asked_before` was asked."""
+    query = select(Feedback.created_at).where(
+        Feedback.requested, Feedback.status == "open", Feedback.created_at < asked_before
+    )
+    return list(session.scalars(query.order_by(Feedback.created_at)))
 
 
 # --- Ideas (the ideas feature's tables) -------------------------------------------------
@@ -100,18 +106,45 @@ class IdeaWaiting:
 
 
 def idea_status_counts(session: Session, range_: Range) -> dict[str, int]:
-    """How many ideas reached each status (new, under-review, …, implemented, declined) in the range,
-    from the status history. Reads nothing until the ideas tables are wired in here."""
-    return {}
+    """How many ideas reached each status in the range: `new` when submitted, the rest from the history."""
+    start, end = range_
+    count = func.count()
+    changes = (
+        select(IdeaStatusChange.to_status, count)
+        .where(IdeaStatusChange.changed_at >= start, IdeaStatusChange.changed_at < end)
+        .group_by(IdeaStatusChange.to_status)
+    )
+    counts = {status: n for status, n in session.execute(changes)}
+    submitted = session.scalar(select(func.count()).where(Idea.created_at >= start, Idea.created_at < end)) or 0
+    counts["new"] = counts.get("new", 0) + submitted
+    return {status: n for status, n in counts.items() if n}
 
 
 def ideas_implemented(session: Session, range_: Range) -> list[tuple[int, str]]:
-    """(number, title) of the ideas whose status became implemented in the range.
-    Reads nothing until the ideas tables are wired in here."""
-    return []
+    """(number, title) of the ideas whose status became implemented in the range."""
+    start, end = range_
+    query = (
+        select(Idea.id, Idea.title)
+        .join(IdeaStatusChange, IdeaStatusChange.idea_id == Idea.id)
+        .where(
+            IdeaStatusChange.to_status == "implemented",
+            IdeaStatusChange.changed_at >= start,
+            IdeaStatusChange.changed_at < end,
+        )
+        .distinct()
+        .order_by(Idea.id)
+    )
+    return [(number, title) for number, title in session.execute(query)]
 
 
 def ideas_awaiting_review(session: Session) -> list[IdeaWaiting]:
-    """Ideas with status new or under-review, waiting longest first.
-    Reads nothing until the ideas tables are wired in here."""
-    return []
+    """Ideas with status new or under-review, waiting longest first."""
+    entered = (
+        select(func.max(IdeaStatusChange.changed_at))
+        .where(IdeaStatusChange.idea_id == Idea.id, IdeaStatusChange.to_status == Idea.status)
+        .correlate(Idea)
+        .scalar_subquery()
+    )
+    since = func.coalesce(entered, Idea.created_at).label("since")
+    query = select(Idea.id, Idea.title, Idea.status, since).where(Idea.status.in_(("new", "under-review")))
+    return [IdeaWaiting(*row) for row in session.execute(query.order_by(since, Idea.id))]

@@ -32,7 +32,7 @@ def test_each_lead_gets_the_digest_and_its_chart_by_dm(ctx, fake_slack, clock):
 
     report = run_job(ctx, "lead-digest")
 
-    assert report.lines == ["lead digest and its chart by DM to 2 leads: UADMIN, ULEAD"]
+    assert report.lines == ["lead digest and its chart by DM to 2 lead(s): UADMIN, ULEAD"]
     for lead in ("ULEAD", "UADMIN"):
         [dm] = fake_slack.posts_to(lead)
         text = str(dm["blocks"])
@@ -69,3 +69,26 @@ def test_the_weeks_and_days_of_a_dst_change(ctx, settings):
     per_day = dict(zip(digest.days, digest.kudos_per_day, strict=True))
     assert digest.days[-1] == date(2026, 10, 25) and len(digest.days) == 28
     assert per_day[date(2026, 10, 25)] == 3 and per_day[date(2026, 10, 19)] == 2
+
+
+def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings):
+    clock.set(MONDAY_0900 - timedelta(days=10))  # the 7 days before last
+    slack.command("/idea", "Old idea still waiting", user="UANA")
+    slack.command("/feedback", "request <@UBEN|ben> about my escalation call", user="UANA")
+    clock.set(MONDAY_0900 - timedelta(days=3))  # this week
+    slack.command("/idea", "Macro for refund status", user="UCARL")
+    slack.command("/idea", "status 2 implemented shipped on Friday", user="ULEAD")
+    slack.command("/idea", "status 1 under-review", user="ULEAD")
+    slack.command("/feedback", "request <@UDAN|dan> about my first week", user="UCARL")
+
+    with ctx.session_factory() as session:
+        digest = build_digest(session, settings, MONDAY_0900)
+
+    assert (digest.this_week.feedback_asked, digest.this_week.feedback_answered) == (1, 0)
+    assert digest.last_week.feedback_asked == 1
+    assert digest.this_week.ideas == {"new": 1, "implemented": 1, "under-review": 1}
+    assert digest.last_week.ideas == {"new": 1}
+    # Both requests are unanswered after more than 2 days; the oldest first.
+    assert digest.overdue_feedback == [MONDAY_0900 - timedelta(days=10), MONDAY_0900 - timedelta(days=3)]
+    [waiting] = digest.awaiting_review
+    assert (waiting.number, waiting.status, waiting.since) == (1, "under-review", MONDAY_0900 - timedelta(days=3))

@@ -67,4 +67,4 @@ def test_daily_tip_posts_to_the_channel_and_dms_subscribers_once(ctx, fake_slack
         tip = todays_tip(session, ctx.settings, FRIDAY_0930_PARIS)
     assert tip.text in post["text"] and tip.text in dm_ana["text"]
     assert "/tip unsubscribe" in str(dm_ana["blocks"])
-    assert report.lines[-1] == f"tip #{tip.id} by DM to 2 subscribers"
+    assert report.lines[-1] == f"tip {tip.id} by DM to 2 subscribers"
