@@ -83,3 +83,20 @@ def test_more_sections_than_one_message_holds_go_in_several_messages():
     assert messages[1][0] == f"This week's celebration, continued (2/{len(messages)})"
     mentioned = re.findall(r"<@(U\d+)>", "".join(str(blocks) for _, blocks in messages))
     assert len(mentioned) == len(set(mentioned)) == 12000
+
+
+def test_ideas_implemented_this_week_are_celebrated(slack, ctx, fake_slack, clock):
+    clock.set(datetime(2026, 11, 10, 10, tzinfo=PARIS))
+    slack.command("/idea", "Macro for refund status", user="UANA")
+    slack.command("/idea", "Shared glossary for billing terms", user="UBEN")
+    slack.command("/idea", "status 1 implemented", user="ULEAD")  # last week
+    clock.set(datetime(2026, 11, 18, 10, tzinfo=PARIS))
+    slack.command("/idea", "status 2 implemented in the help centre", user="ULEAD")
+    fake_slack.clear()
+    clock.set(FRIDAY_1600)
+
+    run_job(ctx, "weekly-celebration")
+
+    text = sent_text(fake_slack.posts_to("CKUDOS"))
+    assert "Shared glossary for billing terms" in text and "Macro for refund status" not in text
+    assert "A quiet week" not in text
