@@ -12,7 +12,7 @@ from bot import celebration_messages as messages
 from bot.clock import week_start
 from bot.config import Settings
 from bot.context import Context
-from bot.jobs import Job, weekly
+from bot.jobs import Job, weekly, weekly_schedule
 from bot.outbox import post_message
 from storage import digest_queries as queries
 
@@ -65,9 +65,5 @@ WEEKLY_CELEBRATION = Job(
     name="weekly-celebration",
     work=post_weekly_celebration,
     period=weekly,
-    schedule=lambda s: {
-        "day_of_week": s.celebration_at.day_name,
-        "hour": s.celebration_at.at.hour,
-        "minute": s.celebration_at.at.minute,
-    },
+    schedule=lambda s: weekly_schedule(s.celebration_at),
 )

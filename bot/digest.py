@@ -15,7 +15,7 @@ from bot import digest_messages as messages
 from bot.config import Settings
 from bot.context import Context
 from bot.digest_chart import kudos_per_day_png
-from bot.jobs import Job, weekly
+from bot.jobs import Job, weekly, weekly_schedule
 from bot.outbox import enqueue, post_message
 from storage import digest_queries as queries
 from storage.digest_queries import IdeaWaiting
@@ -97,9 +97,5 @@ LEAD_DIGEST = Job(
     name="lead-digest",
     work=send_lead_digest,
     period=weekly,
-    schedule=lambda s: {
-        "day_of_week": s.digest_at.day_name,
-        "hour": s.digest_at.at.hour,
-        "minute": s.digest_at.at.minute,
-    },
+    schedule=lambda s: weekly_schedule(s.digest_at),
 )

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
+from bot.config import Settings, WeeklyAt
 from bot.context import Context
 from bot.outbox import OUTBOX_KEYS
 from storage import jobs as store
@@ -39,6 +39,11 @@ def daily(now: datetime) -> str:
 def weekly(now: datetime) -> str:
     year, week, _ = now.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def weekly_schedule(at: WeeklyAt) -> dict:
+    """CronTrigger fields for a weekly setting such as KAIZEN_DIGEST_AT."""
+    return {"day_of_week": at.day_name, "hour": at.at.hour, "minute": at.at.minute}
 
 
 def all_jobs() -> dict[str, Job]:
