@@ -177,3 +177,13 @@ def sent_modal(about_id: str, anonymous: bool) -> dict:
         close=PlainTextObject(text="Done"),
         blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
     ).to_dict()
+
+
+def notice_modal(text: str) -> dict:
+    """A closing-only modal, for answers where there is no channel to answer in."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text="Feedback"),
+        close=PlainTextObject(text="OK"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    ).to_dict()

@@ -60,14 +60,17 @@ def register(app: App, ctx: Context) -> None:
             ack(help_text)
 
     @app.action(messages.ANSWER_BUTTON)
-    def answer_clicked(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
+    def answer_clicked(ack: Ack, body: dict, respond: Respond | None, client: WebClient) -> None:
         ack()
         request_id = int(body["actions"][0]["value"])
         try:
             with ctx.transaction() as session:
                 request = answerable_request(session, request_id, body["user"]["id"], ctx.now())
         except FeedbackRefused as refusal:
-            respond(refusal.reason, response_type="ephemeral", replace_original=False)
+            if body.get("response_url"):
+                respond(refusal.reason, response_type="ephemeral", replace_original=False)
+            else:  # pressed on the Home tab, which has no channel to answer in
+                client.views_open(trigger_id=body["trigger_id"], view=messages.notice_modal(refusal.reason))
             return
         view = messages.feedback_modal(request.about_id, request.topic, {"request": request.id})
         client.views_open(trigger_id=body["trigger_id"], view=view)

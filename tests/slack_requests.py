@@ -110,12 +110,12 @@ class SlackRequests:
             "type": "block_actions",
             "user": {"id": user},
             "trigger_id": f"trigger-{next(_ids)}",
-            "response_url": self.response_url,
             "actions": [action],
         }
-        if view is not None:
+        if view is not None:  # a Home tab or modal: Slack gives no response_url there
             payload["view"] = view
         else:
+            payload["response_url"] = self.response_url
             payload["channel"] = {"id": channel}
             payload["container"] = {"type": "message", "channel_id": channel, "message_ts": message_ts}
             payload["message"] = {"ts": message_ts, "text": ""}

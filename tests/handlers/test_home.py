@@ -103,3 +103,16 @@ def test_republishing_is_throttled_and_the_newest_view_wins(slack, fake_slack, c
 def test_other_tabs_are_ignored(slack, fake_slack):
     slack.event({"type": "app_home_opened", "user": "UME", "channel": "DHOME", "tab": "messages"})
     assert published(fake_slack) == []
+
+
+def test_answering_from_home_a_request_that_expired_explains_in_a_modal(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UME|me> about my call", user="UBEN")
+    clock.advance(days=15)
+    from bot.jobs import run_job
+
+    run_job(ctx, "feedback-reminders")
+    fake_slack.clear()
+    slack.block_action("feedback_answer", "1", user="UME", view={"id": "VHOME", "type": "home"})
+    [opened] = fake_slack.calls_to("views.open")
+    assert "expired" in json.dumps(opened["view"]).lower()
+    assert fake_slack.calls_to("response_url") == []
