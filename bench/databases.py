@@ -47,3 +47,12 @@ def postgresql() -> Iterator[Engine | None]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def each() -> Iterator[Engine]:
+    """SQLite, then PostgreSQL when it is reachable: a fresh database each, dropped afterwards."""
+    with sqlite() as engine:
+        yield engine
+    with postgresql() as engine:
+        if engine is not None:
+            yield engine

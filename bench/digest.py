@@ -105,11 +105,8 @@ def bench(engine: Engine, total: int, people: int) -> None:
 
 def main(total: int = 1_000_000, people: int = 10_000) -> None:
     print(f"{people:,} people, {KUDOS_PER_WEEK:,} kudos a week; median of 3 dry runs")
-    with databases.sqlite() as engine:
+    for engine in databases.each():
         bench(engine, total, people)
-    with databases.postgresql() as engine:
-        if engine is not None:
-            bench(engine, total, people)
 
 
 if __name__ == "__main__":

@@ -66,11 +66,8 @@ def _retried(ctx) -> int:
 
 def main(subscribers: int = 5000, per_second: int = 50) -> None:
     logging.disable(logging.WARNING)  # one "will be retried" line per 429 is expected here
-    with databases.sqlite() as engine:
+    for engine in databases.each():
         fan_out(engine, subscribers, per_second)
-    with databases.postgresql() as engine:
-        if engine is not None:
-            fan_out(engine, subscribers, per_second)
 
 
 if __name__ == "__main__":
