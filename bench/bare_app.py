@@ -8,12 +8,12 @@ import os
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.http import serve
+from bot.core.http import serve
 from storage.db import make_engine
 
 
 def bare_app():
-    from bot.http import wsgi_app
+    from bot.core.http import wsgi_app
 
     client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
     app = App(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])

@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, text
 
 from bench import databases
-from bot.config import load_settings
-from bot.context import build_context
-from bot.jobs import run_job
+from bot.core.context import build_context
+from bot.core.jobs import run_job
+from bot.core.settings import load_settings
 from storage.kudos import Kudos
 from storage.models import Member
 from tests.conftest import base_env

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, select
 
 from bench import databases
-from bot.config import load_settings
-from bot.context import build_context
-from bot.jobs import run_job
+from bot.core.context import build_context
+from bot.core.jobs import run_job
+from bot.core.settings import load_settings
 from storage.models import OutboxMessage
 from storage.tips import TipSubscriber
 from tests.conftest import base_env

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.exc import OperationalError
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.core.settings import ConfigError, Settings, load_settings
 
 BACKGROUND_THREADS = 4  # per process: the work each request does after its ack
 
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _export_names() -> list[str]:
-    from bot.exports import EXPORTS
+    from bot.core.exports import EXPORTS
 
     return list(EXPORTS)
 
@@ -88,7 +88,7 @@ def cmd_run(args) -> None:
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
     if args.http:
-        from bot.http import serve
+        from bot.core.http import serve
 
         serve(lambda: _http_app(settings), port=args.port, workers=args.workers, threads=args.threads)
         return
@@ -96,9 +96,9 @@ def cmd_run(args) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import create_app
-    from bot.context import build_context
-    from bot.scheduler import add_jobs
+    from bot.core.app import create_app
+    from bot.core.context import build_context
+    from bot.core.scheduler import add_jobs
 
     ctx = build_context(settings, background_threads=BACKGROUND_THREADS)
     scheduler = BackgroundScheduler()
@@ -108,9 +108,9 @@ def cmd_run(args) -> None:
 
 
 def _http_app(settings: Settings):
-    from bot.app import create_app
-    from bot.context import build_context
-    from bot.http import wsgi_app
+    from bot.core.app import create_app
+    from bot.core.context import build_context
+    from bot.core.http import wsgi_app
 
     ctx = build_context(settings, background_threads=BACKGROUND_THREADS)
     return wsgi_app(create_app(ctx), ctx.engine)
@@ -119,8 +119,8 @@ def _http_app(settings: Settings):
 def cmd_scheduler(_args) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from bot.context import build_context
-    from bot.scheduler import add_jobs
+    from bot.core.context import build_context
+    from bot.core.scheduler import add_jobs
 
     settings = load_settings()
     settings.require("SLACK_BOT_TOKEN")
@@ -132,8 +132,8 @@ def cmd_scheduler(_args) -> None:
 
 
 def cmd_manifest(args) -> None:
-    from bot.http import EVENTS_PATH
-    from bot.manifest import build_manifest
+    from bot.core.http import EVENTS_PATH
+    from bot.core.manifest import build_manifest
 
     url = args.http
     if url and not url.rstrip("/").endswith(EVENTS_PATH):
@@ -142,8 +142,8 @@ def cmd_manifest(args) -> None:
 
 
 def cmd_jobs_run(args) -> int:
-    from bot.context import build_context
-    from bot.jobs import all_jobs, run_job
+    from bot.core.context import build_context
+    from bot.core.jobs import all_jobs, run_job
 
     settings = load_settings()
     if args.name not in all_jobs():
@@ -162,7 +162,7 @@ def cmd_jobs_run(args) -> int:
 
 
 def cmd_export(args) -> None:
-    from bot.exports import write_export
+    from bot.core.exports import write_export
     from storage.db import make_engine, make_session_factory
 
     settings = load_settings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.context import Context
+from bot.core.context import Context
 from handlers import feedback, home, ideas, kudos, message_kudos, tips
 
 

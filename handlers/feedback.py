@@ -8,9 +8,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import feedback_messages as messages
-from bot.context import Context
-from bot.feedback import (
+from bot.core.context import Context
+from bot.core.forms import answer_view_submission
+from bot.core.text import escape, leading_mentions
+from bot.feedback import blocks as messages
+from bot.feedback.rules import (
     EXPIRE_AFTER,
     REMIND_AFTER,
     FeedbackAnswer,
@@ -22,8 +24,6 @@ from bot.feedback import (
     parse_request,
     request_feedback,
 )
-from bot.text import escape, leading_mentions
-from handlers.views import answer_view_submission
 from storage import feedback as store
 from storage.outbox import DuplicateRequest
 

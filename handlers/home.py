@@ -5,10 +5,10 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from sqlalchemy import event
 
-from bot import tips
-from bot.context import Context
-from bot.home import home_changed, publish_stale_homes
-from bot.home_messages import TIP_TOGGLE
+from bot.core.context import Context
+from bot.home.blocks import TIP_TOGGLE
+from bot.home.rules import home_changed, publish_stale_homes
+from bot.tips import rules as tips
 
 
 def register(app: App, ctx: Context) -> None:

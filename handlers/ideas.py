@@ -9,9 +9,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import ideas_messages as messages
-from bot.context import Context
-from bot.ideas import (
+from bot.core.context import Context
+from bot.core.forms import answer_view_submission
+from bot.core.text import escape
+from bot.ideas import blocks as messages
+from bot.ideas.rules import (
     IdeaDraft,
     IdeaRefused,
     StatusRequest,
@@ -24,8 +26,6 @@ from bot.ideas import (
     toggle_vote,
     top_ideas,
 )
-from bot.text import escape
-from handlers.views import answer_view_submission
 from storage.outbox import DuplicateRequest
 
 

@@ -8,9 +8,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import kudos_messages as messages
-from bot.context import Context
-from bot.kudos import (
+from bot.core.context import Context
+from bot.core.forms import answer_view_submission
+from bot.core.text import escape
+from bot.kudos import blocks as messages
+from bot.kudos.rules import (
     LEADERBOARD_PERIODS,
     KudosDraft,
     KudosRefused,
@@ -21,8 +23,6 @@ from bot.kudos import (
     single_user_id,
     stats,
 )
-from bot.text import escape
-from handlers.views import answer_view_submission
 from storage.outbox import DuplicateRequest
 
 

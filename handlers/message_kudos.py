@@ -9,17 +9,17 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import kudos_messages as messages
-from bot.context import Context
-from bot.kudos import KudosRefused
-from bot.manifest import GIVE_KUDOS_SHORTCUT
-from bot.message_kudos import (
+from bot.core.context import Context
+from bot.core.manifest import GIVE_KUDOS_SHORTCUT
+from bot.kudos import blocks as messages
+from bot.kudos.reactions import (
     give_for_reaction,
     is_kudos_reaction,
     shortcut_recipient,
     tell_reaction_refused,
     withdraw_for_reaction,
 )
+from bot.kudos.rules import KudosRefused
 from storage.outbox import DuplicateRequest, claim_request
 
 log = logging.getLogger(__name__)

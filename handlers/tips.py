@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
 
-from bot import tips_messages as messages
-from bot.context import Context
-from bot.text import escape
-from bot.tips import TipRefused, add_tip, retire_tip, subscribe, themes, todays_tip, unsubscribe
+from bot.core.context import Context
+from bot.core.text import escape
+from bot.tips import blocks as messages
+from bot.tips.rules import TipRefused, add_tip, retire_tip, subscribe, themes, todays_tip, unsubscribe
 from storage.outbox import DuplicateRequest
 from storage.tips import is_subscribed
 

@@ -21,7 +21,7 @@ class Feedback(Base):
     about_id: Mapped[str] = mapped_column(String(32))  # who it is for: the requester, or the person given it
     # Who was asked, or who gave it; None once it is answered anonymously, so no table knows the giver.
     giver_id: Mapped[str | None] = mapped_column(String(32))
-    topic: Mapped[str] = mapped_column(Text, default="")  # safe mrkdwn, see bot.text
+    topic: Mapped[str] = mapped_column(Text, default="")  # safe mrkdwn, see bot.core.text
     requested: Mapped[bool]
     status: Mapped[str] = mapped_column(String(10))  # open | answered | expired
     anonymous: Mapped[bool] = mapped_column(default=False)

@@ -15,7 +15,7 @@ class Idea(Base):
     __tablename__ = "ideas"
 
     id: Mapped[int] = mapped_column(primary_key=True)  # the idea's number, as people see it
-    title: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.text
+    title: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.core.text
     description: Mapped[str] = mapped_column(Text, default="")  # Slack-safe mrkdwn
     category: Mapped[str | None] = mapped_column(String(50))
     author_id: Mapped[str | None] = mapped_column(String(32))  # None for an anonymous idea

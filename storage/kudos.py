@@ -21,7 +21,7 @@ class Kudos(Base):
     batch_key: Mapped[str] = mapped_column(String(200))
     giver_id: Mapped[str] = mapped_column(String(32))
     recipient_id: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.text
+    message: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.core.text
     values: Mapped[str] = mapped_column(String(500), default="")  # space-separated value names
     source: Mapped[str] = mapped_column(String(20))  # command | modal | reaction | shortcut
     # The message a reaction kudos is on (NULL for the other sources): one per giver and message.

@@ -1,4 +1,4 @@
-"""Queries on the outbox table; the rules for sending live in bot.outbox."""
+"""Queries on the outbox table; the rules for sending live in bot.core.outbox."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ class Tip(Base):
     __tablename__ = "tips"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Tips shipped in bot/tips.toml carry its key; tips added with /tip add have none.
+    # Tips shipped in bot/tips/tips.toml carry its key; tips added with /tip add have none.
     key: Mapped[str | None] = mapped_column(String(100), unique=True)
     theme: Mapped[str | None] = mapped_column(String(50))
     text: Mapped[str] = mapped_column(Text)  # safe mrkdwn

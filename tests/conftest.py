@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from bot.app import create_app
-from bot.config import load_settings
-from bot.context import build_context
+from bot.core.app import create_app
+from bot.core.context import build_context
+from bot.core.settings import load_settings
 from storage.db import make_engine
 from storage.migrate import target_metadata, upgrade
 from tests.fake_slack import FakeSlack

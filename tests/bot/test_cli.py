@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from bot.cli import main
-from bot.manifest import BOT_EVENTS
+from bot.core.manifest import BOT_EVENTS
 
 
 def run_kaizen(*args, env=None, cwd):

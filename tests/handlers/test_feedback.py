@@ -3,8 +3,8 @@ import logging
 
 from sqlalchemy import select
 
-from bot.feedback_messages import ANSWER_BUTTON, FEEDBACK_MODAL
-from bot.jobs import run_job
+from bot.core.jobs import run_job
+from bot.feedback.blocks import ANSWER_BUTTON, FEEDBACK_MODAL
 from storage.feedback import Feedback
 from storage.migrate import target_metadata
 

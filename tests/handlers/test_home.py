@@ -2,7 +2,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.home_messages import TIP_TOGGLE
+from bot.home.blocks import TIP_TOGGLE
 from storage.models import OutboxMessage
 from storage.tips import is_subscribed
 
@@ -108,7 +108,7 @@ def test_other_tabs_are_ignored(slack, fake_slack):
 def test_answering_from_home_a_request_that_expired_explains_in_a_modal(slack, fake_slack, ctx, clock):
     slack.command("/feedback", "request <@UME|me> about my call", user="UBEN")
     clock.advance(days=15)
-    from bot.jobs import run_job
+    from bot.core.jobs import run_job
 
     run_job(ctx, "feedback-reminders")
     fake_slack.clear()

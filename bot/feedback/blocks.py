@@ -1,0 +1,189 @@
+"""Block Kit for feedback: one small pure function per message kind."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.core.text import mention, names, quote, truncate
+from storage.feedback import Feedback
+
+Message = tuple[str, list[dict]]
+FEEDBACK_MODAL = "feedback_modal"
+ANSWER_BUTTON = "feedback_answer"
+ANONYMOUS = "anonymous"  # block, action and option value of the modal's anonymous checkbox
+# The modal's prompts, by block/action id: (label, hint).
+PROMPTS = {
+    "went_well": ("What went well", "Name something specific they can keep doing."),
+    "try_next": ("One thing to try next time", "One concrete step, not a verdict."),
+    "anything_else": ("Anything else", "Optional."),
+}
+MAX_ANSWER_LENGTH = 1500
+SECTION_LIMIT = 3000  # Slack's limit for a section's text
+
+
+def _about(topic: str) -> str:
+    return f" about {topic}" if topic else ""
+
+
+def _age(since: datetime, now: datetime) -> str:
+    days = (now - since).days
+    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
+def request_dm(request: Feedback, expire_days: int, *, reminder: bool = False) -> Message:
+    if reminder:
+        headline = f":alarm_clock: A gentle reminder: {mention(request.about_id)} would still value your feedback"
+    else:
+        headline = f":speech_balloon: {mention(request.about_id)} asked for your feedback"
+    headline += _about(request.topic) + "."
+    note = f"Three short prompts; you may answer anonymously. The request expires after {expire_days} days."
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=headline)),
+        ContextBlock(elements=[MarkdownTextObject(text=note)]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Give feedback", action_id=ANSWER_BUTTON, value=str(request.id), style="primary")
+            ]
+        ),
+    ]
+    return headline, [b.to_dict() for b in blocks]
+
+
+def answer_dm(giver_id: str | None, topic: str, requested: bool, answers: dict[str, str]) -> Message:
+    """The feedback, for the person it is about only. `giver_id` is None when it is anonymous."""
+    who = mention(giver_id) if giver_id else "An anonymous teammate"
+    if requested:
+        headline = f":seedling: {who} answered your feedback request{_about(topic)}."
+    else:
+        headline = f":seedling: {who} sent you feedback."
+    blocks = [SectionBlock(text=MarkdownTextObject(text=headline))]
+    for prompt, (label, _hint) in PROMPTS.items():
+        if answers[prompt]:
+            text = truncate(f"*{label}*\n{quote(answers[prompt])}", SECTION_LIMIT)
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Only you can see this. Growth is a team sport.")]))
+    return headline, [b.to_dict() for b in blocks]
+
+
+def asked_confirmation(reviewer_ids: list[str], topic: str, remind_days: int, expire_days: int) -> str:
+    return (
+        f":white_check_mark: I asked {names(reviewer_ids)} for feedback{_about(topic)}. "
+        f"You'll get each answer by DM. If someone hasn't answered, I'll remind them once after {remind_days} days; "
+        f"requests expire after {expire_days}."
+    )
+
+
+def expired_dm(request: Feedback, expire_days: int) -> str:
+    return (
+        f":hourglass: Your feedback request to {mention(request.giver_id)}{_about(request.topic)} expired "
+        f"after {expire_days} days without an answer. A quick chat might work better — or ask again "
+        "with `/feedback request`."
+    )
+
+
+def feedback_list(waiting_on_you: list[Feedback], your_requests: list[Feedback], now: datetime) -> str:
+    lines = ["*Waiting on you*"]
+    lines += [
+        f"• {mention(r.about_id)} asked {_age(r.created_at, now)}{_about(r.topic)} — the button is in my DM to you"
+        for r in waiting_on_you
+    ] or ["Nothing — you're all caught up."]
+    lines.append("*Your open requests*")
+    lines += [f"• {mention(r.giver_id)}, asked {_age(r.created_at, now)}{_about(r.topic)}" for r in your_requests]
+    if not your_requests:
+        lines.append("None. Ask with `/feedback request @teammate about …`.")
+    return "\n".join(lines)
+
+
+def help_text(remind_days: int, expire_days: int) -> str:
+    return "\n".join(
+        [
+            "*/feedback — ask for and give growth-oriented feedback*",
+            "`/feedback request @ana @ben about the refund escalation` — ask one or more teammates; "
+            "each gets a short form (what went well, one thing to try next time, anything else)",
+            "`/feedback give @ana` — give feedback nobody asked for yet",
+            "`/feedback list` — requests waiting on you, and your own open requests",
+            f"Unanswered requests get one reminder after {remind_days} days and expire after {expire_days}.",
+            "Feedback can be anonymous: then Kaizen keeps no record of who gave it. "
+            "Only the person it is about sees the text.",
+        ]
+    )
+
+
+def feedback_modal(about_id: str, topic: str, metadata: dict) -> dict:
+    """The form behind the request DM's button and `/feedback give`; `metadata` says which."""
+    prompts = [
+        InputBlock(
+            block_id=prompt,
+            label=label,
+            hint=hint,
+            optional=True,
+            element=PlainTextInputElement(action_id=prompt, multiline=True, max_length=MAX_ANSWER_LENGTH),
+        )
+        for prompt, (label, hint) in PROMPTS.items()
+    ]
+    anonymous = InputBlock(
+        block_id=ANONYMOUS,
+        label="Anonymity",
+        optional=True,
+        element=CheckboxesElement(
+            action_id=ANONYMOUS,
+            options=[
+                Option(
+                    value=ANONYMOUS,
+                    text="Send anonymously",
+                    description="Kaizen keeps no record of who you are. "
+                    "If you were the only one asked, they may still guess.",
+                )
+            ],
+        ),
+    )
+    return View(
+        type="modal",
+        callback_id=FEEDBACK_MODAL,
+        private_metadata=json.dumps(metadata),
+        title=PlainTextObject(text="Give feedback"),
+        submit=PlainTextObject(text="Send"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f"Feedback for {mention(about_id)}{_about(topic)}.")),
+            *prompts,
+            anonymous,
+        ],
+    ).to_dict()
+
+
+def sent_modal(about_id: str, anonymous: bool) -> dict:
+    text = f":white_check_mark: Thank you — your feedback is on its way to {mention(about_id)}."
+    if anonymous:
+        text += " It goes anonymously: Kaizen kept no record of who sent it."
+    return View(
+        type="modal",
+        title=PlainTextObject(text="Feedback sent"),
+        close=PlainTextObject(text="Done"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    ).to_dict()
+
+
+def notice_modal(text: str) -> dict:
+    """A closing-only modal, for answers where there is no channel to answer in."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text="Feedback"),
+        close=PlainTextObject(text="OK"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    ).to_dict()

@@ -1,0 +1,216 @@
+"""The rules of feedback: asking, answering (possibly anonymously), reminders and expiry.
+
+Anonymity is kept by forgetting: an anonymous answer clears the request's giver, and the DMs
+that were sent to the giver about it are deleted from the outbox, so no table links them to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.core.context import Context
+from bot.core.jobs import Job, daily
+from bot.core.outbox import post_message
+from bot.core.refusal import Refused
+from bot.core.slack_users import NotAnActivePerson, SlackUser, active_people
+from bot.core.text import from_slack_formatted, leading_mentions
+from bot.feedback import blocks as messages
+from bot.home.rules import forget_home, home_changed
+from storage import feedback as store
+from storage.feedback import Feedback
+from storage.outbox import claim_request, delete_messages
+
+REMIND_AFTER = timedelta(days=2)
+EXPIRE_AFTER = timedelta(days=14)
+MAX_TOPIC_LENGTH = 300
+UserLookup = Callable[[str], SlackUser | None]
+
+
+class FeedbackRefused(Refused):
+    """Feedback that cannot be asked for or given."""
+
+    default_field = "went_well"
+
+
+@dataclass(frozen=True)
+class FeedbackAnswer:
+    answers: dict[str, str]  # prompt id (messages.PROMPTS) → safe mrkdwn, "" when left blank
+    anonymous: bool
+
+
+def parse_request(text: str) -> tuple[list[str], str]:
+    """`@ana @ben about the refund escalation` → reviewers, topic (safe mrkdwn)."""
+    reviewers, rest = leading_mentions(text)
+    topic = re.sub(r"^\s*about\b", "", rest, flags=re.IGNORECASE)
+    return reviewers, re.sub(r"\s+", " ", from_slack_formatted(topic)).strip()
+
+
+def request_feedback(
+    session: Session,
+    lookup: UserLookup,
+    *,
+    requester_id: str,
+    reviewer_ids: list[str],
+    topic: str,
+    request_key: str,
+    now: datetime,
+) -> list[Feedback]:
+    """One request per reviewer, each DMed a button. Raises FeedbackRefused or DuplicateRequest."""
+    if not reviewer_ids:
+        raise FeedbackRefused(
+            "Who should I ask? Mention one or more teammates: "
+            "`/feedback request @ana @ben about the refund escalation`."
+        )
+    if requester_id in reviewer_ids:
+        raise FeedbackRefused(
+            "Asking yourself won't tell you anything new — ask the teammates who saw your work: "
+            "`/feedback request @ana about …`."
+        )
+    if len(topic) > MAX_TOPIC_LENGTH:
+        raise FeedbackRefused(f"Please keep the topic under {MAX_TOPIC_LENGTH} characters.")
+    check_people(lookup, reviewer_ids)
+
+    claim_request(session, request_key, now)
+    requests = [
+        Feedback(about_id=requester_id, giver_id=reviewer, topic=topic, requested=True, status="open", created_at=now)
+        for reviewer in reviewer_ids
+    ]
+    session.add_all(requests)
+    session.flush()
+    home_changed(session, *reviewer_ids)
+    for request in requests:
+        text, blocks = messages.request_dm(request, EXPIRE_AFTER.days)
+        post_message(session, _ask_key(request.id), channel=request.giver_id, text=text, blocks=blocks, now=now)
+    return requests
+
+
+def check_people(lookup: UserLookup, user_ids: list[str]) -> None:
+    try:
+        active_people(lookup, user_ids, "feedback is for the people on the team.")
+    except NotAnActivePerson as refusal:
+        raise FeedbackRefused(refusal.reason) from None
+
+
+def check_recipient(lookup: UserLookup, giver_id: str, mentioned: list[str]) -> str:
+    """The one person `/feedback give` names."""
+    if len(mentioned) != 1:
+        raise FeedbackRefused("Name one teammate at a time: `/feedback give @ana`.")
+    if mentioned == [giver_id]:
+        raise FeedbackRefused(
+            "Feedback is for someone else — to hear about your own work, try `/feedback request @teammate about …`."
+        )
+    check_people(lookup, mentioned)
+    return mentioned[0]
+
+
+def answerable_request(session: Session, request_id: int, user_id: str, now: datetime) -> Feedback:
+    """The open request `user_id` was asked to answer, or FeedbackRefused saying why not."""
+    request = session.get(Feedback, request_id)
+    if request is None or not request.requested:
+        raise FeedbackRefused("I can't find that feedback request any more.")
+    if request.status == "answered":
+        raise FeedbackRefused("This request has already been answered — thank you!")
+    if request.status == "expired" or now - request.created_at >= EXPIRE_AFTER:
+        raise FeedbackRefused(
+            f"This request expired after {EXPIRE_AFTER.days} days. If you'd still like to share something, "
+            "`/feedback give` works any time."
+        )
+    if request.giver_id != user_id:
+        raise FeedbackRefused("This request was sent to someone else.")
+    return request
+
+
+def answer_request(
+    session: Session, *, giver_id: str, request_id: int, answer: FeedbackAnswer, request_key: str, now: datetime
+) -> Feedback:
+    """Record the answer to a request and DM it to the requester. Raises FeedbackRefused or DuplicateRequest."""
+    _check_answer(answer)
+    claim_request(session, request_key, now)
+    request = answerable_request(session, request_id, giver_id, now)
+    kept_giver = None if answer.anonymous else giver_id
+    if not store.mark_answered(session, request.id, kept_giver, answer.anonymous, now):
+        raise FeedbackRefused("This request has already been answered — thank you!")
+    if answer.anonymous:
+        # Those DMs went to the giver: their channel is the giver's ID.
+        delete_messages(session, [_ask_key(request.id), _reminder_key(request.id)])
+        forget_home(session, giver_id)
+    else:
+        home_changed(session, giver_id)
+    _send_answer(session, request, kept_giver, answer, now)
+    return request
+
+
+def give_feedback(
+    session: Session, *, giver_id: str, about_id: str, answer: FeedbackAnswer, request_key: str, now: datetime
+) -> Feedback:
+    """Record unrequested feedback and DM it to the person it is about."""
+    _check_answer(answer)
+    claim_request(session, request_key, now)
+    kept_giver = None if answer.anonymous else giver_id
+    feedback = Feedback(
+        about_id=about_id,
+        giver_id=kept_giver,
+        requested=False,
+        status="answered",
+        anonymous=answer.anonymous,
+        created_at=now,
+        answered_at=now,
+    )
+    session.add(feedback)
+    session.flush()
+    _send_answer(session, feedback, kept_giver, answer, now)
+    return feedback
+
+
+def _check_answer(answer: FeedbackAnswer) -> None:
+    if not any(answer.answers.values()):
+        raise FeedbackRefused("Write at least one of the three — even one sentence helps.")
+
+
+def _send_answer(session: Session, feedback: Feedback, giver_id: str | None, answer: FeedbackAnswer, now: datetime):
+    text, blocks = messages.answer_dm(giver_id, feedback.topic, feedback.requested, answer.answers)
+    key = f"feedback:{feedback.id}:answer"
+    post_message(session, key, channel=feedback.about_id, text=text, blocks=blocks, now=now)
+
+
+def send_reminders(_ctx: Context, session: Session, now: datetime) -> list[str]:
+    """Expire requests older than EXPIRE_AFTER (telling the requester), then remind once after REMIND_AFTER.
+
+    Each request's own reminded_at / status makes a second run (even a forced one) send nothing new.
+    """
+    lines = []
+    for request in store.open_requests_created_before(session, now - EXPIRE_AFTER):
+        request.status, request.expired_at = "expired", now
+        home_changed(session, request.giver_id)
+        post_message(
+            session,
+            f"feedback:{request.id}:expired",
+            channel=request.about_id,
+            text=messages.expired_dm(request, EXPIRE_AFTER.days),
+            blocks=None,
+            now=now,
+        )
+        lines.append(f"request {request.id} expired; told {request.about_id}")
+    session.flush()
+    for request in store.open_requests_created_before(session, now - REMIND_AFTER, unreminded=True):
+        request.reminded_at = now
+        text, blocks = messages.request_dm(request, EXPIRE_AFTER.days, reminder=True)
+        post_message(session, _reminder_key(request.id), channel=request.giver_id, text=text, blocks=blocks, now=now)
+        lines.append(f"request {request.id}: reminded {request.giver_id}")
+    return lines
+
+
+REMINDERS_JOB = Job("feedback-reminders", send_reminders, daily, lambda _settings: {"hour": 10, "minute": 0})
+
+
+def _ask_key(request_id: int) -> str:
+    return f"feedback:{request_id}:ask"
+
+
+def _reminder_key(request_id: int) -> str:
+    return f"feedback:{request_id}:reminder"

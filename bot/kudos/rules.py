@@ -1,0 +1,202 @@
+"""The rules of kudos: who may give what to whom, and what gets posted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.core.clock import day_start, describe_wait, month_start, next_day_start, week_start
+from bot.core.outbox import post_message
+from bot.core.refusal import Refused
+from bot.core.settings import Settings
+from bot.core.slack_users import NotAnActivePerson, SlackUser, active_people
+from bot.core.text import USER_MENTION, from_slack_formatted, leading_mentions
+from bot.home.rules import home_changed
+from bot.kudos import blocks as messages
+from storage import kudos as store
+from storage import members
+from storage.kudos import Kudos, KudosStats
+from storage.outbox import claim_request
+
+MAX_MESSAGE_LENGTH = 1000
+UserLookup = Callable[[str], SlackUser | None]
+
+
+class KudosRefused(Refused):
+    """A kudos that cannot be given."""
+
+    default_field = "message"
+
+
+@dataclass(frozen=True)
+class KudosDraft:
+    recipients: list[str]
+    message: str  # safe mrkdwn
+    values: list[str]
+
+
+def parse_command_text(text: str, known_values: tuple[str, ...]) -> KudosDraft:
+    """`@ana @ben thanks for … #teamwork` → recipients, message, values.
+
+    Recipients are the people mentioned before the message starts; `#value` words that
+    are team values are taken out of the text, other `#words` stay in it.
+    """
+    recipients, body = leading_mentions(text)
+    values: list[str] = []
+
+    def take_value(match: re.Match[str]) -> str:
+        word = match[1].lower()
+        if word in known_values:
+            values.append(word)
+            return ""
+        return match[0]
+
+    body = re.sub(r"(?<![\w&])#([\w-]+)", take_value, body)
+    message = re.sub(r"[ \t]+", " ", from_slack_formatted(body)).strip(" ,")
+    return KudosDraft(recipients, message, list(dict.fromkeys(values)))
+
+
+def give_kudos(
+    session: Session,
+    settings: Settings,
+    lookup: UserLookup,
+    *,
+    giver_id: str,
+    draft: KudosDraft,
+    source: str,
+    request_key: str,
+    now: datetime,
+    link: str | None = None,
+    reacted: tuple[str, str] | None = None,
+) -> list[Kudos]:
+    """Record one kudos per recipient and owe Slack the celebration and the DMs.
+
+    `reacted` is the (channel, ts) of the message a reaction kudos is on.
+
+    Raises KudosRefused (nothing written) or DuplicateRequest (a retry of a recorded request).
+    """
+    recipients = check_recipients(lookup, giver_id, draft.recipients)
+    if not draft.message.strip():
+        raise KudosRefused(
+            "Say what they did, so they know what to keep doing: `/kudos @ana thanks for untangling that refund`.",
+        )
+    if len(draft.message) > MAX_MESSAGE_LENGTH:
+        raise KudosRefused(f"That message is a little long: please keep it under {MAX_MESSAGE_LENGTH} characters.")
+    unknown = [v for v in draft.values if v not in settings.values]
+    if unknown:
+        raise KudosRefused(f"Unknown value {', '.join(unknown)}: pick from {', '.join(settings.values)}.", "values")
+    _check_daily_limit(session, settings, giver_id, len(recipients), now)
+
+    claim_request(session, request_key, now)
+    message = f"{draft.message}\n<{link}|See the message>" if link else draft.message
+    given = [
+        Kudos(
+            batch_key=request_key,
+            giver_id=giver_id,
+            recipient_id=recipient.id,
+            message=message,
+            values=" ".join(draft.values),
+            source=source,
+            reacted_channel=reacted[0] if reacted else None,
+            reacted_ts=reacted[1] if reacted else None,
+            created_at=now,
+        )
+        for recipient in recipients
+    ]
+    session.add_all(given)
+    for person in recipients:
+        members.remember(session, person.id, person.name, person.is_bot, person.deleted, now)
+
+    recipient_ids = [r.id for r in recipients]
+    home_changed(session, *recipient_ids)
+    if settings.kudos_channel:
+        text, blocks = messages.celebration(giver_id, recipient_ids, message, draft.values)
+        post_message(
+            session,
+            celebration_key(request_key),
+            channel=settings.kudos_channel,
+            text=text,
+            blocks=blocks,
+            now=now,
+        )
+    for recipient_id in recipient_ids:
+        text, blocks = messages.recipient_dm(giver_id, message, draft.values)
+        post_message(
+            session, f"kudos:{request_key}:dm:{recipient_id}", channel=recipient_id, text=text, blocks=blocks, now=now
+        )
+    return given
+
+
+def celebration_key(batch_key: str) -> str:
+    """The outbox key of the kudos channel post for one batch of kudos."""
+    return f"kudos:{batch_key}:celebration"
+
+
+def check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]) -> list[SlackUser]:
+    if not recipient_ids:
+        raise KudosRefused(
+            "Who is it for? Mention one or more teammates: `/kudos @ana thanks for staying late #teamwork`.",
+            "recipients",
+        )
+    if giver_id in recipient_ids:
+        raise KudosRefused(
+            "Kudos are for recognising someone else — but your own progress counts too: "
+            "try `/feedback request` to hear how it looks from outside.",
+            "recipients",
+        )
+    try:
+        return active_people(lookup, recipient_ids, "kudos are for the people on the team.")
+    except NotAnActivePerson as refusal:
+        raise KudosRefused(refusal.reason, "recipients") from None
+
+
+def _check_daily_limit(session: Session, settings: Settings, giver_id: str, wanted: int, now: datetime) -> None:
+    tz = settings.timezone
+    given_today = store.count_given_since(session, giver_id, day_start(now, tz))
+    left = max(0, settings.kudos_daily_limit - given_today)
+    if wanted <= left:
+        return
+    reset = next_day_start(now, tz)
+    when = f"at midnight ({tz.key}), in {describe_wait(reset - now)}"
+    if left == 0:
+        reason = (
+            f"You've given all {settings.kudos_daily_limit} of today's kudos — thank you! You can give more {when}."
+        )
+    else:
+        reason = (
+            f"You have {left} kudos left today and this would give {wanted}. "
+            f"Pick {left} {'person' if left == 1 else 'people'} for now; the limit resets {when}."
+        )
+    raise KudosRefused(reason, "recipients")
+
+
+def kudos_left_today(session: Session, settings: Settings, giver_id: str, now: datetime) -> int:
+    given_today = store.count_given_since(session, giver_id, day_start(now, settings.timezone))
+    return max(0, settings.kudos_daily_limit - given_today)
+
+
+LEADERBOARD_PERIODS = ("week", "month", "all")
+
+
+def leaderboard(session: Session, settings: Settings, period: str, now: datetime) -> list[tuple[str, int]]:
+    since = {
+        "week": week_start(now, settings.timezone),
+        "month": month_start(now, settings.timezone),
+        "all": None,
+    }[period]
+    return store.top_recipients(session, since)
+
+
+def stats(session: Session, settings: Settings, user_id: str, now: datetime) -> KudosStats:
+    tz = settings.timezone
+    return store.stats_for(session, user_id, week_start(now, tz), month_start(now, tz))
+
+
+def single_user_id(text: str) -> str | None:
+    """The user a `stats @ana` argument names, if any."""
+    match = USER_MENTION.search(text)
+    return match[1] if match else None

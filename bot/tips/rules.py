@@ -1,0 +1,146 @@
+"""Learning tips: the shipped set, today's tip, adding and retiring, subscriptions, and the daily-tip job."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.core.context import Context
+from bot.core.jobs import Job, daily
+from bot.core.outbox import post_message
+from bot.core.settings import Settings
+from bot.core.text import escape, from_slack_formatted
+from bot.tips import blocks as messages
+from storage import tips as store
+from storage.outbox import claim_request
+from storage.tips import Tip
+
+TIPS_FILE = Path(__file__).with_name("tips.toml")
+MAX_TIP_LENGTH = 500
+# `#theme` at the very end; Slack turns `#feedback` into `<#C123|feedback>` when a channel has that name.
+THEME_AT_END = re.compile(r"(?:^|\s)(?:#([\w-]+)|<#[CG][A-Z0-9]+\|([\w-]+)>)\s*$")
+
+
+class TipRefused(Exception):
+    """A /tip request that cannot be done; `reason` is what the person is told."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@cache
+def builtin_tips() -> tuple[dict, ...]:
+    """The tips in bot/tips/tips.toml, interleaved by theme so that consecutive days change theme."""
+    with TIPS_FILE.open("rb") as file:
+        tips = tomllib.load(file)["tip"]
+    rank_in_theme: Counter[str] = Counter()
+    ranked = []
+    for tip in tips:
+        ranked.append((rank_in_theme[tip["theme"]], tip))
+        rank_in_theme[tip["theme"]] += 1
+    ranked.sort(key=lambda pair: pair[0])  # stable: themes keep their file order within a rank
+    return tuple({"key": t["key"], "theme": t["theme"], "text": escape(t["text"])} for _, t in ranked)
+
+
+def themes() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tip["theme"] for tip in builtin_tips()))
+
+
+def todays_tip(session: Session, settings: Settings, now: datetime) -> Tip:
+    """The tip of the day `now` falls in; chosen on first use as the active tip shown longest ago."""
+    day = now.astimezone(settings.timezone).date()
+    tip = store.tip_of(session, day)
+    if tip is None:
+        store.add_builtin(session, list(builtin_tips()), now)
+        store.set_tip_of(session, day, store.least_recently_shown(session))
+        tip = store.tip_of(session, day)  # ours, or the one a concurrent request chose first
+    return tip
+
+
+def parse_new_tip(text: str) -> tuple[str, str | None]:
+    """`Reread the first message #empathy` → (safe mrkdwn text, "empathy")."""
+    match = THEME_AT_END.search(text)
+    if match is None:
+        return from_slack_formatted(text).strip(), None
+    return from_slack_formatted(text[: match.start()]).strip(), (match[1] or match[2]).lower()
+
+
+def add_tip(session: Session, settings: Settings, *, user_id: str, text: str, request_key: str, now: datetime) -> Tip:
+    """Raises TipRefused (nothing written) or DuplicateRequest."""
+    if not settings.is_admin(user_id):
+        raise TipRefused("Only admins can add tips. Got a good one? Share it with an admin, or post it with `/idea`.")
+    body, theme = parse_new_tip(text)
+    if theme is not None and theme not in themes():
+        raise TipRefused(f"I don't know the theme `#{escape(theme)}`. Pick one of: {_theme_list()}.")
+    if not body:
+        raise TipRefused(
+            "What's the tip? For example: `/tip add Reread the customer's first message before you close #empathy`."
+        )
+    if len(body) > MAX_TIP_LENGTH:
+        raise TipRefused(f"Tips work best short: please keep it under {MAX_TIP_LENGTH} characters.")
+    claim_request(session, request_key, now)
+    tip = Tip(theme=theme, text=body, added_by=user_id, created_at=now)
+    session.add(tip)
+    session.flush()
+    return tip
+
+
+def retire_tip(session: Session, settings: Settings, *, user_id: str, argument: str, now: datetime) -> Tip:
+    if not settings.is_admin(user_id):
+        raise TipRefused("Only admins can retire tips. If one missed the mark, tell an admin its number.")
+    number = argument.strip().lstrip("#")
+    if not number.isdigit():
+        raise TipRefused("Say which tip by its number, shown under each tip: `/tip retire 12`.")
+    store.add_builtin(session, list(builtin_tips()), now)
+    tip = session.get(Tip, int(number))
+    if tip is None or not tip.active:
+        raise TipRefused(f"There is no active tip #{number}.")
+    if store.count_active(session) == 1:
+        raise TipRefused("That is the last active tip: add another with `/tip add` first.")
+    tip.active = False
+    return tip
+
+
+def subscribe(session: Session, user_id: str, now: datetime) -> bool:
+    return store.subscribe(session, user_id, now)
+
+
+def unsubscribe(session: Session, user_id: str) -> bool:
+    return store.unsubscribe(session, user_id)
+
+
+def _theme_list() -> str:
+    return ", ".join(f"#{theme}" for theme in themes())
+
+
+def post_daily_tip(ctx: Context, session: Session, now: datetime) -> list[str]:
+    """The daily-tip job: today's tip in the tips channel and by DM to every subscriber."""
+    settings = ctx.settings
+    tip = todays_tip(session, settings, now)
+    day = now.astimezone(settings.timezone).date().isoformat()
+    lines = []
+    if settings.tips_channel:
+        text, blocks = messages.channel_tip(tip)
+        post_message(session, f"tip:{day}:channel", channel=settings.tips_channel, text=text, blocks=blocks, now=now)
+        lines.append(f"tip {tip.id} to <#{settings.tips_channel}>")
+    subscribers = store.subscriber_ids(session)
+    text, blocks = messages.subscriber_tip(tip)
+    for user_id in subscribers:
+        post_message(session, f"tip:{day}:dm:{user_id}", channel=user_id, text=text, blocks=blocks, now=now)
+    lines.append(f"tip {tip.id} by DM to {len(subscribers)} subscribers")
+    return lines
+
+
+DAILY_TIP = Job(
+    name="daily-tip",
+    work=post_daily_tip,
+    period=daily,
+    schedule=lambda s: {"day_of_week": "mon-fri", "hour": s.daily_tip_at.hour, "minute": s.daily_tip_at.minute},
+)

@@ -1,0 +1,97 @@
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core.jobs import run_job
+from bot.core.outbox import _Throttle
+from storage.models import OutboxMessage
+from storage.tips import TipSubscriber
+
+SUBSCRIBERS = [f"U{n:05d}" for n in range(300)]
+
+
+class FakeTime:
+    """The sender's sleep and monotonic clock, moving the test's clock along with them."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+        self.clock.advance(seconds=seconds)
+
+
+@pytest.fixture
+def subscribed(ctx, clock):
+    clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=UTC))  # Friday 09:30 in Paris
+    with ctx.session_factory.begin() as session:
+        session.add_all(TipSubscriber(user_id=user, subscribed_at=clock()) for user in SUBSCRIBERS)
+
+
+def posts_by_channel(fake_slack) -> Counter:
+    return Counter(call["channel"] for call in fake_slack.calls_to("chat.postMessage"))
+
+
+def pending(ctx) -> int:
+    with ctx.session_factory() as session:
+        return session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
+
+
+def test_daily_tip_waits_out_retry_after_and_reaches_everyone_once(ctx, fake_slack, clock, subscribed):
+    time = FakeTime(clock)
+    ctx.outbox.sleep, ctx.outbox.monotonic, ctx.outbox.workers = time.sleep, time.monotonic, 1
+    fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
+
+    run_job(ctx, "daily-tip")
+    assert pending(ctx) == 2  # the two answered 429 are due again a second later
+    ctx.outbox.sweep()
+
+    assert posts_by_channel(fake_slack) == Counter(["CTIPS", *SUBSCRIBERS])  # each exactly once
+    assert time.sleeps == [1.0, 1.0]  # Retry-After honoured, and nothing else waited for
+    assert pending(ctx) == 0
+
+
+def test_parallel_senders_through_429s_send_each_message_once(ctx, fake_slack, clock, subscribed):
+    assert ctx.outbox.workers > 1
+    fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=20)
+
+    run_job(ctx, "daily-tip")
+    for _ in range(10):
+        if not pending(ctx):
+            break
+        clock.advance(seconds=2)
+        ctx.outbox.sweep()
+
+    assert posts_by_channel(fake_slack) == Counter(["CTIPS", *SUBSCRIBERS])
+
+
+def test_after_a_429_a_method_keeps_the_pace_that_passed():
+    throttle = _Throttle()
+    for n in range(10):
+        assert throttle.take_turn("chat.postMessage", f"U{n}", n * 0.05, wait=True) == (0.0, False)
+        throttle.call_passed("chat.postMessage", n * 0.05)
+    throttle.rate_limited("chat.postMessage", 1.0, 0.5)
+
+    turns = [throttle.take_turn("chat.postMessage", f"D{n}", 0.5, wait=True) for n in range(3)]
+    assert [round(seconds, 3) for seconds, _ in turns] == [1.0, 1.105, 1.21]  # 10 passed a second: 1.05/10 apart
+    assert all(whole_method for _, whole_method in turns)
+    # A minute later it tries full speed again.
+    assert throttle.take_turn("chat.postMessage", "D9", 61.0, wait=True) == (0.0, False)
+
+
+def test_one_message_a_second_per_channel():
+    throttle = _Throttle()
+    assert throttle.take_turn("chat.postMessage", "C1", 0.0, wait=False) == (0.0, False)
+    # Not waiting: the turn is not taken, and only this message is held back, not the method.
+    assert throttle.take_turn("chat.postMessage", "C1", 0.2, wait=False) == (0.8, False)
+    assert throttle.take_turn("chat.postMessage", "C2", 0.2, wait=False) == (0.0, False)
+    assert throttle.take_turn("chat.postMessage", "C1", 0.2, wait=True) == (0.8, False)
+    assert throttle.take_turn("chat.postMessage", "C1", 0.3, wait=True) == (1.7, False)

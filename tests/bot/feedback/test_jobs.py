@@ -1,0 +1,120 @@
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.core.exports import write_export
+from bot.core.jobs import all_jobs, run_job
+from bot.core.scheduler import add_jobs
+from bot.feedback.blocks import FEEDBACK_MODAL
+from tests.handlers.test_feedback import answer_values, click_answer, feedback_rows
+
+
+@pytest.fixture(autouse=True)
+def pace_by_the_fixed_clock(ctx, clock):
+    """The outbox spaces posts to one channel a second apart; here days pass between them on the fixed clock."""
+    ctx.outbox.monotonic = lambda: clock().timestamp()
+
+
+def reminders(ctx, **options):
+    return run_job(ctx, "feedback-reminders", **options)
+
+
+def test_one_reminder_after_two_days_and_expiry_after_fourteen_told_once(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana> about refunds", user="UREQ")
+    fake_slack.clear()
+
+    clock.advance(days=1)
+    assert reminders(ctx).lines == []
+    clock.advance(days=1)
+    report = reminders(ctx)
+    [reminder] = fake_slack.posts_to("UANA")
+    assert "gentle reminder" in reminder["text"] and reminder["blocks"][-1]["elements"][0]["value"] == "1"
+    assert report.lines[0] == "request 1: reminded UANA"
+
+    # The same day again, even forced past the job's claim, and on the following days: no second reminder.
+    assert not reminders(ctx).ran
+    assert reminders(ctx, force=True).lines == []
+    clock.advance(days=1)
+    assert reminders(ctx).lines == []
+    assert len(fake_slack.posts_to("UANA")) == 1
+
+    clock.advance(days=11)  # 14 days after the request
+    reminders(ctx)
+    [expired] = fake_slack.posts_to("UREQ")
+    assert "request to <@UANA> about refunds expired after 14 days" in expired["text"]
+    assert feedback_rows(ctx)[0].status == "expired"
+    assert reminders(ctx, force=True).lines == []
+    clock.advance(days=1)
+    reminders(ctx)
+    assert len(fake_slack.posts_to("UREQ")) == 1 and len(fake_slack.posts_to("UANA")) == 1
+
+
+def test_answered_requests_are_neither_reminded_nor_expired(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana>", user="UREQ")
+    view = click_answer(slack, fake_slack, 1, "UANA")
+    slack.view_submission(FEEDBACK_MODAL, answer_values("Good"), user="UANA", private_metadata=view["private_metadata"])
+    fake_slack.clear()
+    for _ in range(15):
+        clock.advance(days=1)
+        reminders(ctx)
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_dry_run_shows_the_reminder_and_keeps_nothing(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana>", user="UREQ")
+    fake_slack.clear()
+    clock.advance(days=2)
+    report = reminders(ctx, dry_run=True)
+    assert any(line.startswith("would send chat.postMessage to UANA") for line in report.lines)
+    assert fake_slack.calls_to("chat.postMessage") == [] and feedback_rows(ctx)[0].reminded_at is None
+
+
+def test_reminders_are_scheduled_daily_in_the_team_zone(ctx):
+    job = all_jobs()["feedback-reminders"]
+    assert job.period(datetime(2026, 11, 18, 10, tzinfo=UTC)) == "2026-11-18"
+    scheduler = BackgroundScheduler()
+    add_jobs(scheduler, ctx)
+    scheduler.start(paused=True)
+    try:
+        trigger = scheduler.get_job("feedback-reminders").trigger
+        assert str(trigger.timezone) == "Europe/Paris"
+        assert {f.name: str(f) for f in trigger.fields}["hour"] == "10"
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_export_says_who_asked_whom_never_the_text_nor_an_anonymous_giver(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> about refunds", user="UREQ")
+    ana, ben = feedback_rows(ctx)
+    clock.advance(days=1)
+    for request, anonymous in ((ana, False), (ben, True)):
+        view = click_answer(slack, fake_slack, request.id, request.giver_id)
+        slack.view_submission(
+            FEEDBACK_MODAL,
+            answer_values("Secret praise", anonymous=anonymous),
+            user=request.giver_id,
+            private_metadata=view["private_metadata"],
+        )
+    clock.advance(days=1)
+    slack.command("/feedback", "request <@UCARL|carl>", user="UREQ")
+
+    out = io.StringIO()
+    with ctx.session_factory() as session:
+        count = write_export(session, "feedback", out, None, ctx.settings.timezone)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+
+    assert count == 3
+    assert rows == [
+        ["date", "for", "giver", "kind", "status", "answered"],
+        ["2026-11-18T10:00:00+01:00", "UREQ", "UANA", "request", "answered", "2026-11-19T10:00:00+01:00"],
+        ["2026-11-18T10:00:00+01:00", "UREQ", "", "request", "answered", "2026-11-19T10:00:00+01:00"],
+        ["2026-11-20T10:00:00+01:00", "UREQ", "UCARL", "request", "open", ""],
+    ]
+    assert "Secret" not in out.getvalue() and "refunds" not in out.getvalue()
+
+    since = io.StringIO()
+    with ctx.session_factory() as session:
+        assert write_export(session, "feedback", since, date(2026, 11, 20), ctx.settings.timezone) == 1

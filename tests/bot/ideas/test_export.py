@@ -1,0 +1,39 @@
+import csv
+import io
+from datetime import date
+
+from bot.core.exports import write_export
+
+
+def exported(ctx, since=None):
+    out = io.StringIO()
+    with ctx.session_factory() as session:
+        count = write_export(session, "ideas", out, since, ctx.settings.timezone)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert count == len(rows) - 1
+    return rows
+
+
+def test_ideas_export_has_status_votes_and_no_author_for_anonymous_ideas(slack, ctx, clock):
+    slack.command("/idea", "Refunds & returns in one form\nboth at once", user="UANA")
+    slack.block_action("idea_vote", "1", user="UBEN")
+    slack.block_action("idea_vote", "1", user="UCARL")
+    slack.command("/idea", "status 1 planned", user="ULEAD")
+    clock.advance(days=1)
+    slack.view_submission(
+        "idea_modal",
+        {
+            "title": {"title": {"value": "Rotate the weekend shift"}},
+            "description": {"description": {"value": None}},
+            "category": {"category": {"selected_option": {"value": "team"}}},
+            "anonymous": {"anonymous": {"selected_options": [{"value": "anonymous"}]}},
+        },
+        user="UHIDDEN",
+    )
+
+    assert exported(ctx) == [
+        ["number", "date", "title", "category", "status", "votes", "author"],
+        ["1", "2026-11-18T10:00:00+01:00", "Refunds & returns in one form", "", "planned", "2", "UANA"],
+        ["2", "2026-11-19T10:00:00+01:00", "Rotate the weekend shift", "team", "new", "0", ""],
+    ]
+    assert [row[0] for row in exported(ctx, since=date(2026, 11, 19))] == ["number", "2"]

@@ -1,0 +1,102 @@
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.core.blocks import MAX_BLOCKS, MAX_SECTION_TEXT
+from bot.core.jobs import run_job
+from bot.weekly.celebration import WeekInReview
+from bot.weekly.celebration_blocks import celebration
+from tests.bot.factories import kudos
+
+PARIS = ZoneInfo("Europe/Paris")
+FRIDAY_1600 = datetime(2026, 11, 20, 16, 0, tzinfo=PARIS)
+
+
+def sent_text(posts) -> str:
+    return "\n".join(str(post["blocks"]) for post in posts)
+
+
+def test_celebrates_everyone_recognised_this_week(ctx, fake_slack, clock):
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            [
+                kudos("UBEN", "UANA", datetime(2026, 11, 12, 10, tzinfo=PARIS)),  # last week
+                kudos("UBEN", "UANA", datetime(2026, 11, 17, 10, tzinfo=PARIS), "teamwork ownership"),
+                kudos("UCARL", "UANA", datetime(2026, 11, 18, 10, tzinfo=PARIS), "teamwork"),
+                kudos("UANA", "UBEN", datetime(2026, 11, 19, 10, tzinfo=PARIS), "teamwork"),
+                # Monday 00:30 in Paris is still Sunday in UTC: it counts for this week.
+                kudos("UANA", "UCARL", datetime(2026, 11, 15, 23, 30, tzinfo=UTC)),
+                # Sunday 23:30 in Paris: last week.
+                kudos("UANA", "UDAN", datetime(2026, 11, 15, 22, 30, tzinfo=UTC)),
+            ]
+        )
+    clock.set(FRIDAY_1600)
+
+    report = run_job(ctx, "weekly-celebration")
+
+    [post] = fake_slack.posts_to("CKUDOS")  # KAIZEN_CELEBRATION_CHANNEL defaults to the kudos channel
+    text = sent_text([post])
+    assert post["text"] == ":tada: This week, together: 4 kudos for 3 teammates"
+    assert "3 people took a moment" in text
+    assert "<@UANA> (2) · <@UBEN> (1) · <@UCARL> (1)" in text and "UDAN" not in text
+    assert "`#teamwork` ×3 · `#ownership` ×1" in text
+    first_kudos = text[text.index("First kudos ever") : text.index("Everyone recognised")]
+    assert "<@UBEN> · <@UCARL>" in first_kudos and "UANA" not in first_kudos
+    assert report.period == "2026-W47"
+
+
+def test_a_quiet_week_gets_a_kind_word(ctx, fake_slack, clock):
+    clock.set(FRIDAY_1600)
+    run_job(ctx, "weekly-celebration")
+    [post] = fake_slack.posts_to("CKUDOS")
+    assert "A quiet week" in post["text"] and "/kudos @them" in post["text"]
+
+
+def test_a_big_team_is_split_within_block_kit_limits(ctx, fake_slack, clock):
+    people = [f"U{n:05d}" for n in range(2000)]
+    with ctx.session_factory.begin() as session:
+        for n, person in enumerate(people):
+            if n % 2:  # half of them were recognised before
+                session.add(kudos("UGIVER", person, datetime(2026, 10, 1, 10, tzinfo=PARIS)))
+            session.add(kudos("UGIVER", person, datetime(2026, 11, 18, 10, tzinfo=PARIS), "learning"))
+    clock.set(FRIDAY_1600)
+
+    run_job(ctx, "weekly-celebration")
+
+    posts = fake_slack.posts_to("CKUDOS")
+    assert all(len(post["blocks"]) <= MAX_BLOCKS for post in posts)
+    sections = [b["text"]["text"] for post in posts for b in post["blocks"] if b["type"] == "section"]
+    assert all(len(text) <= MAX_SECTION_TEXT for text in sections)
+    everyone = "\n".join(sections[[i for i, t in enumerate(sections) if "Everyone recognised" in t][0] :])
+    assert sorted(re.findall(r"<@(U\d+)> \(1\)", everyone)) == people
+    assert sorted(re.findall(r"<@(U\d+)>", "\n".join(sections))) == sorted(people + people[::2])
+
+
+def test_more_sections_than_one_message_holds_go_in_several_messages():
+    people = [(f"U{n:08d}", 1) for n in range(12000)]
+    review = WeekInReview(FRIDAY_1600, 12000, 1, people, [], [], [(1, "Refund macro")])
+
+    messages = celebration(review)
+
+    assert len(messages) > 1
+    assert all(len(blocks) <= MAX_BLOCKS for _, blocks in messages)
+    assert messages[1][0] == f"This week's celebration, continued (2/{len(messages)})"
+    mentioned = re.findall(r"<@(U\d+)>", "".join(str(blocks) for _, blocks in messages))
+    assert len(mentioned) == len(set(mentioned)) == 12000
+
+
+def test_ideas_implemented_this_week_are_celebrated(slack, ctx, fake_slack, clock):
+    clock.set(datetime(2026, 11, 10, 10, tzinfo=PARIS))
+    slack.command("/idea", "Macro for refund status", user="UANA")
+    slack.command("/idea", "Shared glossary for billing terms", user="UBEN")
+    slack.command("/idea", "status 1 implemented", user="ULEAD")  # last week
+    clock.set(datetime(2026, 11, 18, 10, tzinfo=PARIS))
+    slack.command("/idea", "status 2 implemented in the help centre", user="ULEAD")
+    fake_slack.clear()
+    clock.set(FRIDAY_1600)
+
+    run_job(ctx, "weekly-celebration")
+
+    text = sent_text(fake_slack.posts_to("CKUDOS"))
+    assert "Shared glossary for billing terms" in text and "Macro for refund status" not in text
+    assert "A quiet week" not in text

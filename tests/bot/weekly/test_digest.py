@@ -1,0 +1,94 @@
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.jobs import run_job
+from bot.weekly.digest import build_digest
+from storage.models import Member
+from tests.bot.factories import kudos
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY_0900 = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
+
+
+def member(user_id: str, **flags) -> Member:
+    return Member(user_id=user_id, first_seen_at=datetime(2026, 1, 1, tzinfo=UTC), **flags)
+
+
+def test_each_lead_gets_the_digest_and_its_chart_by_dm(ctx, fake_slack, clock):
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            [member("UNEVER"), member("UOLD"), member("URECENT"), member("UBOT", is_bot=True)]
+            + [member("UGONE", deleted=True)]
+        )
+        session.add_all(
+            [
+                kudos("UANA", "UOLD", MONDAY_0900 - timedelta(days=40)),
+                kudos("UANA", "URECENT", MONDAY_0900 - timedelta(days=3)),  # the 7 days before the digest
+                kudos("UANA", "URECENT", MONDAY_0900 - timedelta(days=2)),
+                kudos("UANA", "UBEN", MONDAY_0900 - timedelta(days=9)),  # the 7 days before those
+            ]
+        )
+    clock.set(MONDAY_0900)
+
+    report = run_job(ctx, "lead-digest")
+
+    assert report.lines == ["lead digest and its chart by DM to 2 lead(s): UADMIN, ULEAD"]
+    for lead in ("ULEAD", "UADMIN"):
+        [dm] = fake_slack.posts_to(lead)
+        text = str(dm["blocks"])
+        assert dm["text"] == ":bar_chart: Your weekly Kaizen digest: 2 kudos in the last 7 days (+1)"
+        assert "• Kudos: *2* (before: 1, +1)" in text
+        assert "• Ideas: none moved (before: none moved)" in text
+        assert "2 people with no kudos in 30 days" in text and "<@UNEVER> (never), <@UOLD> (40 days)" in text
+        assert "UBOT" not in text and "UGONE" not in text and "URECENT" not in text
+        assert "Weekly totals, oldest first: 0 → 0 → 1 → 2" in text
+    opened = sorted(call["users"] for call in fake_slack.calls_to("conversations.open"))
+    assert opened == ["UADMIN", "ULEAD"]
+    uploads = fake_slack.calls_to("files.completeUploadExternal")
+    assert sorted(call["channel_id"] for call in uploads) == ["DUADMIN", "DULEAD"]
+    assert all(call["bytes"].startswith(b"\x89PNG") for call in fake_slack.calls_to("file_upload"))
+
+
+def test_the_weeks_and_days_of_a_dst_change(ctx, settings):
+    # Summer time ends in Paris on Sunday 25 October 2026; the digest runs Monday 26 at 09:00 CET.
+    monday = datetime(2026, 10, 26, 9, 0, tzinfo=PARIS)
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            [
+                kudos("UANA", "UBEN", datetime(2026, 10, 19, 8, 30, tzinfo=PARIS)),  # before the 7 days
+                kudos("UANA", "UBEN", datetime(2026, 10, 19, 9, 30, tzinfo=PARIS)),  # inside them
+                kudos("UANA", "UBEN", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),  # 02:30 CEST, the first time
+                kudos("UANA", "UBEN", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),  # 02:30 CET, the second time
+                kudos("UANA", "UBEN", datetime(2026, 10, 25, 22, 30, tzinfo=UTC)),  # 23:30 CET, still Sunday
+            ]
+        )
+    with ctx.session_factory() as session:
+        digest = build_digest(session, settings, monday)
+
+    assert (digest.this_week.kudos, digest.last_week.kudos) == (4, 1)
+    per_day = dict(zip(digest.days, digest.kudos_per_day, strict=True))
+    assert digest.days[-1] == date(2026, 10, 25) and len(digest.days) == 28
+    assert per_day[date(2026, 10, 25)] == 3 and per_day[date(2026, 10, 19)] == 2
+
+
+def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings):
+    clock.set(MONDAY_0900 - timedelta(days=10))  # the 7 days before last
+    slack.command("/idea", "Old idea still waiting", user="UANA")
+    slack.command("/feedback", "request <@UBEN|ben> about my escalation call", user="UANA")
+    clock.set(MONDAY_0900 - timedelta(days=3))  # this week
+    slack.command("/idea", "Macro for refund status", user="UCARL")
+    slack.command("/idea", "status 2 implemented shipped on Friday", user="ULEAD")
+    slack.command("/idea", "status 1 under-review", user="ULEAD")
+    slack.command("/feedback", "request <@UDAN|dan> about my first week", user="UCARL")
+
+    with ctx.session_factory() as session:
+        digest = build_digest(session, settings, MONDAY_0900)
+
+    assert (digest.this_week.feedback_asked, digest.this_week.feedback_answered) == (1, 0)
+    assert digest.last_week.feedback_asked == 1
+    assert digest.this_week.ideas == {"new": 1, "implemented": 1, "under-review": 1}
+    assert digest.last_week.ideas == {"new": 1}
+    # Both requests are unanswered after more than 2 days; the oldest first.
+    assert digest.overdue_feedback == [MONDAY_0900 - timedelta(days=10), MONDAY_0900 - timedelta(days=3)]
+    [waiting] = digest.awaiting_review
+    assert (waiting.number, waiting.status, waiting.since) == (1, "under-review", MONDAY_0900 - timedelta(days=3))
