@@ -8,13 +8,11 @@ import os
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.core.http import serve
+from bot.core.http import serve, wsgi_app
 from storage.db import make_engine
 
 
 def bare_app():
-    from bot.core.http import wsgi_app
-
     client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
     app = App(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
 

@@ -23,6 +23,7 @@ from bench import databases
 from bot.core.context import build_context
 from bot.core.jobs import run_job
 from bot.core.settings import load_settings
+from bot.features import FEATURES
 from storage.kudos import Kudos
 from storage.models import Member
 from tests.conftest import base_env
@@ -89,7 +90,7 @@ def timed(ctx, job: str, runs: int = 3) -> str:
 
 
 def bench(engine: Engine, total: int, people: int) -> None:
-    ctx = build_context(load_settings(base_env(KAIZEN_LEADS="U0000001,U0000002,U0000003")), engine=engine)
+    ctx = build_context(load_settings(base_env(KAIZEN_LEADS="U0000001,U0000002,U0000003")), FEATURES, engine=engine)
     started = time.perf_counter()
     seed_people(engine, people)
     done = 0

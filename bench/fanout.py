@@ -22,6 +22,7 @@ from bench import databases
 from bot.core.context import build_context
 from bot.core.jobs import run_job
 from bot.core.settings import load_settings
+from bot.features import FEATURES
 from storage.models import OutboxMessage
 from storage.tips import TipSubscriber
 from tests.conftest import base_env
@@ -31,7 +32,7 @@ from tests.fake_slack import FakeSlack
 def fan_out(engine: Engine, subscribers: int, per_second: int) -> None:
     fake = FakeSlack().start()
     fake.limit("chat.postMessage", per_second=per_second)
-    ctx = build_context(load_settings(base_env(fake)), engine=engine)
+    ctx = build_context(load_settings(base_env(fake)), FEATURES, engine=engine)
     users = [f"U{n:06d}" for n in range(subscribers)]
     with ctx.session_factory.begin() as session:
         session.add_all(TipSubscriber(user_id=user, subscribed_at=datetime.now(UTC)) for user in users)

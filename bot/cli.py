@@ -8,11 +8,25 @@ import logging
 import sys
 from datetime import date
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy.exc import OperationalError
 
+from bot.core.app import create_app
+from bot.core.context import Context, build_context, jobs_by_name
+from bot.core.exports import write_export
+from bot.core.http import EVENTS_PATH, serve, wsgi_app
+from bot.core.jobs import run_job
+from bot.core.manifest import build_manifest
+from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
+from bot.features import FEATURES
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
 
 BACKGROUND_THREADS = 4  # per process: the work each request does after its ack
+EXPORTS = {export.name: export for feature in FEATURES for export in feature.exports}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,22 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     job_run.set_defaults(func=cmd_jobs_run)
 
     export = commands.add_parser("export", help="CSV to stdout")
-    export.add_argument("what", choices=_export_names())
+    export.add_argument("what", choices=list(EXPORTS))
     export.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="from this day on (inclusive)")
     export.set_defaults(func=cmd_export)
     return parser
 
 
-def _export_names() -> list[str]:
-    from bot.core.exports import EXPORTS
-
-    return list(EXPORTS)
-
-
 def _migrate(settings: Settings) -> None:
-    from storage.db import make_engine
-    from storage.migrate import upgrade
-
     engine = make_engine(settings.database_url)
     upgrade(engine)
     engine.dispose()
@@ -88,19 +93,10 @@ def cmd_run(args) -> None:
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
     if args.http:
-        from bot.core.http import serve
-
         serve(lambda: _http_app(settings), port=args.port, workers=args.workers, threads=args.threads)
         return
 
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    from bot.core.app import create_app
-    from bot.core.context import build_context
-    from bot.core.scheduler import add_jobs
-
-    ctx = build_context(settings, background_threads=BACKGROUND_THREADS)
+    ctx = _context(settings, background_threads=BACKGROUND_THREADS)
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     scheduler.start()
@@ -108,49 +104,35 @@ def cmd_run(args) -> None:
 
 
 def _http_app(settings: Settings):
-    from bot.core.app import create_app
-    from bot.core.context import build_context
-    from bot.core.http import wsgi_app
-
-    ctx = build_context(settings, background_threads=BACKGROUND_THREADS)
+    ctx = _context(settings, background_threads=BACKGROUND_THREADS)
     return wsgi_app(create_app(ctx), ctx.engine)
 
 
 def cmd_scheduler(_args) -> None:
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    from bot.core.context import build_context
-    from bot.core.scheduler import add_jobs
-
     settings = load_settings()
     settings.require("SLACK_BOT_TOKEN")
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
     scheduler = BlockingScheduler()
-    add_jobs(scheduler, build_context(settings))
+    add_jobs(scheduler, _context(settings))
     scheduler.start()
 
 
 def cmd_manifest(args) -> None:
-    from bot.core.http import EVENTS_PATH
-    from bot.core.manifest import build_manifest
-
     url = args.http
     if url and not url.rstrip("/").endswith(EVENTS_PATH):
         url = url.rstrip("/") + EVENTS_PATH
-    print(json.dumps(build_manifest(url), indent=2))
+    print(json.dumps(build_manifest(FEATURES, url), indent=2))
 
 
 def cmd_jobs_run(args) -> int:
-    from bot.core.context import build_context
-    from bot.core.jobs import all_jobs, run_job
-
     settings = load_settings()
-    if args.name not in all_jobs():
-        raise ConfigError(f"unknown job {args.name!r}; the jobs are: {', '.join(all_jobs())}.")
+    jobs = jobs_by_name(FEATURES)
+    if args.name not in jobs:
+        raise ConfigError(f"unknown job {args.name!r}; the jobs are: {', '.join(jobs)}.")
     if not args.dry_run:
         settings.require("SLACK_BOT_TOKEN")
-    report = run_job(build_context(settings), args.name, dry_run=args.dry_run, force=args.force)
+    report = run_job(_context(settings), args.name, dry_run=args.dry_run, force=args.force)
     if not report.ran:
         print(f"{args.name} already ran for {report.period}; use --force to run it again.")
         return 0
@@ -162,11 +144,12 @@ def cmd_jobs_run(args) -> int:
 
 
 def cmd_export(args) -> None:
-    from bot.core.exports import write_export
-    from storage.db import make_engine, make_session_factory
-
     settings = load_settings()
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as session:
-        write_export(session, args.what, sys.stdout, args.since, settings.timezone)
+        write_export(session, EXPORTS[args.what], sys.stdout, args.since, settings.timezone)
     engine.dispose()
+
+
+def _context(settings: Settings, *, background_threads: int = 0) -> Context:
+    return build_context(settings, FEATURES, background_threads=background_threads)

@@ -1,17 +1,27 @@
-"""/kudos and the kudos modal."""
+"""/kudos, the kudos form, the kudos-emoji reaction and the "Give kudos" message shortcut."""
 
 from __future__ import annotations
 
 import json
+import logging
+from contextlib import suppress
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
 from bot.core.forms import answer_view_submission
 from bot.core.text import escape
 from bot.kudos import blocks as messages
+from bot.kudos.reactions import (
+    give_for_reaction,
+    is_kudos_reaction,
+    shortcut_recipient,
+    tell_reaction_refused,
+    withdraw_for_reaction,
+)
 from bot.kudos.rules import (
     LEADERBOARD_PERIODS,
     KudosDraft,
@@ -23,10 +33,17 @@ from bot.kudos.rules import (
     single_user_id,
     stats,
 )
-from storage.outbox import DuplicateRequest
+from storage.outbox import DuplicateRequest, claim_request
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, ctx: Context) -> None:
+    _register_command(app, ctx)
+    _register_message_kudos(app, ctx)
+
+
+def _register_command(app: App, ctx: Context) -> None:
     settings = ctx.settings
 
     @app.command("/kudos")
@@ -86,6 +103,78 @@ def register(app: App, ctx: Context) -> None:
         answer_view_submission(ctx, ack, give)
 
 
+def _register_message_kudos(app: App, ctx: Context) -> None:
+    settings = ctx.settings
+
+    # Bolt acknowledges events before calling these, so they may call the Web API at once.
+    @app.event("reaction_added")
+    def reaction_added(event: dict, body: dict, client: WebClient) -> None:
+        if not is_kudos_reaction(event, settings.kudos_emoji) or _is_app(ctx, event["item_user"]):
+            return
+        giver_id, channel, ts = event["user"], event["item"]["channel"], event["item"]["ts"]
+        request_key = f"event:{body['event_id']}"
+        text, link = _message_text(client, channel, ts), _permalink(client, channel, ts)
+        now = ctx.now()
+        try:
+            with ctx.transaction() as session:
+                give_for_reaction(
+                    session,
+                    settings,
+                    ctx.users.get,
+                    giver_id=giver_id,
+                    author_id=event["item_user"],
+                    channel=channel,
+                    ts=ts,
+                    text=text,
+                    link=link,
+                    request_key=request_key,
+                    now=now,
+                )
+        except KudosRefused as refusal:
+            # The claim makes a retried event tell them once.
+            with suppress(DuplicateRequest), ctx.transaction() as session:
+                claim_request(session, request_key, now)
+                tell_reaction_refused(
+                    session,
+                    settings,
+                    giver_id=giver_id,
+                    channel=channel,
+                    reason=refusal.reason,
+                    request_key=request_key,
+                    now=now,
+                )
+        except DuplicateRequest:
+            pass  # Slack retried an event we already handled.
+
+    @app.event("reaction_removed")
+    def reaction_removed(event: dict, body: dict) -> None:
+        if not is_kudos_reaction(event, settings.kudos_emoji):
+            return
+        with suppress(DuplicateRequest), ctx.transaction() as session:
+            claim_request(session, f"event:{body['event_id']}", ctx.now())
+            withdraw_for_reaction(
+                session,
+                settings,
+                giver_id=event["user"],
+                channel=event["item"]["channel"],
+                ts=event["item"]["ts"],
+                now=ctx.now(),
+            )
+
+    @app.shortcut(messages.GIVE_KUDOS_SHORTCUT)
+    def give_kudos_shortcut(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        message = body["message"]
+        try:
+            author_id = shortcut_recipient(ctx.users.get, body["user"]["id"], message)
+        except KudosRefused as refusal:
+            respond(refusal.reason, response_type="ephemeral")
+            return
+        link = _permalink(client, body["channel"]["id"], message["ts"])
+        view = messages.kudos_modal(settings.values, recipients=[author_id], source="shortcut", link=link)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
 def _give_from_command(ctx: Context, body: dict, text: str, respond: Respond) -> None:
     settings = ctx.settings
     draft = parse_command_text(text, settings.values)
@@ -109,3 +198,32 @@ def _give_from_command(ctx: Context, body: dict, text: str, respond: Respond) ->
         return  # Slack retried a request we already recorded and answered.
     recipients = [k.recipient_id for k in given]
     respond(messages.confirmation(recipients, left, settings.kudos_channel), response_type="ephemeral")
+
+
+def _is_app(ctx: Context, user_id: str) -> bool:
+    """Reactions on a bot's message are ignored silently (a person given kudos is checked again later)."""
+    try:
+        user = ctx.users.get(user_id)
+    except (SlackApiError, OSError):
+        return False  # give_kudos asks again, and tells the reactor if Slack still can't answer
+    return user is not None and user.is_bot
+
+
+def _message_text(client: WebClient, channel: str, ts: str) -> str:
+    """The message's Slack-formatted text: in the channel's history, or else in its thread."""
+    try:
+        found = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)["messages"]
+        if not any(m.get("ts") == ts for m in found):  # a thread reply
+            found = client.conversations_replies(channel=channel, ts=ts, oldest=ts, inclusive=True)["messages"]
+    except (SlackApiError, OSError) as error:
+        log.warning("Could not read message %s in %s, giving kudos without its text: %s", ts, channel, error)
+        return ""
+    return next((m.get("text") or "" for m in found if m.get("ts") == ts), "")
+
+
+def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+    except (SlackApiError, OSError) as error:
+        log.warning("Could not get a link to message %s in %s: %s", ts, channel, error)
+        return None

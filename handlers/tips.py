@@ -1,4 +1,4 @@
-"""/tip: today's tip, subscriptions, and admins adding and retiring tips."""
+"""/tip: today's tip, subscriptions (also from the Home tab), and admins adding and retiring tips."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.core.context import Context
 from bot.core.text import escape
+from bot.home.rules import home_changed
 from bot.tips import blocks as messages
 from bot.tips.rules import TipRefused, add_tip, retire_tip, subscribe, themes, todays_tip, unsubscribe
 from storage.outbox import DuplicateRequest
@@ -60,3 +61,15 @@ def register(app: App, ctx: Context) -> None:
         else:
             help_text = messages.help_text(themes(), settings.is_admin(user_id))
             ack(help_text if word == "help" else f"I don't know `{escape(word)}`.\n{help_text}")
+
+    @app.action(messages.TIP_TOGGLE)
+    def home_tip_toggled(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        with ctx.transaction() as session:
+            # The button says what it does, so a double click lands in the same state.
+            if action["value"] == "subscribe":
+                subscribe(session, user_id, ctx.now())
+            else:
+                unsubscribe(session, user_id)
+            home_changed(session, user_id)

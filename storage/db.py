@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, create_engine, event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+Range = tuple[datetime, datetime]  # [start, end): what the range queries of every feature take
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -55,3 +59,8 @@ def _sqlite_on_begin(connection) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_insert(session: Session):
+    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL and SQLite share the same API)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, select, update
+from sqlalchemy import Index, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.db import Range
 from storage.models import Base
 
 
@@ -70,3 +71,19 @@ def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedbac
     if since is not None:
         query = query.where(Feedback.created_at >= since)
     return session.scalars(query.execution_options(yield_per=1000))
+
+
+def feedback_counts(session: Session, range_: Range) -> tuple[int, int]:
+    """(feedback requests asked, feedback answers given) in the range. Counts only, never text."""
+    start, end = range_
+    asked = select(func.count()).where(Feedback.requested, Feedback.created_at >= start, Feedback.created_at < end)
+    answered = select(func.count()).where(Feedback.answered_at >= start, Feedback.answered_at < end)
+    return session.scalar(asked) or 0, session.scalar(answered) or 0
+
+
+def overdue_feedback_requests(session: Session, asked_before: datetime) -> list[datetime]:
+    """When each still-unanswered, unexpired feedback request asked before `asked_before` was asked."""
+    query = select(Feedback.created_at).where(
+        Feedback.requested, Feedback.status == "open", Feedback.created_at < asked_before
+    )
+    return list(session.scalars(query.order_by(Feedback.created_at)))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.db import Range
 from storage.models import Base
 
 
@@ -108,3 +110,56 @@ def ideas_by_author(session: Session, author_id: str, limit: int) -> tuple[list[
     rows = session.execute(query.order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit)).all()
     total = session.scalar(select(func.count()).where(Idea.author_id == author_id)) or 0
     return [(idea, votes) for idea, votes in rows], total
+
+
+@dataclass(frozen=True)
+class IdeaWaiting:
+    number: int
+    title: str  # safe mrkdwn
+    status: str  # new | under-review
+    since: datetime  # when it entered that status
+
+
+def idea_status_counts(session: Session, range_: Range) -> dict[str, int]:
+    """How many ideas reached each status in the range: `new` when submitted, the rest from the history."""
+    start, end = range_
+    count = func.count()
+    changes = (
+        select(IdeaStatusChange.to_status, count)
+        .where(IdeaStatusChange.changed_at >= start, IdeaStatusChange.changed_at < end)
+        .group_by(IdeaStatusChange.to_status)
+    )
+    counts = {status: n for status, n in session.execute(changes)}
+    submitted = session.scalar(select(func.count()).where(Idea.created_at >= start, Idea.created_at < end)) or 0
+    counts["new"] = counts.get("new", 0) + submitted
+    return {status: n for status, n in counts.items() if n}
+
+
+def ideas_implemented(session: Session, range_: Range) -> list[tuple[int, str]]:
+    """(number, title) of the ideas whose status became implemented in the range."""
+    start, end = range_
+    query = (
+        select(Idea.id, Idea.title)
+        .join(IdeaStatusChange, IdeaStatusChange.idea_id == Idea.id)
+        .where(
+            IdeaStatusChange.to_status == "implemented",
+            IdeaStatusChange.changed_at >= start,
+            IdeaStatusChange.changed_at < end,
+        )
+        .distinct()
+        .order_by(Idea.id)
+    )
+    return [(number, title) for number, title in session.execute(query)]
+
+
+def ideas_awaiting_review(session: Session) -> list[IdeaWaiting]:
+    """Ideas with status new or under-review, waiting longest first."""
+    entered = (
+        select(func.max(IdeaStatusChange.changed_at))
+        .where(IdeaStatusChange.idea_id == Idea.id, IdeaStatusChange.to_status == Idea.status)
+        .correlate(Idea)
+        .scalar_subquery()
+    )
+    since = func.coalesce(entered, Idea.created_at).label("since")
+    query = select(Idea.id, Idea.title, Idea.status, since).where(Idea.status.in_(("new", "under-review")))
+    return [IdeaWaiting(*row) for row in session.execute(query.order_by(since, Idea.id))]

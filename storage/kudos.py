@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Index, String, Text, UniqueConstraint, and_, exists, func, literal, nulls_first, or_, select
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from storage.models import Base
+from storage.db import Range
+from storage.models import Base, Member
 
 
 class Kudos(Base):
@@ -100,3 +101,59 @@ def kudos_since(session: Session, since: datetime | None) -> Iterator[Kudos]:
     if since is not None:
         query = query.where(Kudos.created_at >= since)
     return session.scalars(query.execution_options(yield_per=1000))
+
+
+# --- The weekly celebration and the lead digest: counted by the database on indexed ranges
+# (kudos.created_at, and (recipient_id, created_at) for per-person probes), so the cost follows
+# the size of the week, not of the table.
+def _in(range_: Range):
+    return and_(Kudos.created_at >= range_[0], Kudos.created_at < range_[1])
+
+
+def kudos_counts(session: Session, ranges: list[Range]) -> list[int]:
+    """The number of kudos in each range, in one indexed pass over their span."""
+    span = (min(start for start, _ in ranges), max(end for _, end in ranges))
+    row = session.execute(select(*(func.count().filter(_in(r)) for r in ranges)).where(_in(span))).one()
+    return list(row)
+
+
+def recognised(session: Session, range_: Range) -> list[tuple[str, int]]:
+    """Everyone who received kudos in the range, with how many, most first."""
+    count = func.count().label("n")
+    query = select(Kudos.recipient_id, count).where(_in(range_)).group_by(Kudos.recipient_id)
+    return [(user, n) for user, n in session.execute(query.order_by(count.desc(), Kudos.recipient_id))]
+
+
+def giver_count(session: Session, range_: Range) -> int:
+    return session.scalar(select(func.count(Kudos.giver_id.distinct())).where(_in(range_))) or 0
+
+
+def value_counts(session: Session, values: tuple[str, ...], range_: Range) -> list[tuple[str, int]]:
+    """How often each team value was tagged in the range, most first (values never tagged left out)."""
+    padded = literal(" ") + Kudos.values + literal(" ")  # so `learning` does not match `unlearning`
+    row = session.execute(
+        select(*(func.count().filter(padded.like(f"% {value} %")) for value in values)).where(_in(range_))
+    ).one()
+    counted = [(value, n) for value, n in zip(values, row, strict=True) if n]
+    return sorted(counted, key=lambda pair: -pair[1])
+
+
+def first_time_recipients(session: Session, range_: Range) -> list[str]:
+    """People whose first kudos ever arrived in the range."""
+    earlier = aliased(Kudos)
+    before = exists().where(earlier.recipient_id == Kudos.recipient_id, earlier.created_at < range_[0])
+    query = select(Kudos.recipient_id).where(_in(range_), ~before).distinct().order_by(Kudos.recipient_id)
+    return list(session.scalars(query))
+
+
+def members_without_kudos_since(session: Session, since: datetime) -> list[tuple[str, datetime | None]]:
+    """People (not bots, not deactivated) with no kudos received since `since`, and their last one;
+    never-recognised first, then longest ago."""
+    last = select(func.max(Kudos.created_at)).where(Kudos.recipient_id == Member.user_id).scalar_subquery()
+    people = select(Member.user_id, last.label("last_kudos")).where(~Member.is_bot, ~Member.deleted).subquery()
+    query = (
+        select(people.c.user_id, people.c.last_kudos)
+        .where(or_(people.c.last_kudos.is_(None), people.c.last_kudos < since))
+        .order_by(nulls_first(people.c.last_kudos), people.c.user_id)
+    )
+    return [(user, last_kudos) for user, last_kudos in session.execute(query)]

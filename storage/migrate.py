@@ -6,20 +6,18 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, inspect, text
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def target_metadata() -> MetaData:
-    """The metadata of every table; importing the feature modules registers their models."""
-    import storage.feedback  # noqa: F401
-    import storage.ideas  # noqa: F401
-    import storage.kudos  # noqa: F401
-    import storage.tips  # noqa: F401
-    from storage.models import Base
-
-    return Base.metadata
+MIGRATIONS = Path(__file__).parent / "migrations"  # env.py takes the tables from bot.features
+# The revisions were renamed to follow the order they were made in; a database migrated before
+# that still names its revision by the old id.
+RENAMED_REVISIONS = {
+    "0001": "0001_initial",
+    "0003": "0002_ideas",
+    "0005": "0003_reaction_kudos",
+    "0002": "0004_feedback",
+    "0004": "0005_tips",
+}
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -30,4 +28,15 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    _rename_old_revisions(engine)
     command.upgrade(alembic_config(engine), revision)
+
+
+def _rename_old_revisions(engine: Engine) -> None:
+    if not inspect(engine).has_table("alembic_version"):
+        return
+    with engine.begin() as connection:
+        for old, new in RENAMED_REVISIONS.items():
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = :new WHERE version_num = :old"), {"new": new, "old": old}
+            )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, String, Text, delete, func, nulls_first, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.db import dialect_insert
 from storage.models import Base
 
 
@@ -42,16 +41,12 @@ class TipSubscriber(Base):
     subscribed_at: Mapped[datetime]
 
 
-def _insert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def add_builtin(session: Session, rows: list[dict], now: datetime) -> None:
     """Insert the shipped tips not in the table yet (by key); safe to run at any time, from any process."""
     known = set(session.scalars(select(Tip.key).where(Tip.key.is_not(None))))
     missing = [dict(row, created_at=now) for row in rows if row["key"] not in known]
     if missing:
-        session.execute(_insert(session)(Tip).on_conflict_do_nothing(index_elements=[Tip.key]), missing)
+        session.execute(dialect_insert(session)(Tip).on_conflict_do_nothing(index_elements=[Tip.key]), missing)
 
 
 def tip_of(session: Session, day: date) -> Tip | None:
@@ -90,7 +85,7 @@ def count_active(session: Session) -> int:
 def subscribe(session: Session, user_id: str, now: datetime) -> bool:
     """True if `user_id` was not subscribed before."""
     statement = (
-        _insert(session)(TipSubscriber)
+        dialect_insert(session)(TipSubscriber)
         .values(user_id=user_id, subscribed_at=now)
         .on_conflict_do_nothing(index_elements=[TipSubscriber.user_id])
         .returning(TipSubscriber.user_id)

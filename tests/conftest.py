@@ -14,8 +14,9 @@ from sqlalchemy.exc import OperationalError
 from bot.core.app import create_app
 from bot.core.context import build_context
 from bot.core.settings import load_settings
+from bot.features import FEATURES, tables
 from storage.db import make_engine
-from storage.migrate import target_metadata, upgrade
+from storage.migrate import upgrade
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
 
@@ -85,12 +86,12 @@ def engine(request, tmp_path):
     """Every storage-touching test runs on SQLite and on PostgreSQL (skipped, and said, if unreachable)."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'kaizen.db'}")
-        target_metadata().create_all(engine)
+        tables().create_all(engine)
     else:
         engine = make_engine(request.getfixturevalue("postgres_url"))
-        tables = ", ".join(f'"{t.name}"' for t in target_metadata().sorted_tables)
+        names = ", ".join(f'"{t.name}"' for t in tables().sorted_tables)
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     yield engine
     engine.dispose()
 
@@ -134,7 +135,7 @@ def settings(env):
 
 @pytest.fixture
 def ctx(settings, engine, clock):
-    context = build_context(settings, engine=engine, clock=clock)
+    context = build_context(settings, FEATURES, engine=engine, clock=clock)
     context.outbox.sleep = lambda seconds: None  # pacing is tested on its own
     return context
 

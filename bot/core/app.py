@@ -6,11 +6,11 @@ import logging
 
 from slack_bolt import App
 
-import handlers
 from bot.core.context import Context
 
 
 def create_app(ctx: Context, *, process_before_response: bool = False) -> App:
+    """A Bolt app with every feature's listeners registered."""
     settings = ctx.settings
     app = App(
         client=ctx.client,
@@ -20,5 +20,7 @@ def create_app(ctx: Context, *, process_before_response: bool = False) -> App:
         process_before_response=process_before_response,
         logger=logging.getLogger("kaizen.bolt"),
     )
-    handlers.register_all(app, ctx)
+    for feature in ctx.features:
+        if feature.listeners:
+            feature.listeners(app, ctx)
     return app

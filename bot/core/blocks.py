@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.core.text import truncate
 
+Message = tuple[str, list[dict]]  # (fallback text, blocks): what every Block Kit builder returns
 MAX_BLOCKS = 50  # per message
 MAX_SECTION_TEXT = 3000  # characters in a section's text
 

@@ -30,3 +30,15 @@ def describe_wait(delta: timedelta) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min" if minutes else "under a minute"
+
+
+def ago(since: datetime, now: datetime) -> str:
+    """'today', 'yesterday', '3 days ago'."""
+    days = (now - since).days
+    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
+def days_between(since: datetime, now: datetime) -> str:
+    """'today', '1 day', '40 days': how long something has been so."""
+    days = (now - since).days
+    return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''}"

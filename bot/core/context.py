@@ -1,4 +1,5 @@
-"""What every handler and job needs, built once per process."""
+"""What every handler and job needs (Context, built once per process), and what a feature plugs
+into it (Feature, Job). bot/features.py lists the features; core never names one."""
 
 from __future__ import annotations
 
@@ -6,19 +7,61 @@ import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.outbox import OUTBOX_KEYS, OutboxSender, utc_now
+from bot.core.parts import DigestPart, DigestWindow, Export, MessageShortcut, SlashCommand, WeekPart
 from bot.core.settings import Settings
 from bot.core.slack_users import UserDirectory
-from storage.db import make_engine, make_session_factory
+from storage.db import Range, make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job. `work` writes its records and outbox rows in the session it is given and
+    returns one line per thing it posts; bot.core.jobs.run_job claims its period around it."""
+
+    name: str
+    work: Callable[[Context, Session, datetime], list[str]]
+    # The period a run at local time `now` belongs to: "2026-11-23" for a daily job, "2026-W48" weekly.
+    period: Callable[[datetime], str]
+    schedule: Callable[[Settings], dict]  # CronTrigger fields, in KAIZEN_TIMEZONE
+
+
+@dataclass(frozen=True)
+class Feature:
+    """Everything one feature adds to Kaizen; each part is optional."""
+
+    name: str
+    listeners: Callable[[App, Context], None] | None = None  # handlers.<feature>.register
+    jobs: tuple[Job, ...] = ()
+    # Run on every context, whoever builds it (a request's process, the scheduler, the CLI).
+    on_context: Callable[[Context], None] | None = None
+    # Its part of a person's Home tab, of the weekly celebration and of the lead digest.
+    home: Callable[[Session, Settings, str, datetime], list[dict]] | None = None
+    week: Callable[[Session, Settings, Range], WeekPart | None] | None = None
+    digest: Callable[[Session, Settings, DigestWindow], DigestPart | None] | None = None
+    exports: tuple[Export, ...] = ()
+    # What the Slack app manifest asks for on its behalf.
+    commands: tuple[SlashCommand, ...] = ()
+    shortcuts: tuple[MessageShortcut, ...] = ()
+    events: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+
+    def with_listeners(self, register: Callable[[App, Context], None]) -> Feature:
+        return replace(self, listeners=register)
+
+
+def jobs_by_name(features: tuple[Feature, ...]) -> dict[str, Job]:
+    return {job.name: job for feature in features for job in feature.jobs}
 
 
 @dataclass
@@ -32,10 +75,15 @@ class Context:
     clock: Callable[[], datetime]
     # Runs work after an ack: a thread pool when serving Slack, inline in tests (process_before_response).
     defer: Callable[..., object]
+    features: tuple[Feature, ...]
 
     def now(self) -> datetime:
         """The current time in the team's zone."""
         return self.clock().astimezone(self.settings.timezone)
+
+    @property
+    def jobs(self) -> dict[str, Job]:
+        return jobs_by_name(self.features)
 
     @contextmanager
     def transaction(self, *, deliver: bool = True) -> Iterator[Session]:
@@ -51,6 +99,7 @@ class Context:
 
 def build_context(
     settings: Settings,
+    features: tuple[Feature, ...],
     *,
     engine: Engine | None = None,
     clock: Callable[[], datetime] = utc_now,
@@ -63,7 +112,7 @@ def build_context(
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     # The outbox does its own retrying, so its client must not retry or sleep on its own.
     outbox_client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[])
-    return Context(
+    ctx = Context(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
@@ -72,7 +121,12 @@ def build_context(
         users=UserDirectory(client),
         clock=clock,
         defer=_pool(background_threads) if background_threads else _inline,
+        features=features,
     )
+    for feature in features:
+        if feature.on_context:
+            feature.on_context(ctx)
+    return ctx
 
 
 def _inline(function: Callable, *args, **kwargs) -> None:

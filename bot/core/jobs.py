@@ -1,14 +1,12 @@
-"""Scheduled jobs: a registry, the claim that makes each period run once, and dry runs.
+"""Running scheduled jobs: the claim that makes each period run once, and dry runs.
 
-A job is a plain function `work(ctx, session, now) -> list[str]` that writes its records
-and outbox rows in `session` and returns one line per thing it posts. `run_job` claims
-the job's period in the same transaction, so two schedulers, a catch-up after downtime
-and a manual run never post twice for one period.
+A job (bot.core.context.Job) writes its records and outbox rows in the session it is given.
+`run_job` claims the job's period in the same transaction, so two schedulers, a catch-up after
+downtime and a manual run never post twice for one period.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,20 +14,9 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import Context
 from bot.core.outbox import OUTBOX_KEYS
-from bot.core.settings import Settings, WeeklyAt
+from bot.core.settings import WeeklyAt
 from storage import jobs as store
 from storage import outbox as outbox_store
-
-JobWork = Callable[[Context, Session, datetime], list[str]]
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    work: JobWork
-    # The period a run at local time `now` belongs to: "2026-11-23" for a daily job, "2026-W48" weekly.
-    period: Callable[[datetime], str]
-    schedule: Callable[[Settings], dict]  # CronTrigger fields, in KAIZEN_TIMEZONE
 
 
 def daily(now: datetime) -> str:
@@ -46,22 +33,6 @@ def weekly_schedule(at: WeeklyAt) -> dict:
     return {"day_of_week": at.day_name, "hour": at.at.hour, "minute": at.at.minute}
 
 
-def all_jobs() -> dict[str, Job]:
-    """Every scheduled job by name; each feature defines its own."""
-    # Imported here, not at the top: the feature modules import Job from this one.
-    from bot.feedback import rules as feedback
-    from bot.tips import rules as tips
-    from bot.weekly import celebration, digest
-
-    jobs: list[Job] = [
-        tips.DAILY_TIP,
-        celebration.WEEKLY_CELEBRATION,
-        digest.LEAD_DIGEST,
-        feedback.REMINDERS_JOB,
-    ]
-    return {job.name: job for job in jobs}
-
-
 @dataclass(frozen=True)
 class JobReport:
     job: str
@@ -74,7 +45,7 @@ def run_job(
     ctx: Context, name: str, now: datetime | None = None, *, dry_run: bool = False, force: bool = False
 ) -> JobReport:
     """Run one job for the period `now` falls in. A dry run shows what it would post and keeps nothing."""
-    job = all_jobs()[name]
+    job = ctx.jobs[name]
     now = (now or ctx.now()).astimezone(ctx.settings.timezone)
     period = job.period(now)
     with ctx.session_factory() as session:

@@ -1,36 +1,46 @@
-"""The Slack app manifest: everything Kaizen needs, for Socket Mode or HTTP request URLs."""
+"""The Slack app manifest: what every feature asks for, for Socket Mode or HTTP request URLs."""
 
 from __future__ import annotations
 
-COMMANDS = {
-    "/kudos": ("Recognise a teammate's effort and progress", "@ana thanks for clearing the queue #teamwork"),
-    "/feedback": ("Ask for or give growth-oriented feedback", "request @ana @ben about the refund escalation"),
-    "/idea": ("Suggest an improvement, vote, follow it to done", "Pre-fill the refund form from the order page"),
-    "/tip": ("Today's learning tip; subscribe to get it daily", "subscribe"),
-}
-GIVE_KUDOS_SHORTCUT = "give_kudos"
-BOT_EVENTS = ["app_home_opened", "reaction_added", "reaction_removed"]
-BOT_SCOPES = [
+from bot.core.context import Feature
+
+# What the platform itself needs; each feature adds its own commands, events and scopes.
+CORE_SCOPES = (
     "commands",
     "chat:write",  # posts, DMs (to a user ID) and updates
-    "im:write",  # open a lead's DM to upload the digest chart into it
-    "users:read",  # check that a recipient is a person, not a bot or a deactivated account
-    "reactions:read",  # reaction kudos
-    "channels:history",  # the text of a message given kudos by reaction, in public channels
-    "groups:history",  # ... and in private channels the bot is in
-    "files:write",  # the chart in the lead digest
-]
+    "im:write",  # open a DM to upload a file into it
+    "users:read",  # check that someone named is a person, not a bot or a deactivated account
+)
 
 
-def build_manifest(request_url: str | None = None) -> dict:
+def bot_scopes(features: tuple[Feature, ...]) -> list[str]:
+    return list(dict.fromkeys([*CORE_SCOPES, *(scope for f in features for scope in f.scopes)]))
+
+
+def bot_events(features: tuple[Feature, ...]) -> list[str]:
+    return list(dict.fromkeys(event for f in features for event in f.events))
+
+
+def build_manifest(features: tuple[Feature, ...], request_url: str | None = None) -> dict:
     """Socket Mode when request_url is None; otherwise Slack sends every request to request_url."""
     commands = []
-    for command, (description, hint) in COMMANDS.items():
-        entry = {"command": command, "description": description, "usage_hint": hint, "should_escape": True}
-        if request_url:
-            entry["url"] = request_url
-        commands.append(entry)
-    events: dict = {"bot_events": BOT_EVENTS}
+    for feature in features:
+        for command in feature.commands:
+            entry = {
+                "command": command.command,
+                "description": command.description,
+                "usage_hint": command.usage_hint,
+                "should_escape": True,
+            }
+            if request_url:
+                entry["url"] = request_url
+            commands.append(entry)
+    shortcuts = [
+        {"name": s.name, "type": "message", "callback_id": s.callback_id, "description": s.description}
+        for feature in features
+        for s in feature.shortcuts
+    ]
+    events: dict = {"bot_events": bot_events(features)}
     interactivity: dict = {"is_enabled": True}
     if request_url:
         events["request_url"] = request_url
@@ -50,16 +60,9 @@ def build_manifest(request_url: str | None = None) -> dict:
             },
             "bot_user": {"display_name": "Kaizen", "always_online": True},
             "slash_commands": commands,
-            "shortcuts": [
-                {
-                    "name": "Give kudos",
-                    "type": "message",
-                    "callback_id": GIVE_KUDOS_SHORTCUT,
-                    "description": "Recognise the author of this message",
-                }
-            ],
+            "shortcuts": shortcuts,
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": {"scopes": {"bot": bot_scopes(features)}},
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,

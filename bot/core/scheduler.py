@@ -1,4 +1,4 @@
-"""APScheduler 3: the outbox sweep, every job of bot.core.jobs, and the catch-up, in the team's time zone.
+"""APScheduler 3: the outbox sweep, every feature's jobs, and the catch-up, in the team's time zone.
 
 Catch-up: an in-memory scheduler forgets a run it missed while the process was down, so
 at start and then every CATCH_UP_EVERY, each job whose latest scheduled time is less than
@@ -16,8 +16,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.context import Context
-from bot.core.jobs import Job, JobReport, all_jobs, run_job
+from bot.core.context import Context, Job
+from bot.core.jobs import JobReport, run_job
 from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context) -> None:
         id="outbox-sweep",
         replace_existing=True,
     )
-    for job in all_jobs().values():
+    for job in ctx.jobs.values():
         scheduler.add_job(
             _run_scheduled,
             job_trigger(job, ctx.settings),
@@ -83,7 +83,7 @@ def catch_up(ctx: Context, now: datetime | None = None) -> list[JobReport]:
     """Run each job whose latest scheduled time is within the window and whose period nobody claimed."""
     now = now or ctx.now()
     reports = []
-    for job in all_jobs().values():
+    for job in ctx.jobs.values():
         fired = latest_fire_time(job_trigger(job, ctx.settings), now, CATCH_UP_WINDOW)
         if fired is None:
             continue

@@ -25,6 +25,9 @@ class SlackUser:
         return not (self.is_bot or self.deleted)
 
 
+UserLookup = Callable[[str], SlackUser | None]  # who an ID is: UserDirectory.get, or a test's stand-in
+
+
 class NotAnActivePerson(Exception):
     """Someone named who is not a current human member, or Slack could not say; `reason` is for the user."""
 
@@ -33,7 +36,7 @@ class NotAnActivePerson(Exception):
         self.reason = reason
 
 
-def active_people(lookup: Callable[[str], SlackUser | None], user_ids: list[str], bots_refusal: str) -> list[SlackUser]:
+def active_people(lookup: UserLookup, user_ids: list[str], bots_refusal: str) -> list[SlackUser]:
     """The named people, each checked with Slack; `bots_refusal` finishes "<@U…> is a bot: "."""
     people = []
     for user_id in user_ids:

@@ -90,3 +90,8 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return re.sub(r"(<[^>]*|&[a-z]*)$", "", text[: limit - 1]).rstrip() + "…"
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """`1 person`, `3 people`."""
+    return f"{n} {one if n == 1 else many}"

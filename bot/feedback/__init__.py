@@ -1,0 +1,19 @@
+"""Feedback: growth-oriented feedback, asked for or given, possibly anonymous."""
+
+from bot.core.context import Feature
+from bot.core.parts import SlashCommand
+from bot.feedback import reports
+from bot.feedback.jobs import REMINDERS_JOB
+
+FEATURE = Feature(
+    name="feedback",
+    jobs=(REMINDERS_JOB,),
+    home=reports.home_section,
+    digest=reports.digest_part,
+    exports=(reports.EXPORT,),
+    commands=(
+        SlashCommand(
+            "/feedback", "Ask for or give growth-oriented feedback", "request @ana @ben about the refund escalation"
+        ),
+    ),
+)

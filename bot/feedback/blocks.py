@@ -1,4 +1,5 @@
-"""Block Kit for feedback: one small pure function per message kind."""
+"""Block Kit for feedback: one small pure function per message kind, and feedback's parts of the
+Home tab and the lead digest (counts, never text)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core import blocks as limits
+from bot.core.blocks import Message
+from bot.core.clock import ago, days_between
 from bot.core.text import mention, names, quote, truncate
 from storage.feedback import Feedback
 
-Message = tuple[str, list[dict]]
 FEEDBACK_MODAL = "feedback_modal"
 ANSWER_BUTTON = "feedback_answer"
 ANONYMOUS = "anonymous"  # block, action and option value of the modal's anonymous checkbox
@@ -33,16 +36,11 @@ PROMPTS = {
     "anything_else": ("Anything else", "Optional."),
 }
 MAX_ANSWER_LENGTH = 1500
-SECTION_LIMIT = 3000  # Slack's limit for a section's text
+SHOWN_REQUESTS = 5  # on the Home tab
 
 
 def _about(topic: str) -> str:
     return f" about {topic}" if topic else ""
-
-
-def _age(since: datetime, now: datetime) -> str:
-    days = (now - since).days
-    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
 
 
 def request_dm(request: Feedback, expire_days: int, *, reminder: bool = False) -> Message:
@@ -74,7 +72,7 @@ def answer_dm(giver_id: str | None, topic: str, requested: bool, answers: dict[s
     blocks = [SectionBlock(text=MarkdownTextObject(text=headline))]
     for prompt, (label, _hint) in PROMPTS.items():
         if answers[prompt]:
-            text = truncate(f"*{label}*\n{quote(answers[prompt])}", SECTION_LIMIT)
+            text = truncate(f"*{label}*\n{quote(answers[prompt])}", limits.MAX_SECTION_TEXT)
             blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Only you can see this. Growth is a team sport.")]))
     return headline, [b.to_dict() for b in blocks]
@@ -99,11 +97,11 @@ def expired_dm(request: Feedback, expire_days: int) -> str:
 def feedback_list(waiting_on_you: list[Feedback], your_requests: list[Feedback], now: datetime) -> str:
     lines = ["*Waiting on you*"]
     lines += [
-        f"• {mention(r.about_id)} asked {_age(r.created_at, now)}{_about(r.topic)} — the button is in my DM to you"
+        f"• {mention(r.about_id)} asked {ago(r.created_at, now)}{_about(r.topic)} — the button is in my DM to you"
         for r in waiting_on_you
     ] or ["Nothing — you're all caught up."]
     lines.append("*Your open requests*")
-    lines += [f"• {mention(r.giver_id)}, asked {_age(r.created_at, now)}{_about(r.topic)}" for r in your_requests]
+    lines += [f"• {mention(r.giver_id)}, asked {ago(r.created_at, now)}{_about(r.topic)}" for r in your_requests]
     if not your_requests:
         lines.append("None. Ask with `/feedback request @teammate about …`.")
     return "\n".join(lines)
@@ -187,3 +185,41 @@ def notice_modal(text: str) -> dict:
         close=PlainTextObject(text="OK"),
         blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
     ).to_dict()
+
+
+def home_section(waiting: list[Feedback], now: datetime) -> list[dict]:
+    """Requests waiting on a person, on their Home tab, each with its answer button."""
+    blocks = [limits.section("*:speech_balloon: Feedback waiting on you*")]
+    for request in waiting[:SHOWN_REQUESTS]:
+        asked = f"{mention(request.about_id)} asked{_about(request.topic)} · {ago(request.created_at, now)}"
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=truncate(asked, limits.MAX_SECTION_TEXT)),
+                accessory=ButtonElement(text="Give feedback", action_id=ANSWER_BUTTON, value=str(request.id)),
+            ).to_dict()
+        )
+    if not waiting:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Nothing waiting on you.")]).to_dict())
+    elif len(waiting) > SHOWN_REQUESTS:
+        more = len(waiting) - SHOWN_REQUESTS
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more: `/feedback list`")]).to_dict())
+    return blocks
+
+
+def digest_comparison(this_week: tuple[int, int], last_week: tuple[int, int]) -> str:
+    """(asked, answered) this week against last week."""
+    return (
+        f"• Feedback: *{this_week[0]}* asked, *{this_week[1]}* answered "
+        f"(before: {last_week[0]} asked, {last_week[1]} answered)"
+    )
+
+
+def overdue_requests(asked: list[datetime], overdue_days: int, now: datetime) -> dict:
+    if not asked:
+        return limits.section(
+            f"*Overdue feedback requests*\nNone: every request is answered within {overdue_days} days."
+        )
+    return limits.section(
+        f"*Overdue feedback requests* — {len(asked)} unanswered for more than {overdue_days} days "
+        f"(the oldest for {days_between(min(asked), now)})."
+    )

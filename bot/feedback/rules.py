@@ -7,17 +7,14 @@ that were sent to the giver about it are deleted from the outbox, so no table li
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context
-from bot.core.jobs import Job, daily
 from bot.core.outbox import post_message
 from bot.core.refusal import Refused
-from bot.core.slack_users import NotAnActivePerson, SlackUser, active_people
+from bot.core.slack_users import NotAnActivePerson, UserLookup, active_people
 from bot.core.text import from_slack_formatted, leading_mentions
 from bot.feedback import blocks as messages
 from bot.home.rules import forget_home, home_changed
@@ -28,7 +25,6 @@ from storage.outbox import claim_request, delete_messages
 REMIND_AFTER = timedelta(days=2)
 EXPIRE_AFTER = timedelta(days=14)
 MAX_TOPIC_LENGTH = 300
-UserLookup = Callable[[str], SlackUser | None]
 
 
 class FeedbackRefused(Refused):
@@ -137,7 +133,7 @@ def answer_request(
         raise FeedbackRefused("This request has already been answered — thank you!")
     if answer.anonymous:
         # Those DMs went to the giver: their channel is the giver's ID.
-        delete_messages(session, [_ask_key(request.id), _reminder_key(request.id)])
+        delete_messages(session, [_ask_key(request.id), reminder_key(request.id)])
         forget_home(session, giver_id)
     else:
         home_changed(session, giver_id)
@@ -178,39 +174,9 @@ def _send_answer(session: Session, feedback: Feedback, giver_id: str | None, ans
     post_message(session, key, channel=feedback.about_id, text=text, blocks=blocks, now=now)
 
 
-def send_reminders(_ctx: Context, session: Session, now: datetime) -> list[str]:
-    """Expire requests older than EXPIRE_AFTER (telling the requester), then remind once after REMIND_AFTER.
-
-    Each request's own reminded_at / status makes a second run (even a forced one) send nothing new.
-    """
-    lines = []
-    for request in store.open_requests_created_before(session, now - EXPIRE_AFTER):
-        request.status, request.expired_at = "expired", now
-        home_changed(session, request.giver_id)
-        post_message(
-            session,
-            f"feedback:{request.id}:expired",
-            channel=request.about_id,
-            text=messages.expired_dm(request, EXPIRE_AFTER.days),
-            blocks=None,
-            now=now,
-        )
-        lines.append(f"request {request.id} expired; told {request.about_id}")
-    session.flush()
-    for request in store.open_requests_created_before(session, now - REMIND_AFTER, unreminded=True):
-        request.reminded_at = now
-        text, blocks = messages.request_dm(request, EXPIRE_AFTER.days, reminder=True)
-        post_message(session, _reminder_key(request.id), channel=request.giver_id, text=text, blocks=blocks, now=now)
-        lines.append(f"request {request.id}: reminded {request.giver_id}")
-    return lines
-
-
-REMINDERS_JOB = Job("feedback-reminders", send_reminders, daily, lambda _settings: {"hour": 10, "minute": 0})
-
-
 def _ask_key(request_id: int) -> str:
     return f"feedback:{request_id}:ask"
 
 
-def _reminder_key(request_id: int) -> str:
+def reminder_key(request_id: int) -> str:
     return f"feedback:{request_id}:reminder"

@@ -1,0 +1,18 @@
+"""Ideas: improvements anyone can suggest and vote for, and leads move from new to implemented."""
+
+from bot.core.context import Feature
+from bot.core.parts import SlashCommand
+from bot.ideas import reports
+
+FEATURE = Feature(
+    name="ideas",
+    home=reports.home_section,
+    week=reports.week_part,
+    digest=reports.digest_part,
+    exports=(reports.EXPORT,),
+    commands=(
+        SlashCommand(
+            "/idea", "Suggest an improvement, vote, follow it to done", "Pre-fill the refund form from the order page"
+        ),
+    ),
+)

@@ -1,8 +1,10 @@
-"""Block Kit for ideas: one small pure function per message kind."""
+"""Block Kit for ideas: one small pure function per message kind, and ideas' parts of the Home tab,
+the weekly celebration and the lead digest."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -20,10 +22,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core import blocks as limits
+from bot.core.blocks import Message
+from bot.core.clock import days_between
 from bot.core.text import mention, truncate
-from storage.ideas import Idea, IdeaStatusChange
+from storage.ideas import Idea, IdeaStatusChange, IdeaWaiting
 
-Message = tuple[str, list[dict]]
 IDEA_MODAL = "idea_modal"
 DECLINE_MODAL = "idea_decline_modal"
 VOTE_ACTION = "idea_vote"
@@ -238,3 +242,47 @@ def decline_modal(idea_id: int) -> dict:
             )
         ],
     ).to_dict()
+
+
+def home_section(ideas: list[tuple[Idea, int]], total: int) -> list[dict]:
+    """A person's own ideas on their Home tab, newest first, with status and votes."""
+    blocks = [limits.section("*:bulb: Your ideas*")]
+    if not ideas:
+        text = "No ideas yet. `/idea <what you'd change>`"
+        return [*blocks, ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()]
+    lines = [
+        f"{STATUS_EMOJI[i.status]} #{i.id} {i.title} — {STATUS_LABELS[i.status]} · {votes} votes" for i, votes in ideas
+    ]
+    if total > len(ideas):
+        lines.append(f"…and {total - len(ideas)} older ones: `/idea list`")
+    return [*blocks, limits.section("\n".join(lines))]
+
+
+def implemented_this_week(ideas: list[tuple[int, str]]) -> list[dict]:
+    """(number, title) of the ideas implemented, for the weekly celebration."""
+    return [
+        limits.section(":hammer_and_wrench: *Ideas implemented this week* — improvements that are real now:"),
+        *limits.sections([f"• #{number} {title}" for number, title in ideas]),
+    ]
+
+
+def _moved(counts: dict[str, int]) -> str:
+    moved = [f"{counts[s]} {s}" for s in STATUS_LABELS if counts.get(s)]
+    return ", ".join(moved) if moved else "none moved"
+
+
+def digest_comparison(this_week: dict[str, int], last_week: dict[str, int]) -> str:
+    """How many ideas reached each status this week against last week."""
+    return f"• Ideas: {_moved(this_week)} (before: {_moved(last_week)})"
+
+
+def awaiting_review(ideas: list[IdeaWaiting], now: datetime, shown: int = 10) -> dict:
+    if not ideas:
+        return limits.section("*Ideas waiting for review*\nNone: every idea has been looked at.")
+    lines = [
+        f"• #{idea.number} {truncate(idea.title, 120)} — {idea.status} for {days_between(idea.since, now)}"
+        for idea in ideas[:shown]
+    ]
+    if len(ideas) > shown:
+        lines.append(f"… and {len(ideas) - shown} more: `/idea list new`")
+    return limits.section(f"*Ideas waiting for review* — {len(ideas)}, longest first:\n" + "\n".join(lines))

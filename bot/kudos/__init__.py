@@ -1,0 +1,26 @@
+"""Kudos: recognition of effort and progress, by command, form, reaction or message shortcut."""
+
+from bot.core.context import Feature
+from bot.core.parts import MessageShortcut, SlashCommand
+from bot.kudos import reports
+from bot.kudos.blocks import GIVE_KUDOS_SHORTCUT
+
+FEATURE = Feature(
+    name="kudos",
+    home=reports.home_section,
+    week=reports.week_part,
+    digest=reports.digest_part,
+    exports=(reports.EXPORT,),
+    commands=(
+        SlashCommand(
+            "/kudos", "Recognise a teammate's effort and progress", "@ana thanks for clearing the queue #teamwork"
+        ),
+    ),
+    shortcuts=(MessageShortcut(GIVE_KUDOS_SHORTCUT, "Give kudos", "Recognise the author of this message"),),
+    events=("reaction_added", "reaction_removed"),
+    scopes=(
+        "reactions:read",  # reaction kudos
+        "channels:history",  # the text of a message given kudos by reaction, in public channels
+        "groups:history",  # ... and in private channels the bot is in
+    ),
+)

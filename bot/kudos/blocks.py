@@ -1,8 +1,10 @@
-"""Block Kit for kudos: one small pure function per message kind, returning (fallback text, blocks)."""
+"""Block Kit for kudos: one small pure function per message kind, returning (fallback text, blocks),
+and kudos' parts of the Home tab, the weekly celebration and the lead digest."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ContextBlock,
@@ -17,10 +19,14 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.text import mention, names, quote
+from bot.core import blocks as limits
+from bot.core.blocks import Message
+from bot.core.clock import days_between
+from bot.core.text import mention, names, plural, quote, truncate
 from storage.kudos import KudosStats
 
-Message = tuple[str, list[dict]]
+SHOWN_GAPS = 30
+GIVE_KUDOS_SHORTCUT = "give_kudos"
 KUDOS_MODAL = "kudos_modal"
 
 
@@ -144,3 +150,79 @@ def sent_modal(recipient_ids: list[str], left_today: int) -> dict:
         close=PlainTextObject(text="Done"),
         blocks=[SectionBlock(text=MarkdownTextObject(text=confirmation(recipient_ids, left_today, None)))],
     ).to_dict()
+
+
+def home_section(numbers: KudosStats) -> list[dict]:
+    """Kudos on a person's Home tab: this week, in all, and the latest few."""
+    blocks = [
+        limits.section(
+            f"*:sparkles: Kudos* — {numbers.received_week} this week · {numbers.received_all} in all"
+            + ("" if numbers.received_all else "\nNone yet. Notice someone's effort today: `/kudos @teammate …`")
+        )
+    ]
+    for given in numbers.latest:
+        line = truncate(f"from {mention(given.giver_id)}: {given.message.splitlines()[0]}", 300)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]).to_dict())
+    return blocks
+
+
+def week_blocks(
+    kudos: int,
+    givers: int,
+    recognised: list[tuple[str, int]],
+    values: list[tuple[str, int]],
+    first_timers: list[str],
+) -> list[dict]:
+    """Kudos in the weekly celebration: everyone recognised (not only the top), values, first kudos."""
+    people = plural(len(recognised), "teammate", "teammates")
+    blocks = [
+        limits.section(
+            f"{plural(givers, 'person', 'people')} took a moment to notice the effort of {people}, "
+            f"{plural(kudos, 'time', 'times')} this week. Every one of these is progress someone saw."
+        )
+    ]
+    if values:
+        shown = " · ".join(f"`#{value}` ×{n}" for value, n in values)
+        blocks.append(limits.section(f"*Values shown most:* {shown}"))
+    if first_timers:
+        newcomers = plural(len(first_timers), "person", "people")
+        blocks.append(limits.section(f"*First kudos ever* :wave: welcome to the wall, {newcomers}:"))
+        blocks += limits.sections([mention(user) for user in first_timers], separator=" · ")
+    blocks.append(limits.section("*Everyone recognised this week* — thank you, all of you:"))
+    blocks += limits.sections([f"{mention(user)} ({n})" for user, n in recognised], separator=" · ")
+    return blocks
+
+
+def week_summary(kudos: int, recognised: int) -> str:
+    return f"{plural(kudos, 'kudos', 'kudos')} for {plural(recognised, 'teammate', 'teammates')}"
+
+
+def change(now: int, before: int) -> str:
+    """How a count moved since the week before: "+3", "-1", "same as before"."""
+    return "same as before" if now == before else f"{now - before:+d}"
+
+
+def digest_comparison(this_week: int, last_week: int) -> str:
+    return f"• Kudos: *{this_week}* (before: {last_week}, {change(this_week, last_week)})"
+
+
+def digest_summary(this_week: int, last_week: int) -> str:
+    return f"{this_week} kudos in the last 7 days ({change(this_week, last_week)})"
+
+
+def recognition_gaps(gaps: list[tuple[str, datetime | None]], gap_days: int, now: datetime) -> list[dict]:
+    """The lead digest's list of people nobody has thanked for a while, longest first."""
+    if not gaps:
+        everyone = f"Everyone has been recognised in the last {gap_days} days. :sparkles:"
+        return [limits.section(f"*Recognition gaps*\n{everyone}")]
+    people = [
+        f"{mention(user)} ({'never' if last is None else days_between(last, now)})" for user, last in gaps[:SHOWN_GAPS]
+    ]
+    more = len(gaps) - SHOWN_GAPS
+    listed = ", ".join(people) + (f" and {more} more" if more > 0 else "")
+    return [
+        limits.section(
+            f"*Recognition gaps* — {len(gaps)} people with no kudos in {gap_days} days (time since their last):\n"
+            f"{listed}\nA specific thank-you for recent effort goes a long way."
+        )
+    ]

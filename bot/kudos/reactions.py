@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import day_start
 from bot.core.outbox import enqueue, update_message
 from bot.core.settings import Settings
+from bot.core.slack_users import UserLookup
 from bot.core.text import from_slack_formatted, truncate
 from bot.home.rules import home_changed
 from bot.kudos import blocks as messages
@@ -16,7 +17,6 @@ from bot.kudos.rules import (
     MAX_MESSAGE_LENGTH,
     KudosDraft,
     KudosRefused,
-    UserLookup,
     celebration_key,
     check_recipients,
     give_kudos,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from bot.core.clock import day_start, describe_wait, month_start, next_day_start
 from bot.core.outbox import post_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
-from bot.core.slack_users import NotAnActivePerson, SlackUser, active_people
+from bot.core.slack_users import NotAnActivePerson, SlackUser, UserLookup, active_people
 from bot.core.text import USER_MENTION, from_slack_formatted, leading_mentions
 from bot.home.rules import home_changed
 from bot.kudos import blocks as messages
@@ -23,7 +22,6 @@ from storage.kudos import Kudos, KudosStats
 from storage.outbox import claim_request
 
 MAX_MESSAGE_LENGTH = 1000
-UserLookup = Callable[[str], SlackUser | None]
 
 
 class KudosRefused(Refused):

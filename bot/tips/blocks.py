@@ -1,12 +1,14 @@
-"""Block Kit for tips: (fallback text, blocks) for each place a tip is shown."""
+"""Block Kit for tips: (fallback text, blocks) for each place a tip is shown, the Home tab's included."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.core import blocks as limits
+from bot.core.blocks import Message
 from storage.tips import Tip
 
-Message = tuple[str, list[dict]]
+TIP_TOGGLE = "home_tip_toggle"  # the Home tab's subscribe / unsubscribe button
 
 
 def _tip(tip: Tip, headline: str, footer: str) -> Message:
@@ -56,3 +58,18 @@ def help_text(themes: tuple[str, ...], is_admin: bool) -> str:
             "`/tip retire N` — stop showing tip N (the number is under each tip)",
         ]
     return "\n".join(lines)
+
+
+def home_section(tip: Tip | None, subscribed: bool) -> list[dict]:
+    """Today's tip on the Home tab, and a button that says what it will do."""
+    toggle = (
+        ButtonElement(text="Stop the daily tip DM", action_id=TIP_TOGGLE, value="unsubscribe")
+        if subscribed
+        else ButtonElement(
+            text="Get the tip by DM every weekday", action_id=TIP_TOGGLE, value="subscribe", style="primary"
+        )
+    )
+    return [
+        limits.section("*:seedling: Today's tip*\n" + (tip.text if tip else "No tips yet.")),
+        ActionsBlock(block_id="tip", elements=[toggle]).to_dict(),
+    ]

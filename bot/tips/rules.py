@@ -1,4 +1,4 @@
-"""Learning tips: the shipped set, today's tip, adding and retiring, subscriptions, and the daily-tip job."""
+"""Learning tips: the shipped set, today's tip, adding and retiring, and subscriptions."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context
-from bot.core.jobs import Job, daily
-from bot.core.outbox import post_message
+from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import escape, from_slack_formatted
-from bot.tips import blocks as messages
 from storage import tips as store
 from storage.outbox import claim_request
 from storage.tips import Tip
@@ -27,12 +24,8 @@ MAX_TIP_LENGTH = 500
 THEME_AT_END = re.compile(r"(?:^|\s)(?:#([\w-]+)|<#[CG][A-Z0-9]+\|([\w-]+)>)\s*$")
 
 
-class TipRefused(Exception):
-    """A /tip request that cannot be done; `reason` is what the person is told."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class TipRefused(Refused):
+    """A /tip request that cannot be done."""
 
 
 @cache
@@ -118,29 +111,3 @@ def unsubscribe(session: Session, user_id: str) -> bool:
 
 def _theme_list() -> str:
     return ", ".join(f"#{theme}" for theme in themes())
-
-
-def post_daily_tip(ctx: Context, session: Session, now: datetime) -> list[str]:
-    """The daily-tip job: today's tip in the tips channel and by DM to every subscriber."""
-    settings = ctx.settings
-    tip = todays_tip(session, settings, now)
-    day = now.astimezone(settings.timezone).date().isoformat()
-    lines = []
-    if settings.tips_channel:
-        text, blocks = messages.channel_tip(tip)
-        post_message(session, f"tip:{day}:channel", channel=settings.tips_channel, text=text, blocks=blocks, now=now)
-        lines.append(f"tip {tip.id} to <#{settings.tips_channel}>")
-    subscribers = store.subscriber_ids(session)
-    text, blocks = messages.subscriber_tip(tip)
-    for user_id in subscribers:
-        post_message(session, f"tip:{day}:dm:{user_id}", channel=user_id, text=text, blocks=blocks, now=now)
-    lines.append(f"tip {tip.id} by DM to {len(subscribers)} subscribers")
-    return lines
-
-
-DAILY_TIP = Job(
-    name="daily-tip",
-    work=post_daily_tip,
-    period=daily,
-    schedule=lambda s: {"day_of_week": "mon-fri", "hour": s.daily_tip_at.hour, "minute": s.daily_tip_at.minute},
-)

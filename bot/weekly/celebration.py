@@ -1,64 +1,62 @@
-"""The weekly celebration: everyone recognised this week, the values shown, ideas implemented,
-first-time recognitions — effort and progress, said out loud once a week."""
+"""The weekly celebration: what each feature celebrates this week, said out loud once a week —
+effort and progress, not only outcomes — within Block Kit's limits however big the team."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
+from bot.core import blocks as limits
+from bot.core.blocks import Message
 from bot.core.clock import week_start
-from bot.core.context import Context
-from bot.core.jobs import Job, weekly, weekly_schedule
+from bot.core.context import Context, Job
+from bot.core.jobs import weekly, weekly_schedule
 from bot.core.outbox import post_message
-from bot.core.settings import Settings
-from bot.weekly import celebration_blocks as messages
-from storage import digest_queries as queries
+from bot.core.parts import WeekPart
+from storage.db import Range
+
+HEADLINE = ":tada: This week, together"
+QUIET_WEEK = (
+    ":seedling: *A quiet week on the kudos wall.*\n"
+    "Quiet weeks are often full of steady, unseen work: the tickets closed without drama, the patient "
+    "second reply, the notes tidied for the next shift. Thank you for all of it.\n"
+    "If someone's effort made your week easier, `/kudos @them` takes ten seconds — it's not too late."
+)
 
 
-@dataclass(frozen=True)
-class WeekInReview:
-    start: datetime
-    kudos: int
-    givers: int
-    recognised: list[tuple[str, int]]  # (user, kudos received), most first
-    values: list[tuple[str, int]]
-    first_timers: list[str]
-    implemented: list[tuple[int, str]]  # (idea number, title)
-
-    @property
-    def quiet(self) -> bool:
-        return not self.kudos and not self.implemented
+def week_parts(session: Session, ctx: Context, week: Range) -> list[WeekPart]:
+    """What each feature has to celebrate in the week, in the order of bot/features.py."""
+    parts = (feature.week(session, ctx.settings, week) for feature in ctx.features if feature.week)
+    return [part for part in parts if part is not None]
 
 
-def week_in_review(session: Session, settings: Settings, now: datetime) -> WeekInReview:
-    """The calendar week (Monday 00:00, team time zone) up to `now`."""
-    week = (week_start(now, settings.timezone), now)
-    [kudos] = queries.kudos_counts(session, [week])
-    return WeekInReview(
-        start=week[0],
-        kudos=kudos,
-        givers=queries.giver_count(session, week),
-        recognised=queries.recognised(session, week),
-        values=queries.value_counts(session, settings.values, week),
-        first_timers=queries.first_time_recipients(session, week),
-        implemented=queries.ideas_implemented(session, week),
-    )
+def celebration(parts: list[WeekPart]) -> list[Message]:
+    """One message, or several when the parts need more than Block Kit's 50 blocks."""
+    if not parts:
+        return [(QUIET_WEEK, [limits.section(QUIET_WEEK)])]
+    summaries = [part.summary for part in parts if part.summary]
+    headline = HEADLINE + (": " + "; ".join(summaries) if summaries else "")
+    blocks = [HeaderBlock(text=HEADLINE).to_dict(), *(block for part in parts for block in part.blocks)]
+    pieces = limits.split(blocks, limits.MAX_BLOCKS - 1)  # room for the "continued" line
+    messages = [(headline, pieces[0])]
+    for number, piece in enumerate(pieces[1:], 2):
+        note = f"This week's celebration, continued ({number}/{len(pieces)})"
+        messages.append((note, [ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict(), *piece]))
+    return messages
 
 
 def post_weekly_celebration(ctx: Context, session: Session, now: datetime) -> list[str]:
+    """The calendar week (Monday 00:00, team time zone) up to `now`."""
     channel = ctx.settings.celebration_channel
     if not channel:
         return ["nothing: set KAIZEN_CELEBRATION_CHANNEL (or KAIZEN_KUDOS_CHANNEL) to celebrate the week"]
-    review = week_in_review(session, ctx.settings, now)
-    posts = messages.celebration(review)
+    parts = week_parts(session, ctx, (week_start(now, ctx.settings.timezone), now))
+    posts = celebration(parts)
     for number, (text, blocks) in enumerate(posts, 1):
         post_message(session, f"celebration:{weekly(now)}:{number}", channel=channel, text=text, blocks=blocks, now=now)
-    return [
-        f"weekly celebration to <#{channel}> in {len(posts)} message(s): {review.kudos} kudos, "
-        f"{len(review.recognised)} people recognised, {len(review.implemented)} ideas implemented"
-    ]
+    return [f"weekly celebration to <#{channel}> in {len(posts)} message(s): {posts[0][0]}"]
 
 
 WEEKLY_CELEBRATION = Job(

@@ -1,76 +1,77 @@
 """The weekly lead digest: where recognition, feedback and ideas are flowing, and where they are not.
 
-A DM to each lead and admin, with a chart of kudos per day. Counts only: never feedback text.
+A DM to each lead and admin with each feature's counts (never feedback text), this week against
+last week, and a chart of kudos per day.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context
-from bot.core.jobs import Job, weekly, weekly_schedule
+from bot.core import blocks as limits
+from bot.core.blocks import Message
+from bot.core.context import Context, Job
+from bot.core.jobs import weekly, weekly_schedule
 from bot.core.outbox import enqueue, post_message
-from bot.core.settings import Settings
-from bot.weekly import digest_blocks as messages
+from bot.core.parts import DigestPart, DigestWindow
 from bot.weekly.chart import kudos_per_day_png
-from storage import digest_queries as queries
-from storage.digest_queries import IdeaWaiting
+from storage import kudos as kudos_store
 
-GAP_DAYS = 30  # no kudos received for this long is a recognition gap
-OVERDUE_AFTER = timedelta(days=2)  # a feedback request unanswered this long is overdue
 CHART_DAYS = 28
 
 
-@dataclass(frozen=True)
-class WeekCounts:
-    kudos: int
-    feedback_asked: int
-    feedback_answered: int
-    ideas: dict[str, int]  # ideas that reached each status
-
-
-@dataclass(frozen=True)
-class Digest:
-    now: datetime
-    this_week: WeekCounts  # the 7 days up to now
-    last_week: WeekCounts  # the 7 days before those
-    gaps: list[tuple[str, datetime | None]]  # (member, last kudos received)
-    overdue_feedback: list[datetime]  # when each overdue request was asked
-    awaiting_review: list[IdeaWaiting]
-    days: list[date]  # the 28 days before today
-    kudos_per_day: list[int]
-
-
-def _week(session: Session, range_: queries.Range, kudos: int) -> WeekCounts:
-    asked, answered = queries.feedback_counts(session, range_)
-    return WeekCounts(kudos, asked, answered, queries.idea_status_counts(session, range_))
-
-
-def build_digest(session: Session, settings: Settings, now: datetime) -> Digest:
-    tz = settings.timezone
+def digest_window(now: datetime, tz: ZoneInfo) -> DigestWindow:
     now = now.astimezone(tz)
     # Wall-clock arithmetic in the team's zone: a week across a DST change is still Monday 09:00 to Monday 09:00.
-    this_week, last_week = (now - timedelta(days=7), now), (now - timedelta(days=14), now - timedelta(days=7))
-    today = now.date()
+    return DigestWindow(now, (now - timedelta(days=7), now), (now - timedelta(days=14), now - timedelta(days=7)))
+
+
+def digest_parts(session: Session, ctx: Context, window: DigestWindow) -> list[DigestPart]:
+    """What each feature reports to leads, in the order of bot/features.py."""
+    parts = (feature.digest(session, ctx.settings, window) for feature in ctx.features if feature.digest)
+    return [part for part in parts if part is not None]
+
+
+def kudos_per_day(session: Session, window: DigestWindow) -> tuple[list[date], list[int]]:
+    """The CHART_DAYS days before the digest's day, and the kudos given on each."""
+    tz = window.now.tzinfo
+    today = window.now.date()
     days = [today - timedelta(days=n) for n in range(CHART_DAYS, 0, -1)]
-    day_ranges = [
+    ranges = [
         (datetime.combine(d, time(0), tzinfo=tz), datetime.combine(d + timedelta(1), time(0), tzinfo=tz)) for d in days
     ]
-    this_kudos, last_kudos, *per_day = queries.kudos_counts(session, [this_week, last_week, *day_ranges])
-    return Digest(
-        now=now,
-        this_week=_week(session, this_week, this_kudos),
-        last_week=_week(session, last_week, last_kudos),
-        gaps=queries.members_without_kudos_since(session, now - timedelta(days=GAP_DAYS)),
-        overdue_feedback=queries.overdue_feedback_requests(session, now - OVERDUE_AFTER),
-        awaiting_review=queries.ideas_awaiting_review(session),
-        days=days,
-        kudos_per_day=per_day,
-    )
+    return days, kudos_store.kudos_counts(session, ranges)
+
+
+def chart_description(days: list[date], counts: list[int]) -> str:
+    weeks = [sum(counts[i : i + 7]) for i in range(0, len(counts), 7)]
+    busiest = max(range(len(counts)), key=lambda i: counts[i])
+    day = days[busiest]
+    text = f"Weekly totals, oldest first: {' → '.join(map(str, weeks))}"
+    if counts[busiest]:
+        text += f"; busiest day {day:%a} {day.day} {day:%b} ({counts[busiest]})"
+    return text
+
+
+def lead_digest(parts: list[DigestPart], days: list[date], counts: list[int]) -> Message:
+    summaries = [part.summary for part in parts if part.summary]
+    headline = ":bar_chart: Your weekly Kaizen digest" + (": " + "; ".join(summaries) if summaries else "")
+    comparison = [line for part in parts for line in part.comparison]
+    blocks = [
+        HeaderBlock(text="Your weekly Kaizen digest").to_dict(),
+        limits.section("*The last 7 days, against the 7 before*\n" + "\n".join(comparison)),
+        *(block for part in parts for block in part.blocks),
+        limits.section(f"*Kudos per day, last 4 weeks*\n{chart_description(days, counts)}. The chart follows."),
+        ContextBlock(
+            elements=[MarkdownTextObject(text="Counts only: feedback stays between the people in it.")]
+        ).to_dict(),
+    ]
+    return headline, blocks
 
 
 def send_lead_digest(ctx: Context, session: Session, now: datetime) -> list[str]:
@@ -78,13 +79,14 @@ def send_lead_digest(ctx: Context, session: Session, now: datetime) -> list[str]
     leads = sorted(settings.leads | settings.admins)
     if not leads:
         return ["nothing: set KAIZEN_LEADS or KAIZEN_ADMINS to send the lead digest"]
-    digest = build_digest(session, settings, now)
-    text, blocks = messages.lead_digest(digest)
+    window = digest_window(now, settings.timezone)
+    days, counts = kudos_per_day(session, window)
+    text, blocks = lead_digest(digest_parts(session, ctx, window), days, counts)
     chart = {
         "filename": "kudos-per-day.png",
         "title": "Kudos per day, last 4 weeks",
-        "alt_txt": messages.chart_description(digest),
-        "content_base64": base64.b64encode(kudos_per_day_png(digest.days, digest.kudos_per_day)).decode(),
+        "alt_txt": chart_description(days, counts),
+        "content_base64": base64.b64encode(kudos_per_day_png(days, counts)).decode(),
     }
     period = weekly(now)
     for lead in leads:

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 from bot.cli import main
-from bot.core.manifest import BOT_EVENTS
 
 
 def run_kaizen(*args, env=None, cwd):
@@ -54,7 +53,11 @@ def test_manifest_socket_mode(capsys):
     assert set(commands) == {"/kudos", "/feedback", "/idea", "/tip"}
     assert all(c["should_escape"] and "url" not in c for c in commands.values())
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "give_kudos"
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == BOT_EVENTS
+    assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == [
+        "app_home_opened",
+        "reaction_added",
+        "reaction_removed",
+    ]
     assert {"commands", "chat:write", "users:read", "reactions:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
 
 

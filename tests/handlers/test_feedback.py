@@ -4,9 +4,9 @@ import logging
 from sqlalchemy import select
 
 from bot.core.jobs import run_job
+from bot.features import tables
 from bot.feedback.blocks import ANSWER_BUTTON, FEEDBACK_MODAL
 from storage.feedback import Feedback
-from storage.migrate import target_metadata
 
 
 def feedback_rows(ctx):
@@ -287,7 +287,7 @@ def test_anonymous_answer_leaves_no_trace_of_the_giver(slack, fake_slack, ctx, c
     assert "You listened well" in json.dumps(dm["blocks"])
     assert "UBEN" not in repr([c.params for c in calls_after])
     with ctx.engine.connect() as connection:
-        for table in target_metadata().sorted_tables:
+        for table in tables().sorted_tables:
             for row in connection.execute(table.select()):
                 assert "UBEN" not in repr(tuple(row)), (table.name, row)
     assert "UBEN" not in caplog.text

@@ -1,8 +1,12 @@
 import json
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.home.blocks import TIP_TOGGLE
+from bot.cli import main
+from bot.tips.blocks import TIP_TOGGLE
+from storage.db import make_session_factory
+from storage.feedback import Feedback
 from storage.models import OutboxMessage
 from storage.tips import is_subscribed
 
@@ -116,3 +120,22 @@ def test_answering_from_home_a_request_that_expired_explains_in_a_modal(slack, f
     [opened] = fake_slack.calls_to("views.open")
     assert "expired" in json.dumps(opened["view"]).lower()
     assert fake_slack.calls_to("response_url") == []
+
+
+def test_a_job_run_from_the_cli_republishes_the_home_tabs_it_changed(
+    fake_slack, engine, env, monkeypatch, capsys, tmp_path
+):
+    """No Bolt app in this process: the hook comes with every context, the CLI's included."""
+    asked = datetime.now(UTC) - timedelta(days=15)
+    with make_session_factory(engine).begin() as session:
+        request = Feedback(about_id="UREQ", giver_id="UME", topic="", requested=True, status="open", created_at=asked)
+        session.add(request)
+    for name, value in {**env, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["jobs", "run", "feedback-reminders"]) == 0
+
+    assert "request 1 expired" in capsys.readouterr().out
+    [publish] = published(fake_slack)
+    assert "Nothing waiting on you." in text_of(publish["view"])

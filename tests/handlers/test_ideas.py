@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.features import tables
 from storage.ideas import Idea, IdeaStatusChange, IdeaVote
-from storage.migrate import target_metadata
 from storage.models import OutboxMessage
 
 
@@ -378,7 +378,7 @@ def test_an_anonymous_idea_leaves_no_trace_of_its_author(slack, fake_slack, ctx)
     [idea] = ideas(ctx)
     assert idea.author_id is None and idea.status == "planned"
     with ctx.engine.connect() as connection:
-        for table in target_metadata().sorted_tables:
+        for table in tables().sorted_tables:
             for row in connection.execute(table.select()):
                 assert author not in str(tuple(row)), (table.name, row)
     assert fake_slack.calls, "nothing was recorded"

@@ -1,25 +1,27 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
+from bot.features import tables
 from storage.db import make_engine
-from storage.migrate import target_metadata, upgrade
+from storage.migrate import alembic_config, upgrade
 
 
 def test_upgrade_empty_sqlite_database_to_head_without_drift(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     upgrade(engine)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), target_metadata())
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), tables())
         assert diff == []
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-    assert set(inspect(engine).get_table_names()) >= {t.name for t in target_metadata().sorted_tables}
+    assert set(inspect(engine).get_table_names()) >= {t.name for t in tables().sorted_tables}
 
 
 def test_postgresql_database_migrated_to_head_without_drift(postgres_url):
     engine = create_engine(postgres_url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), target_metadata())
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), tables())
     engine.dispose()
     assert diff == []
 
@@ -30,3 +32,22 @@ def test_upgrade_twice_is_harmless(tmp_path):
     upgrade(engine)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def test_revision_ids_follow_the_order_the_migrations_were_made_in():
+    script = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    chain = [revision.revision for revision in reversed(list(script.walk_revisions()))]
+    assert chain == sorted(chain)
+    assert [int(revision.split("_")[0]) for revision in chain] == list(range(1, len(chain) + 1))
+
+
+def test_a_database_migrated_under_the_old_revision_ids_keeps_upgrading(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0005_tips")
+    with engine.begin() as connection:  # as the last release left it: the tips migration was "0004"
+        connection.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    upgrade(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), tables())
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert diff == [] and version == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

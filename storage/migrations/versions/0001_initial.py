@@ -1,6 +1,6 @@
 """initial schema: kudos, outbox, handled requests, members, job runs
 
-Revision ID: 0001
+Revision ID: 0001_initial
 Revises: 
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 import storage.db
 
-revision = '0001'
+revision = '0001_initial'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from bot.core.context import build_context
 from bot.core.outbox import post_message, update_message
+from bot.features import FEATURES
 from storage.models import OutboxMessage
 
 
@@ -70,7 +71,7 @@ def test_pending_messages_survive_a_restart(ctx, fake_slack, settings, engine, c
     post(ctx, "m2", channel="CIDEAS")
     assert fake_slack.calls_to("chat.postMessage") == []
 
-    restarted = build_context(settings, engine=engine, clock=clock)  # a new process, same database
+    restarted = build_context(settings, FEATURES, engine=engine, clock=clock)  # a new process, same database
     restarted.outbox.sleep = lambda seconds: None
     clock.advance(minutes=1)
     assert restarted.outbox.sweep().sent == 2
@@ -103,7 +104,7 @@ def test_two_senders_send_each_message_once(ctx, fake_slack, settings, engine, c
     for n in range(30):
         post(ctx, f"m{n}", channel=f"C{n}")
     clock.advance(minutes=1)
-    other = build_context(settings, engine=engine, clock=clock)
+    other = build_context(settings, FEATURES, engine=engine, clock=clock)
     other.outbox.sleep = lambda seconds: None
     barrier = threading.Barrier(2)
 

@@ -7,15 +7,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.core.jobs import all_jobs, run_job
+from bot.core.context import jobs_by_name
+from bot.core.jobs import run_job
 from bot.core.scheduler import add_jobs, catch_up, job_trigger, latest_fire_time
-from storage.migrate import target_metadata
+from bot.features import FEATURES, tables
 from storage.models import Member
 from storage.tips import TipSubscriber
 from tests.bot.factories import kudos
 from tests.conftest import base_env
 
 PARIS = ZoneInfo("Europe/Paris")
+JOBS = jobs_by_name(FEATURES)
 
 
 def paris(*args) -> datetime:
@@ -24,7 +26,7 @@ def paris(*args) -> datetime:
 
 def row_counts(ctx) -> dict[str, int]:
     with ctx.session_factory() as session:
-        return {t.name: session.scalar(select(func.count()).select_from(t)) for t in target_metadata().sorted_tables}
+        return {t.name: session.scalar(select(func.count()).select_from(t)) for t in tables().sorted_tables}
 
 
 def seed(ctx, now: datetime) -> None:
@@ -37,7 +39,7 @@ def test_add_jobs_registers_the_jobs_the_sweep_and_the_catch_up(ctx):
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     ids = {job.id for job in scheduler.get_jobs()}
-    assert ids == {"outbox-sweep", "catch-up", *all_jobs()}
+    assert ids == {"outbox-sweep", "catch-up", *ctx.jobs}
     tip = scheduler.get_job("daily-tip").trigger
     assert tip.timezone == PARIS and str(tip) == "cron[day_of_week='mon-fri', hour='9', minute='30']"
 
@@ -97,14 +99,14 @@ def test_two_schedulers_racing_for_one_period_post_once(ctx, fake_slack, clock):
     ],
 )
 def test_jobs_fire_at_the_same_local_time_across_dst(settings, job, after, expected):
-    trigger = job_trigger(all_jobs()[job], settings)
+    trigger = job_trigger(JOBS[job], settings)
     first = trigger.get_next_fire_time(None, after)
     second = trigger.get_next_fire_time(first, first)
     assert [f"{t:%Y-%m-%d %H:%M%z}" for t in (first, second)] == expected
 
 
 def test_period_keys_across_dst(settings):
-    jobs = all_jobs()
+    jobs = JOBS
     assert jobs["daily-tip"].period(paris(2026, 10, 26, 9, 30)) == "2026-10-26"
     assert jobs["lead-digest"].period(paris(2026, 10, 26, 9, 0)) == "2026-W44"
     assert jobs["lead-digest"].period(paris(2026, 10, 25, 23, 59)) == "2026-W43"
@@ -112,7 +114,7 @@ def test_period_keys_across_dst(settings):
 
 
 def test_catch_up_in_the_dst_week_uses_local_time(settings):
-    trigger = job_trigger(all_jobs()["daily-tip"], settings)
+    trigger = job_trigger(JOBS["daily-tip"], settings)
     # Monday after the change, 10:00 CET = 09:00 UTC: the 09:30 CET run (08:30 UTC) was 30 minutes ago.
     fired = latest_fire_time(trigger, paris(2026, 10, 26, 10, 0), timedelta(hours=3))
     assert fired.astimezone(UTC) == datetime(2026, 10, 26, 8, 30, tzinfo=UTC)

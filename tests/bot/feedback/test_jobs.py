@@ -6,9 +6,10 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.core.exports import write_export
-from bot.core.jobs import all_jobs, run_job
+from bot.core.jobs import run_job
 from bot.core.scheduler import add_jobs
 from bot.feedback.blocks import FEEDBACK_MODAL
+from bot.feedback.reports import EXPORT
 from tests.handlers.test_feedback import answer_values, click_answer, feedback_rows
 
 
@@ -73,7 +74,7 @@ def test_dry_run_shows_the_reminder_and_keeps_nothing(slack, fake_slack, ctx, cl
 
 
 def test_reminders_are_scheduled_daily_in_the_team_zone(ctx):
-    job = all_jobs()["feedback-reminders"]
+    job = ctx.jobs["feedback-reminders"]
     assert job.period(datetime(2026, 11, 18, 10, tzinfo=UTC)) == "2026-11-18"
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
@@ -103,7 +104,7 @@ def test_export_says_who_asked_whom_never_the_text_nor_an_anonymous_giver(slack,
 
     out = io.StringIO()
     with ctx.session_factory() as session:
-        count = write_export(session, "feedback", out, None, ctx.settings.timezone)
+        count = write_export(session, EXPORT, out, None, ctx.settings.timezone)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
 
     assert count == 3
@@ -117,4 +118,4 @@ def test_export_says_who_asked_whom_never_the_text_nor_an_anonymous_giver(slack,
 
     since = io.StringIO()
     with ctx.session_factory() as session:
-        assert write_export(session, "feedback", since, date(2026, 11, 20), ctx.settings.timezone) == 1
+        assert write_export(session, EXPORT, since, date(2026, 11, 20), ctx.settings.timezone) == 1

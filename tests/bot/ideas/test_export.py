@@ -3,12 +3,13 @@ import io
 from datetime import date
 
 from bot.core.exports import write_export
+from bot.ideas.reports import EXPORT
 
 
 def exported(ctx, since=None):
     out = io.StringIO()
     with ctx.session_factory() as session:
-        count = write_export(session, "ideas", out, since, ctx.settings.timezone)
+        count = write_export(session, EXPORT, out, since, ctx.settings.timezone)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert count == len(rows) - 1
     return rows

@@ -4,8 +4,10 @@ from zoneinfo import ZoneInfo
 
 from bot.core.blocks import MAX_BLOCKS, MAX_SECTION_TEXT
 from bot.core.jobs import run_job
-from bot.weekly.celebration import WeekInReview
-from bot.weekly.celebration_blocks import celebration
+from bot.core.parts import WeekPart
+from bot.ideas.blocks import implemented_this_week
+from bot.kudos.blocks import week_blocks
+from bot.weekly.celebration import celebration
 from tests.bot.factories import kudos
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -74,9 +76,10 @@ def test_a_big_team_is_split_within_block_kit_limits(ctx, fake_slack, clock):
 
 def test_more_sections_than_one_message_holds_go_in_several_messages():
     people = [(f"U{n:08d}", 1) for n in range(12000)]
-    review = WeekInReview(FRIDAY_1600, 12000, 1, people, [], [], [(1, "Refund macro")])
+    kudos_part = WeekPart(week_blocks(12000, 1, people, [], []), summary="12000 kudos for 12000 teammates")
+    ideas_part = WeekPart(implemented_this_week([(1, "Refund macro")]))
 
-    messages = celebration(review)
+    messages = celebration([kudos_part, ideas_part])
 
     assert len(messages) > 1
     assert all(len(blocks) <= MAX_BLOCKS for _, blocks in messages)

@@ -2,7 +2,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.jobs import run_job
-from bot.weekly.digest import build_digest
+from bot.weekly.digest import digest_window, kudos_per_day
+from storage import feedback, ideas
+from storage.kudos import kudos_counts
 from storage.models import Member
 from tests.bot.factories import kudos
 
@@ -62,12 +64,14 @@ def test_the_weeks_and_days_of_a_dst_change(ctx, settings):
                 kudos("UANA", "UBEN", datetime(2026, 10, 25, 22, 30, tzinfo=UTC)),  # 23:30 CET, still Sunday
             ]
         )
+    window = digest_window(monday, settings.timezone)
     with ctx.session_factory() as session:
-        digest = build_digest(session, settings, monday)
+        weeks = kudos_counts(session, [window.this_week, window.last_week])
+        days, counts = kudos_per_day(session, window)
 
-    assert (digest.this_week.kudos, digest.last_week.kudos) == (4, 1)
-    per_day = dict(zip(digest.days, digest.kudos_per_day, strict=True))
-    assert digest.days[-1] == date(2026, 10, 25) and len(digest.days) == 28
+    assert weeks == [4, 1]
+    per_day = dict(zip(days, counts, strict=True))
+    assert days[-1] == date(2026, 10, 25) and len(days) == 28
     assert per_day[date(2026, 10, 25)] == 3 and per_day[date(2026, 10, 19)] == 2
 
 
@@ -81,14 +85,14 @@ def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings
     slack.command("/idea", "status 1 under-review", user="ULEAD")
     slack.command("/feedback", "request <@UDAN|dan> about my first week", user="UCARL")
 
+    window = digest_window(MONDAY_0900, settings.timezone)
     with ctx.session_factory() as session:
-        digest = build_digest(session, settings, MONDAY_0900)
-
-    assert (digest.this_week.feedback_asked, digest.this_week.feedback_answered) == (1, 0)
-    assert digest.last_week.feedback_asked == 1
-    assert digest.this_week.ideas == {"new": 1, "implemented": 1, "under-review": 1}
-    assert digest.last_week.ideas == {"new": 1}
-    # Both requests are unanswered after more than 2 days; the oldest first.
-    assert digest.overdue_feedback == [MONDAY_0900 - timedelta(days=10), MONDAY_0900 - timedelta(days=3)]
-    [waiting] = digest.awaiting_review
+        assert feedback.feedback_counts(session, window.this_week) == (1, 0)
+        assert feedback.feedback_counts(session, window.last_week)[0] == 1
+        assert ideas.idea_status_counts(session, window.this_week) == {"new": 1, "implemented": 1, "under-review": 1}
+        assert ideas.idea_status_counts(session, window.last_week) == {"new": 1}
+        # Both requests are unanswered after more than 2 days; the oldest first.
+        overdue = feedback.overdue_feedback_requests(session, MONDAY_0900 - timedelta(days=2))
+        [waiting] = ideas.ideas_awaiting_review(session)
+    assert overdue == [MONDAY_0900 - timedelta(days=10), MONDAY_0900 - timedelta(days=3)]
     assert (waiting.number, waiting.status, waiting.since) == (1, "under-review", MONDAY_0900 - timedelta(days=3))

@@ -1,14 +1,14 @@
 """reaction kudos: the message a reaction kudos is on, once per giver and message
 
-Revision ID: 0005
-Revises: 0003
+Revision ID: 0003_reaction_kudos
+Revises: 0002_ideas
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005'
-down_revision = "0003"
+revision = '0003_reaction_kudos'
+down_revision = '0002_ideas'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """feedback requests and growth-oriented feedback
 
-Revision ID: 0002
-Revises: 0005
+Revision ID: 0004_feedback
+Revises: 0003_reaction_kudos
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import storage.db
 
-revision = '0002'
-down_revision = "0005"
+revision = '0004_feedback'
+down_revision = '0003_reaction_kudos'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """ideas: ideas, their votes and their status history
 
-Revision ID: 0003
-Revises: 0001
+Revision ID: 0002_ideas
+Revises: 0001_initial
 Create Date: 2026-11-23 09:15:51.212685
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 import storage.db
 
 
-revision = '0003'
-down_revision = '0001'
+revision = '0002_ideas'
+down_revision = '0001_initial'
 branch_labels = None
 depends_on = None
 

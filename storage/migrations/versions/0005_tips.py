@@ -1,7 +1,7 @@
 """tips: the tips, the tip of each day, tip subscribers
 
-Revision ID: 0004
-Revises: 0002
+Revision ID: 0005_tips
+Revises: 0004_feedback
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import storage.db
 
-revision = '0004'
-down_revision = "0002"
+revision = '0005_tips'
+down_revision = '0004_feedback'
 branch_labels = None
 depends_on = None
 

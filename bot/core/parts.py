@@ -1,0 +1,66 @@
+"""The plain pieces a feature adds to the shared surfaces: the weekly celebration, the lead digest,
+exports and the Slack app manifest. Each feature builds its own; core and the weekly feature
+only assemble them, in the order of bot/features.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from storage.db import Range
+
+
+@dataclass(frozen=True)
+class WeekPart:
+    """A feature's share of the weekly celebration."""
+
+    blocks: list[dict]
+    summary: str = ""  # a few words for the headline, e.g. "4 kudos for 3 teammates"
+
+
+@dataclass(frozen=True)
+class DigestWindow:
+    """The weeks a lead digest compares: the 7 days up to `now`, and the 7 before those."""
+
+    now: datetime  # in the team's zone
+    this_week: Range
+    last_week: Range
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    """A feature's share of the lead digest: counts only."""
+
+    comparison: list[str]  # lines of "this week against last week"
+    blocks: list[dict] = field(default_factory=list)  # sections of its own
+    summary: str = ""  # a few words for the headline, e.g. "2 kudos in the last 7 days (+1)"
+
+
+ExportRows = Callable[[Session, datetime | None, ZoneInfo], Iterable[list[str]]]
+
+
+@dataclass(frozen=True)
+class Export:
+    """`kaizen export NAME`: a header row, then rows from `--since` (None: all) on."""
+
+    name: str
+    header: list[str]
+    rows: ExportRows
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    command: str  # "/kudos"
+    description: str
+    usage_hint: str
+
+
+@dataclass(frozen=True)
+class MessageShortcut:
+    callback_id: str
+    name: str
+    description: str

@@ -1,0 +1,50 @@
+"""Feedback seen from further away: requests waiting on someone (their Home tab), counts for the
+lead digest, and `kaizen export feedback`. Never the text: it is not stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.core.exports import local_time
+from bot.core.parts import DigestPart, DigestWindow, Export
+from bot.core.settings import Settings
+from bot.feedback import blocks
+from storage import feedback as store
+
+OVERDUE_AFTER = timedelta(days=2)  # a feedback request unanswered this long is overdue
+
+
+def home_section(session: Session, _settings: Settings, user_id: str, now: datetime) -> list[dict]:
+    return blocks.home_section(list(store.waiting_on(session, user_id)), now)
+
+
+def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
+    overdue = store.overdue_feedback_requests(session, window.now - OVERDUE_AFTER)
+    return DigestPart(
+        comparison=[
+            blocks.digest_comparison(
+                store.feedback_counts(session, window.this_week), store.feedback_counts(session, window.last_week)
+            )
+        ],
+        blocks=[blocks.overdue_requests(overdue, OVERDUE_AFTER.days, window.now)],
+    )
+
+
+def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    """Who asked whom and what became of it; never the text (not stored) nor an anonymous giver (not kept)."""
+    for feedback in store.feedback_since(session, since):
+        yield [
+            local_time(feedback.created_at, tz),
+            feedback.about_id,
+            feedback.giver_id or "",
+            "request" if feedback.requested else "unrequested",
+            feedback.status,
+            local_time(feedback.answered_at, tz) if feedback.answered_at else "",
+        ]
+
+
+EXPORT = Export("feedback", ["date", "for", "giver", "kind", "status", "answered"], export_rows)

@@ -1,0 +1,56 @@
+"""Ideas seen from further away: a person's ideas on their Home tab, ideas implemented in the
+weekly celebration, ideas moving (and waiting) in the lead digest, and `kaizen export ideas`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.core.exports import local_time
+from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
+from bot.core.settings import Settings
+from bot.core.text import to_plain
+from bot.ideas import blocks
+from storage import ideas as store
+from storage.db import Range
+
+SHOWN_ON_HOME = 10
+
+
+def home_section(session: Session, _settings: Settings, user_id: str, _now: datetime) -> list[dict]:
+    return blocks.home_section(*store.ideas_by_author(session, user_id, SHOWN_ON_HOME))
+
+
+def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
+    implemented = store.ideas_implemented(session, week)
+    return WeekPart(blocks=blocks.implemented_this_week(implemented)) if implemented else None
+
+
+def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
+    return DigestPart(
+        comparison=[
+            blocks.digest_comparison(
+                store.idea_status_counts(session, window.this_week), store.idea_status_counts(session, window.last_week)
+            )
+        ],
+        blocks=[blocks.awaiting_review(store.ideas_awaiting_review(session), window.now)],
+    )
+
+
+def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    for idea, votes in store.ideas_since(session, since):
+        yield [
+            str(idea.id),
+            local_time(idea.created_at, tz),
+            to_plain(idea.title),
+            idea.category or "",
+            idea.status,
+            str(votes),
+            idea.author_id or "",  # blank for an anonymous idea
+        ]
+
+
+EXPORT = Export("ideas", ["number", "date", "title", "category", "status", "votes", "author"], export_rows)

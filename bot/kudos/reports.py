@@ -1,0 +1,68 @@
+"""Kudos seen from further away: on a person's Home tab, in the weekly celebration, in the lead
+digest and in `kaizen export kudos`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.core.clock import month_start, week_start
+from bot.core.exports import local_time
+from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
+from bot.core.settings import Settings
+from bot.core.text import to_plain
+from bot.kudos import blocks
+from storage import kudos as store
+from storage.db import Range
+
+GAP_DAYS = 30  # no kudos received for this long is a recognition gap
+
+
+def home_section(session: Session, settings: Settings, user_id: str, now: datetime) -> list[dict]:
+    tz = settings.timezone
+    return blocks.home_section(store.stats_for(session, user_id, week_start(now, tz), month_start(now, tz)))
+
+
+def week_part(session: Session, settings: Settings, week: Range) -> WeekPart | None:
+    [kudos] = store.kudos_counts(session, [week])
+    if not kudos:
+        return None
+    recognised = store.recognised(session, week)
+    return WeekPart(
+        summary=blocks.week_summary(kudos, len(recognised)),
+        blocks=blocks.week_blocks(
+            kudos,
+            store.giver_count(session, week),
+            recognised,
+            store.value_counts(session, settings.values, week),
+            store.first_time_recipients(session, week),
+        ),
+    )
+
+
+def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
+    this_week, last_week = store.kudos_counts(session, [window.this_week, window.last_week])
+    gaps = store.members_without_kudos_since(session, window.now - timedelta(days=GAP_DAYS))
+    return DigestPart(
+        summary=blocks.digest_summary(this_week, last_week),
+        comparison=[blocks.digest_comparison(this_week, last_week)],
+        blocks=blocks.recognition_gaps(gaps, GAP_DAYS, window.now),
+    )
+
+
+def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    for kudos in store.kudos_since(session, since):
+        yield [
+            local_time(kudos.created_at, tz),
+            kudos.giver_id,
+            kudos.recipient_id,
+            to_plain(kudos.message),
+            " ".join(kudos.value_list),
+            kudos.source,
+        ]
+
+
+EXPORT = Export("kudos", ["date", "giver", "recipient", "message", "values", "source"], export_rows)

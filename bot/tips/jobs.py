@@ -1,0 +1,40 @@
+"""The daily-tip job: Monday to Friday, today's tip in the tips channel and by DM to every subscriber."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.core.context import Context, Job
+from bot.core.jobs import daily
+from bot.core.outbox import post_message
+from bot.tips import blocks as messages
+from bot.tips.rules import todays_tip
+from storage import tips as store
+
+
+def post_daily_tip(ctx: Context, session: Session, now: datetime) -> list[str]:
+    """The daily-tip job: today's tip in the tips channel and by DM to every subscriber."""
+    settings = ctx.settings
+    tip = todays_tip(session, settings, now)
+    day = now.astimezone(settings.timezone).date().isoformat()
+    lines = []
+    if settings.tips_channel:
+        text, blocks = messages.channel_tip(tip)
+        post_message(session, f"tip:{day}:channel", channel=settings.tips_channel, text=text, blocks=blocks, now=now)
+        lines.append(f"tip {tip.id} to <#{settings.tips_channel}>")
+    subscribers = store.subscriber_ids(session)
+    text, blocks = messages.subscriber_tip(tip)
+    for user_id in subscribers:
+        post_message(session, f"tip:{day}:dm:{user_id}", channel=user_id, text=text, blocks=blocks, now=now)
+    lines.append(f"tip {tip.id} by DM to {len(subscribers)} subscribers")
+    return lines
+
+
+DAILY_TIP = Job(
+    name="daily-tip",
+    work=post_daily_tip,
+    period=daily,
+    schedule=lambda s: {"day_of_week": "mon-fri", "hour": s.daily_tip_at.hour, "minute": s.daily_tip_at.minute},
+)
