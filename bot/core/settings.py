@@ -13,6 +13,7 @@ from dotenv import load_dotenv
 
 DEFAULT_VALUES = "growth-mindset,customer-first,ownership,teamwork,learning"
 DEFAULT_IDEA_CATEGORIES = "process,tooling,knowledge-base,customer-experience,team"
+DEFAULT_SKILLS = "de-escalation,product-knowledge,billing,written-tone,technical-troubleshooting,coaching"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Where an admin finds each required value; shown when it is missing.
@@ -59,6 +60,16 @@ class Settings:
     daily_tip_at: time
     celebration_at: WeeklyAt
     digest_at: WeeklyAt
+    checkin_at: WeeklyAt  # growth-goal check-ins
+    mentor_match_at: WeeklyAt
+    mentor_every_weeks: int
+    skills: tuple[str, ...]  # offered and wanted for mentoring; free #tags are accepted too
+    idea_review_votes: int  # votes that move a new idea to under-review
+    lessons_channel: str | None
+    lesson_promote_votes: int  # Useful votes that make a lesson a tip
+    zendesk_secret: str | None  # signs the Zendesk webhook of customer compliments
+    compliments_secret: str | None  # signs customer compliments from any other help desk
+    compliments_public: bool  # also celebrate customer compliments in the kudos channel
 
     def require(self, *names: str) -> None:
         """Stop with one clear line if a variable needed by the chosen command is missing."""
@@ -98,6 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         api_url += "/"
 
     kudos_channel = _channel(get, "KAIZEN_KUDOS_CHANNEL")
+    tips_channel = _channel(get, "KAIZEN_TIPS_CHANNEL")
     return Settings(
         slack_bot_token=bot_token,
         slack_app_token=app_token,
@@ -107,7 +119,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         timezone=_zone(get("KAIZEN_TIMEZONE", "UTC")),
         kudos_channel=kudos_channel,
         ideas_channel=_channel(get, "KAIZEN_IDEAS_CHANNEL"),
-        tips_channel=_channel(get, "KAIZEN_TIPS_CHANNEL"),
+        tips_channel=tips_channel,
         celebration_channel=_channel(get, "KAIZEN_CELEBRATION_CHANNEL") or kudos_channel,
         leads=_ids(get("KAIZEN_LEADS", ""), "KAIZEN_LEADS"),
         admins=_ids(get("KAIZEN_ADMINS", ""), "KAIZEN_ADMINS"),
@@ -118,6 +130,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         daily_tip_at=_time(get("KAIZEN_DAILY_TIP_AT", "09:30"), "KAIZEN_DAILY_TIP_AT"),
         celebration_at=_weekly(get("KAIZEN_CELEBRATION_AT", "fri 16:00"), "KAIZEN_CELEBRATION_AT"),
         digest_at=_weekly(get("KAIZEN_DIGEST_AT", "mon 09:00"), "KAIZEN_DIGEST_AT"),
+        checkin_at=_weekly(get("KAIZEN_CHECKIN_AT", "wed 15:00"), "KAIZEN_CHECKIN_AT"),
+        mentor_match_at=_weekly(get("KAIZEN_MENTOR_MATCH_AT", "mon 10:00"), "KAIZEN_MENTOR_MATCH_AT"),
+        mentor_every_weeks=_positive_int(get("KAIZEN_MENTOR_EVERY_WEEKS", "2"), "KAIZEN_MENTOR_EVERY_WEEKS"),
+        skills=_words(get("KAIZEN_SKILLS", DEFAULT_SKILLS), "KAIZEN_SKILLS"),
+        idea_review_votes=_positive_int(get("KAIZEN_IDEA_REVIEW_VOTES", "5"), "KAIZEN_IDEA_REVIEW_VOTES"),
+        lessons_channel=_channel(get, "KAIZEN_LESSONS_CHANNEL") or tips_channel,
+        lesson_promote_votes=_positive_int(get("KAIZEN_LESSON_PROMOTE_VOTES", "3"), "KAIZEN_LESSON_PROMOTE_VOTES"),
+        zendesk_secret=get("KAIZEN_ZENDESK_SECRET"),
+        compliments_secret=get("KAIZEN_COMPLIMENTS_SECRET"),
+        compliments_public=_bool(get("KAIZEN_COMPLIMENTS_PUBLIC", "false"), "KAIZEN_COMPLIMENTS_PUBLIC"),
     )
 
 
@@ -155,6 +177,13 @@ def _positive_int(raw: str, name: str) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}.")
     return int(raw)
+
+
+def _bool(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+        raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+    return value in ("true", "yes", "1", "on")
 
 
 def _time(raw: str, name: str) -> time:

@@ -17,6 +17,22 @@ def test_defaults():
     assert (settings.celebration_at.weekday, settings.celebration_at.at) == (4, time(16, 0))
     assert (settings.digest_at.weekday, settings.digest_at.at) == (0, time(9, 0))
     assert settings.celebration_channel is None
+    assert (settings.checkin_at.weekday, settings.checkin_at.at) == (2, time(15, 0))
+    assert (settings.mentor_match_at.weekday, settings.mentor_match_at.at, settings.mentor_every_weeks) == (
+        0,
+        time(10, 0),
+        2,
+    )
+    assert settings.skills[:2] == ("de-escalation", "product-knowledge") and len(settings.skills) == 6
+    assert (settings.idea_review_votes, settings.lesson_promote_votes) == (5, 3)
+    assert settings.zendesk_secret is None and settings.compliments_secret is None
+    assert settings.compliments_public is False
+
+
+def test_lessons_channel_defaults_to_tips_channel():
+    assert load_settings(base_env()).lessons_channel == "CTIPS"
+    assert load_settings(base_env(KAIZEN_LESSONS_CHANNEL="CLESSONS")).lessons_channel == "CLESSONS"
+    assert load_settings(base_env(KAIZEN_COMPLIMENTS_PUBLIC="true")).compliments_public is True
 
 
 def test_celebration_channel_defaults_to_kudos_channel():
@@ -42,6 +58,11 @@ def test_settings_are_frozen():
         ("KAIZEN_KUDOS_DAILY_LIMIT", "0", "at least 1"),
         ("KAIZEN_KUDOS_CHANNEL", "#kudos", "channel ID"),
         ("KAIZEN_LEADS", "U1,alice", "not valid: alice"),
+        ("KAIZEN_CHECKIN_AT", "wed", "weekday and a time"),
+        ("KAIZEN_MENTOR_EVERY_WEEKS", "0", "at least 1"),
+        ("KAIZEN_SKILLS", "billing,Written Tone", "comma-separated list of words"),
+        ("KAIZEN_IDEA_REVIEW_VOTES", "five", "at least 1"),
+        ("KAIZEN_COMPLIMENTS_PUBLIC", "maybe", "true or false"),
     ],
 )
 def test_invalid_values_stop_with_one_clear_line(name, value, message):
