@@ -4,6 +4,7 @@ Slack Web API, a fixed clock, the Bolt app and a signed-request helper."""
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +39,30 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
+
+
+class OutboxTime:
+    """The outbox's time in a test: the test's clock plus however long the outbox waited. Its waits
+    return at once, yet it sees what a real wait would have let it send; the records' time (ctx.now())
+    stays where the test put it."""
+
+    def __init__(self, clock: FixedClock):
+        self.clock = clock
+        self.waited = timedelta(0)
+        self.lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self.clock() + self.waited
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.waited += timedelta(seconds=seconds)
+
+    def monotonic(self) -> float:
+        return self.now().timestamp()
+
+    def drive(self, sender) -> None:
+        sender.clock, sender.sleep, sender.monotonic = self.now, self.sleep, self.monotonic
 
 
 def base_env(fake: FakeSlack | None = None, **overrides: str) -> dict[str, str]:
@@ -136,7 +161,7 @@ def settings(env):
 @pytest.fixture
 def ctx(settings, engine, clock):
     context = build_context(settings, FEATURES, engine=engine, clock=clock)
-    context.outbox.sleep = lambda seconds: None  # pacing is tested on its own
+    OutboxTime(clock).drive(context.outbox)
     return context
 
 

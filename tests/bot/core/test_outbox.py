@@ -7,6 +7,7 @@ from bot.core.context import build_context
 from bot.core.outbox import post_message, update_message
 from bot.features import FEATURES
 from storage.models import OutboxMessage
+from tests.conftest import OutboxTime
 
 
 def post(ctx, key, channel="CKUDOS", text="hello"):
@@ -72,7 +73,7 @@ def test_pending_messages_survive_a_restart(ctx, fake_slack, settings, engine, c
     assert fake_slack.calls_to("chat.postMessage") == []
 
     restarted = build_context(settings, FEATURES, engine=engine, clock=clock)  # a new process, same database
-    restarted.outbox.sleep = lambda seconds: None
+    OutboxTime(clock).drive(restarted.outbox)
     clock.advance(minutes=1)
     assert restarted.outbox.sweep().sent == 2
     assert sorted(c["channel"] for c in fake_slack.calls_to("chat.postMessage")) == ["CIDEAS", "CKUDOS"]
@@ -105,7 +106,7 @@ def test_two_senders_send_each_message_once(ctx, fake_slack, settings, engine, c
         post(ctx, f"m{n}", channel=f"C{n}")
     clock.advance(minutes=1)
     other = build_context(settings, FEATURES, engine=engine, clock=clock)
-    other.outbox.sleep = lambda seconds: None
+    OutboxTime(clock).drive(other.outbox)
     barrier = threading.Barrier(2)
 
     def sweep(sender):
