@@ -311,8 +311,9 @@ class OutboxSender:
                     stop.set()
             return outcomes
 
-        with ThreadPoolExecutor(self.workers) as pool:
-            runs = [pool.submit(work) for _ in range(self.workers)]
+        workers = min(self.workers, len(ids))
+        with ThreadPoolExecutor(workers) as pool:
+            runs = [pool.submit(work) for _ in range(workers)]
         return [outcome for run in runs for outcome in run.result()]
 
     def _due_ids(self, limit: int) -> list[int]:
