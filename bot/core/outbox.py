@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 OUTBOX_KEYS = "outbox_keys"  # session.info entry: keys written in this transaction
 RETRY_FOR = timedelta(hours=24)
 CLAIM_HOLD = timedelta(minutes=2)
+FIRST_BACKOFF = timedelta(seconds=15)  # after a 5xx or a dropped connection; doubling up to MAX_BACKOFF
 MAX_BACKOFF = timedelta(minutes=30)
 LANE_SPACING = timedelta(seconds=1)
 # Slack answers these with ok=false but they pass; anything else with ok=false is final...
@@ -202,6 +203,7 @@ class OutboxSender:
         self.monotonic = monotonic
         # Waiting out Slack's pauses, sends overlap this many at a time (a job's fan-out, the sweep).
         self.workers = workers
+        self.first_backoff = FIRST_BACKOFF
         self.throttle = _Throttle()
         self.token_refused: str | None = None  # Slack's error while it refuses the token: sending pauses
         self.wake = threading.Event()  # set when something was left for the sweeper
@@ -427,7 +429,7 @@ class OutboxSender:
                 delay = timedelta(seconds=_retry_after(headers))
                 self.throttle.rate_limited(message.method, delay.total_seconds(), self.monotonic())
             else:
-                delay = min(timedelta(seconds=15 * 2 ** min(message.attempts - 1, 10)), MAX_BACKOFF)
+                delay = min(self.first_backoff * 2 ** min(message.attempts - 1, 10), MAX_BACKOFF)
             log.warning("Outbox message %s will be retried in %s: %s", message.key, delay, description)
             store.mark_retry(session, message.id, now + delay, description)
         return Outcome.RATE_LIMITED if status == 429 else Outcome.RETRYING
