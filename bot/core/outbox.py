@@ -52,8 +52,8 @@ DRAIN_FOR = 600.0  # a drain waits this long in all for messages that cannot go 
 POLL = 0.2  # how soon to look again when a lane's message is being sent by another sender
 IDLE = 5.0  # how often an idle sweeper looks for what other processes left due
 PROBE_TOKEN_EVERY = 30.0  # while Slack refuses the token
-PACE_KEPT_FOR = 60.0  # after a 429, then full speed again until the next one
-PACE_MARGIN = 1.05  # keep a little under the pace that passed
+PACE_KEPT_FOR = 600.0  # after a 429, then full speed again until the next one
+PACE_MARGIN = 1.02  # keep a little under the pace that passed, and a little more at each 429 after
 
 
 def enqueue(
@@ -141,7 +141,8 @@ class _Throttle:
 
     - a 429 pauses its whole method for Retry-After;
     - after a 429 the method keeps the pace that passed (the calls in the second before it) for
-      PACE_KEPT_FOR, so a fan-out runs at Slack's limit instead of bursting into it every second.
+      PACE_KEPT_FOR, a little slower at each 429 at that pace, so a fan-out runs at Slack's limit
+      instead of bursting into it every second.
     Each call takes a turn, so threads never call at the same moment. (A lane's pace is kept in the
     database instead, across processes.)
     """
@@ -176,7 +177,10 @@ class _Throttle:
             self.paused_until[method] = max(self.paused_until.get(method, now), now + retry_after)
             passed = len(self._last_second(method, now))
             if passed:  # nothing passed: Slack is busy with someone else, and Retry-After says enough
-                self.pace[method] = (PACE_MARGIN / passed, now + PACE_KEPT_FOR)
+                spacing, kept_until = self.pace.get(method, (0.0, 0.0))
+                # A 429 at the kept pace: that pace was a little too fast. Else: a little under what passed.
+                spacing = spacing * PACE_MARGIN if now < kept_until else PACE_MARGIN / passed
+                self.pace[method] = (spacing, now + PACE_KEPT_FOR)
 
     def _last_second(self, method: str, now: float) -> deque[float]:
         calls = self.passed[method]

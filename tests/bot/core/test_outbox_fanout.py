@@ -86,11 +86,16 @@ def test_after_a_429_a_method_keeps_the_pace_that_passed():
     throttle.rate_limited("chat.postMessage", 1.0, 0.5)
 
     turns = [throttle.take_turn("chat.postMessage", 0.5, longest_wait=5.0) for _ in range(3)]
-    assert [round(seconds, 3) for seconds in turns] == [1.0, 1.105, 1.21]  # 10 passed a second: 1.05/10 apart
+    assert [round(seconds, 3) for seconds in turns] == [1.0, 1.102, 1.204]  # 10 passed a second: 1.02/10 apart
     assert throttle.take_turn("views.publish", 0.5, longest_wait=0.0) == 0.0  # other methods go on
+    # A 429 at that pace: a little slower (2%), not the pace of the last second again.
+    throttle.call_passed("chat.postMessage", 1.9)
+    throttle.rate_limited("chat.postMessage", 1.0, 2.0)
+    assert round(throttle.pace["chat.postMessage"][0], 5) == round(0.102 * 1.02, 5)
     # A turn further off than the caller would wait is not taken.
     assert throttle.take_turn("chat.postMessage", 0.5, longest_wait=1.0) == throttle.take_turn(
         "chat.postMessage", 0.5, longest_wait=1.0
     )
-    # A minute later it tries full speed again.
-    assert throttle.take_turn("chat.postMessage", 61.0, longest_wait=0.0) == 0.0
+    # Ten minutes later it tries full speed again.
+    assert throttle.take_turn("chat.postMessage", 603.0, longest_wait=0.0) == 0.0
+    assert throttle.take_turn("chat.postMessage", 603.0, longest_wait=0.0) == 0.0
