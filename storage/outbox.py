@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -140,21 +139,13 @@ def claim(
     return session.get(OutboxMessage, message_id, populate_existing=True)
 
 
-@dataclass(frozen=True)
-class Holdup:
-    """Why a pending message could not be claimed: when to try again, and how many wait before it."""
-
-    until: datetime
-    ahead: int
-
-
-def holdup(session: Session, message_id: int, now: datetime, spacing: timedelta) -> Holdup | None:
-    """When a message that `claim` refused may be tried again; None if it is not waiting to be sent
+def claimable_at(session: Session, message_id: int, now: datetime, spacing: timedelta) -> datetime | None:
+    """About when a message that `claim` refused may be claimed; None if it is not waiting to be sent
     (sent, refused, dropped, or another sender has it)."""
     message = session.get(OutboxMessage, message_id, populate_existing=True)
     if message is None or message.status != "pending" or (message.claimed_until or now) > now:
         return None
-    until, ahead = message.next_attempt_at, 0
+    until = message.next_attempt_at
     if message.lane is not None:
         in_lane = OutboxMessage.lane == message.lane
         ahead, ahead_due = session.execute(
@@ -167,24 +158,22 @@ def holdup(session: Session, message_id: int, now: datetime, spacing: timedelta)
         )
         if last_sent is not None:
             until = max(until, last_sent + spacing)
-        if ahead:
+        if ahead:  # each of them goes first, a lane's spacing apart
             until = max(until, ahead_due, now) + spacing * ahead
-    return Holdup(until, ahead)
+    return until
 
 
 def next_due(session: Session, now: datetime) -> datetime | None:
     """The earliest time a message first in its lane is due (`now` if one is being sent: the next in
     its lane follows soon); None when nothing waits."""
-    heads = select(OutboxMessage.next_attempt_at, OutboxMessage.claimed_until).where(
-        OutboxMessage.status == "pending", ~_ahead_in_lane()
-    )
-    soonest = session.execute(heads.order_by(OutboxMessage.next_attempt_at).limit(1)).first()
+    heads = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending", ~_ahead_in_lane())
+    soonest = session.scalar(heads)
     if soonest is None:
         return None
     in_flight = session.scalar(
         select(exists().where(OutboxMessage.status == "pending", OutboxMessage.claimed_until >= now))
     )
-    return now if in_flight else soonest.next_attempt_at
+    return now if in_flight else soonest
 
 
 def waiting(session: Session, ids: list[int] | None = None) -> list[OutboxMessage]:

@@ -39,8 +39,8 @@ def health_problem(engine: Engine, outbox: OutboxSender | None) -> str | None:
     except Exception as error:  # a health check reports, it does not raise
         return f"database unavailable: {type(error).__name__}"
     if outbox is not None and outbox.token_refused:
-        waiting = outbox.backlog().waiting
-        return f"Slack refuses the bot token ({outbox.token_refused}): sending is paused, {waiting} message(s) waiting"
+        refused, waiting = outbox.token_refused, outbox.waiting()
+        return f"Slack refuses the bot token ({refused}): sending is paused, {waiting} message(s) waiting"
     return None
 
 

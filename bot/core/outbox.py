@@ -251,6 +251,11 @@ class OutboxSender:
             waited += wait
         return self.backlog(ids)
 
+    def waiting(self) -> int:
+        """How many messages wait to be sent."""
+        with self.session_factory.begin() as session:
+            return store.count_waiting(session)
+
     def backlog(self, ids: list[int] | None = None) -> Backlog:
         """What waits (of `ids`, or all) and why."""
         if ids == []:
@@ -335,10 +340,10 @@ class OutboxSender:
             with self.session_factory.begin() as session:
                 message = store.claim(session, message_id, now, CLAIM_HOLD, LANE_SPACING)
                 if message is None:
-                    holdup = store.holdup(session, message_id, now, LANE_SPACING)
-                    if holdup is None:
+                    claimable_at = store.claimable_at(session, message_id, now, LANE_SPACING)
+                    if claimable_at is None:
                         return Outcome.GONE
-                    wait = max((holdup.until - now).total_seconds(), POLL)
+                    wait = max((claimable_at - now).total_seconds(), POLL)
                     if waited + wait > patience:
                         return Outcome.RETRYING if rate_limited else Outcome.LEFT
                 else:
