@@ -181,7 +181,7 @@ def main() -> None:
     )
     print(
         f"kudos stored: {stored} of {requests + 200} acknowledged, all within {drained:.1f} s of the last ack; "
-        f"{queued} messages wait in the outbox for Slack's one-per-second-per-channel pace (sent by the sweep)"
+        f"{queued} messages wait for Slack's one-per-second-per-channel pace (each worker's sweeper sends them)"
     )
 
 

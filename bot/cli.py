@@ -19,13 +19,14 @@ from bot.core.exports import write_export
 from bot.core.http import EVENTS_PATH, serve, wsgi_app
 from bot.core.jobs import run_job
 from bot.core.manifest import build_manifest
+from bot.core.outbox import Sweeper
 from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
 from bot.features import FEATURES
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 
-BACKGROUND_THREADS = 4  # per process: the work each request does after its ack
+BACKGROUND_THREADS = 4  # per process: the work each request does after its ack, and its deliveries
 EXPORTS = {export.name: export for feature in FEATURES for export in feature.exports}
 
 
@@ -96,7 +97,7 @@ def cmd_run(args) -> None:
         serve(lambda: _http_app(settings), port=args.port, workers=args.workers, threads=args.threads)
         return
 
-    ctx = _context(settings, background_threads=BACKGROUND_THREADS)
+    ctx = _serving_context(settings)
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     scheduler.start()
@@ -104,8 +105,9 @@ def cmd_run(args) -> None:
 
 
 def _http_app(settings: Settings):
-    ctx = _context(settings, background_threads=BACKGROUND_THREADS)
-    return wsgi_app(create_app(ctx), ctx.engine)
+    """Built in each gunicorn worker, after the fork, so each has its own pool and sweeper."""
+    ctx = _serving_context(settings)
+    return wsgi_app(create_app(ctx), ctx.engine, ctx.outbox)
 
 
 def cmd_scheduler(_args) -> None:
@@ -140,6 +142,8 @@ def cmd_jobs_run(args) -> int:
     print(f"{prefix}{args.name} for {report.period}:")
     for line in report.lines:
         print(f"  {line}")
+    if report.backlog.waiting:
+        print(f"  {report.backlog}")
     return 0
 
 
@@ -151,5 +155,13 @@ def cmd_export(args) -> None:
     engine.dispose()
 
 
-def _context(settings: Settings, *, background_threads: int = 0) -> Context:
-    return build_context(settings, FEATURES, background_threads=background_threads)
+def _context(settings: Settings) -> Context:
+    return build_context(settings, FEATURES)
+
+
+def _serving_context(settings: Settings) -> Context:
+    """A process serving Slack: work after each ack on a pool, and a sweeper that delivers what
+    that work could not send at once (so no other process is needed for delivery)."""
+    ctx = build_context(settings, FEATURES, background_threads=BACKGROUND_THREADS)
+    Sweeper(ctx.outbox).start()
+    return ctx

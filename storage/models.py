@@ -35,6 +35,9 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]]
     # chat.update of a message posted earlier: the key of that post, whose ts is filled in at send time.
     updates_key: Mapped[str | None] = mapped_column(String(200))
+    # Messages in one lane (a channel, a person's DM, a Home tab) are sent one at a time, in the order
+    # written, a moment apart; NULL: no order to keep.
+    lane: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
@@ -45,7 +48,10 @@ class OutboxMessage(Base):
     # What Slack answered that later messages need (channel and ts of a post).
     result: Mapped[dict[str, Any] | None]
 
-    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_lane", "lane", "status", "sent_at"),
+    )
 
 
 class HandledRequest(Base):

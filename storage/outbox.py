@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import HandledRequest, OutboxMessage
 
@@ -31,6 +31,8 @@ def add_message(
     method: str,
     payload: dict[str, Any],
     now: datetime,
+    *,
+    lane: str | None,
     updates_key: str | None = None,
     not_before: datetime | None = None,
 ) -> OutboxMessage:
@@ -38,6 +40,7 @@ def add_message(
         key=key,
         method=method,
         payload=payload,
+        lane=lane,
         updates_key=updates_key,
         created_at=now,
         next_attempt_at=not_before or now,
@@ -46,10 +49,13 @@ def add_message(
     return message
 
 
-def drop_pending(session: Session, updates_key: str) -> None:
-    """Forget unsent updates of one message: a newer update replaces them."""
+def drop_pending(session: Session, updates_key: str, now: datetime) -> None:
+    """Forget unsent updates of one message: a newer update replaces them. One being sent right now
+    stays, so the newer one follows it instead of racing it."""
     session.execute(
-        delete(OutboxMessage).where(OutboxMessage.updates_key == updates_key, OutboxMessage.status == "pending")
+        delete(OutboxMessage).where(
+            OutboxMessage.updates_key == updates_key, OutboxMessage.status == "pending", _unclaimed(now)
+        )
     )
 
 
@@ -58,28 +64,58 @@ def delete_messages(session: Session, keys: list[str]) -> None:
     session.execute(delete(OutboxMessage).where(OutboxMessage.key.in_(keys)))
 
 
-def forget_keyed(session: Session, prefix: str, sent_before: datetime) -> datetime | None:
-    """Drop the unsent and the older sent messages whose key starts with `prefix` (a newer one replaces
-    them); return when the latest one left was sent, if any."""
-    keyed = OutboxMessage.key.startswith(prefix, autoescape=True)
-    session.execute(
-        delete(OutboxMessage).where(
-            keyed, or_(OutboxMessage.status != "sent", OutboxMessage.sent_at < sent_before)
-        )
-    )
-    return session.scalar(select(func.max(OutboxMessage.sent_at)).where(keyed))
+def forget_lane(session: Session, lane: str, *, sent_before: datetime, now: datetime) -> datetime | None:
+    """Drop the unsent and the older sent messages of a lane (a newer one replaces them); return when
+    the latest one left was sent, if any. One being sent right now stays, so the newer one follows it."""
+    in_lane = OutboxMessage.lane == lane
+    unsent = (OutboxMessage.status != "sent") & _unclaimed(now)
+    session.execute(delete(OutboxMessage).where(in_lane, or_(unsent, OutboxMessage.sent_at < sent_before)))
+    return session.scalar(select(func.max(OutboxMessage.sent_at)).where(in_lane))
 
 
-def _claimable(now: datetime):
-    return (
-        OutboxMessage.status == "pending",
-        OutboxMessage.next_attempt_at <= now,
-        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+def delete_lane(session: Session, lane: str) -> None:
+    """Forget every message of a lane, sent, unsent or being sent."""
+    session.execute(delete(OutboxMessage).where(OutboxMessage.lane == lane))
+
+
+def delete_old_messages(session: Session, before: datetime) -> int:
+    """Drop the messages sent (or refused) before `before`, except posts to channels: later edits find
+    them by key for their channel and ts (an idea's message, voted on months later), and they are few."""
+    person = OutboxMessage.lane.startswith("U") | OutboxMessage.lane.startswith("W")
+    done = or_(
+        (OutboxMessage.status == "sent") & (OutboxMessage.sent_at < before),
+        (OutboxMessage.status == "failed") & (OutboxMessage.created_at < before),
     )
+    edited_later = (OutboxMessage.method == "chat.postMessage") & ~person
+    return session.execute(delete(OutboxMessage).where(done, ~edited_later)).rowcount
+
+
+def delete_handled_requests(session: Session, before: datetime) -> int:
+    return session.execute(delete(HandledRequest).where(HandledRequest.handled_at < before)).rowcount
+
+
+def _unclaimed(now: datetime):
+    return or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+
+
+def _ahead_in_lane():
+    """An unsent message written before this one in its lane (a NULL lane has none)."""
+    ahead = aliased(OutboxMessage)
+    return exists().where(ahead.lane == OutboxMessage.lane, ahead.id < OutboxMessage.id, ahead.status == "pending")
+
+
+def _lane_just_sent(now: datetime, spacing: timedelta):
+    other = aliased(OutboxMessage)
+    return exists().where(other.lane == OutboxMessage.lane, other.status == "sent", other.sent_at > now - spacing)
+
+
+def _due(now: datetime):
+    return OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, _unclaimed(now)
 
 
 def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
-    query = select(OutboxMessage.id).where(*_claimable(now)).order_by(OutboxMessage.id).limit(limit)
+    """Messages due now that are first in their lane, oldest first."""
+    query = select(OutboxMessage.id).where(*_due(now), ~_ahead_in_lane()).order_by(OutboxMessage.id).limit(limit)
     return list(session.scalars(query))
 
 
@@ -88,16 +124,68 @@ def ids_for_keys(session: Session, keys: list[str]) -> list[int]:
     return list(session.scalars(query))
 
 
-def claim(session: Session, message_id: int, now: datetime, hold: timedelta) -> OutboxMessage | None:
-    """Take one message for sending; None if another sender has it or it is not due."""
+def claim(
+    session: Session, message_id: int, now: datetime, hold: timedelta, spacing: timedelta
+) -> OutboxMessage | None:
+    """Take one message for sending; None if it is not due, another sender has it, or its lane is busy
+    (a message before it is unsent, or the last one went out less than `spacing` ago)."""
     claimed = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, *_claimable(now))
+        .where(OutboxMessage.id == message_id, *_due(now), ~_ahead_in_lane(), ~_lane_just_sent(now, spacing))
         .values(claimed_until=now + hold, attempts=OutboxMessage.attempts + 1)
     )
     if claimed.rowcount != 1:
         return None
     return session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def claimable_at(session: Session, message_id: int, now: datetime, spacing: timedelta) -> datetime | None:
+    """About when a message that `claim` refused may be claimed; None if it is not waiting to be sent
+    (sent, refused, dropped, or another sender has it)."""
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None or message.status != "pending" or (message.claimed_until or now) > now:
+        return None
+    until = message.next_attempt_at
+    if message.lane is not None:
+        in_lane = OutboxMessage.lane == message.lane
+        ahead, ahead_due = session.execute(
+            select(func.count(), func.min(OutboxMessage.next_attempt_at)).where(
+                in_lane, OutboxMessage.id < message.id, OutboxMessage.status == "pending"
+            )
+        ).one()
+        last_sent = session.scalar(
+            select(func.max(OutboxMessage.sent_at)).where(in_lane, OutboxMessage.status == "sent")
+        )
+        if last_sent is not None:
+            until = max(until, last_sent + spacing)
+        if ahead:  # each of them goes first, a lane's spacing apart
+            until = max(until, ahead_due, now) + spacing * ahead
+    return until
+
+
+def next_due(session: Session, now: datetime) -> datetime | None:
+    """The earliest time a message first in its lane is due (`now` if one is being sent: the next in
+    its lane follows soon); None when nothing waits."""
+    heads = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending", ~_ahead_in_lane())
+    soonest = session.scalar(heads)
+    if soonest is None:
+        return None
+    in_flight = session.scalar(
+        select(exists().where(OutboxMessage.status == "pending", OutboxMessage.claimed_until >= now))
+    )
+    return now if in_flight else soonest
+
+
+def waiting(session: Session, ids: list[int] | None = None) -> list[OutboxMessage]:
+    """Unsent messages (of `ids`, or all), oldest first."""
+    query = select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    return list(session.scalars(query))
+
+
+def count_waiting(session: Session) -> int:
+    return session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
 
 
 def by_key(session: Session, key: str) -> OutboxMessage | None:
@@ -113,11 +201,20 @@ def mark_sent(session: Session, message_id: int, now: datetime, result: dict[str
 
 
 def mark_retry(session: Session, message_id: int, at: datetime, error: str) -> None:
+    """After a failed attempt: try again at `at`."""
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(next_attempt_at=at, claimed_until=None, last_error=error)
     )
+
+
+def release(session: Session, message_id: int, at: datetime, error: str | None = None) -> None:
+    """Give a claimed message back unsent, the attempt not counted (Slack was not asked): try at `at`."""
+    values: dict[str, Any] = {"next_attempt_at": at, "claimed_until": None, "attempts": OutboxMessage.attempts - 1}
+    if error:
+        values["last_error"] = error
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
 def mark_failed(session: Session, message_id: int, error: str) -> None:

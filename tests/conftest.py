@@ -4,7 +4,10 @@ Slack Web API, a fixed clock, the Bolt app and a signed-request helper."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.app import create_app
 from bot.core.context import build_context
+from bot.core.outbox import Sweeper
 from bot.core.settings import load_settings
 from bot.features import FEATURES, tables
 from storage.db import make_engine
@@ -20,6 +24,7 @@ from storage.migrate import upgrade
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
 
+WEDNESDAY_MORNING = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 POSTGRES_URL = os.environ.get("KAIZEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _postgres_status: dict[str, str] = {}
 
@@ -38,6 +43,50 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
+
+
+class RunningClock:
+    """Real time, starting from the same Wednesday morning as the fixed clock."""
+
+    def __init__(self, start: datetime):
+        self.start, self.started = start, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.started)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    """Poll until `condition()` is true; fail saying `what` did not happen. The deadline is generous:
+    it is how long a loaded test machine may take, not a promise about speed (bench/ measures that)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"within {timeout:.0f} s: {what}")
+        time.sleep(0.05)
+
+
+class OutboxTime:
+    """The outbox's time in a test: the test's clock plus however long the outbox waited. Its waits
+    return at once, yet it sees what a real wait would have let it send; the records' time (ctx.now())
+    stays where the test put it."""
+
+    def __init__(self, clock: FixedClock):
+        self.clock = clock
+        self.waited = timedelta(0)
+        self.lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self.clock() + self.waited
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.waited += timedelta(seconds=seconds)
+
+    def monotonic(self) -> float:
+        return self.now().timestamp()
+
+    def drive(self, sender) -> None:
+        sender.clock, sender.sleep, sender.monotonic = self.now, self.sleep, self.monotonic
 
 
 def base_env(fake: FakeSlack | None = None, **overrides: str) -> dict[str, str]:
@@ -118,8 +167,7 @@ def fake_slack():
 
 @pytest.fixture
 def clock() -> FixedClock:
-    # A Wednesday morning in Paris.
-    return FixedClock(datetime(2026, 11, 18, 9, 0, tzinfo=UTC))
+    return FixedClock(WEDNESDAY_MORNING)
 
 
 @pytest.fixture
@@ -136,7 +184,7 @@ def settings(env):
 @pytest.fixture
 def ctx(settings, engine, clock):
     context = build_context(settings, FEATURES, engine=engine, clock=clock)
-    context.outbox.sleep = lambda seconds: None  # pacing is tested on its own
+    OutboxTime(clock).drive(context.outbox)
     return context
 
 
@@ -148,3 +196,28 @@ def app(ctx):
 @pytest.fixture
 def slack(app, fake_slack) -> SlackRequests:
     return SlackRequests(app, fake_slack.response_url())
+
+
+# --- as in production: work after the ack on a pool, the outbox's sweeper, real time ---------
+@pytest.fixture
+def live_ctx(settings, engine):
+    """The context `kaizen run` builds (a pool for the work after each ack, a sweeper thread)."""
+    context = build_context(
+        settings, FEATURES, engine=engine, clock=RunningClock(WEDNESDAY_MORNING), background_threads=4
+    )
+    sweeper = Sweeper(context.outbox, probe_token_every=0.2).start()
+    yield context
+    sweeper.stop()
+    context.close()
+
+
+@pytest.fixture
+def live_app(live_ctx):
+    app = create_app(live_ctx)  # listeners run after the ack, on Bolt's threads, as in production
+    yield app
+    app.listener_runner.listener_executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def live_slack(live_app, fake_slack) -> SlackRequests:
+    return SlackRequests(live_app, fake_slack.response_url())

@@ -2,7 +2,7 @@
 
 Point a WebClient at `fake.api_url` (SLACK_API_URL). Failures can be scripted per method:
 `fake.fail("chat.postMessage", status=429, retry_after=1)`, `status=500`, or `drop=True`
-(the connection is closed with no answer). `fake.limit("chat.postMessage", per_second=50)`
+(the connection is closed with no answer), `after=N` calls that pass. `fake.limit("chat.postMessage", per_second=50)`
 answers 429 with Retry-After once more than that many calls arrive within a second.
 """
 
@@ -47,7 +47,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → its messages
-        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
         self._ts = itertools.count(1)
@@ -86,9 +86,9 @@ class FakeSlack:
             message["thread_ts"] = thread_ts
         self.messages[channel].append(message)
 
-    def fail(self, method: str, *, times: int = 1, **failure: Any) -> None:
+    def fail(self, method: str, *, times: int = 1, after: int = 0, **failure: Any) -> None:
         with self._lock:
-            self._failures[method].extend(Failure(**failure) for _ in range(times))
+            self._failures[method].extend([None] * after + [Failure(**failure) for _ in range(times)])
 
     def limit(self, method: str, per_second: int) -> None:
         self._limits[method] = per_second

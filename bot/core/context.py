@@ -73,9 +73,9 @@ class Context:
     outbox: OutboxSender
     users: UserDirectory
     clock: Callable[[], datetime]
-    # Runs work after an ack: a thread pool when serving Slack, inline in tests (process_before_response).
-    defer: Callable[..., object]
     features: tuple[Feature, ...]
+    # Runs work after an ack when serving Slack; None runs it inline (jobs, the CLI, process_before_response).
+    pool: ThreadPoolExecutor | None = None
 
     def now(self) -> datetime:
         """The current time in the team's zone."""
@@ -95,6 +95,18 @@ class Context:
 
     def deliver_outbox(self, session: Session) -> None:
         self.outbox.deliver(session.info.pop(OUTBOX_KEYS, []))
+
+    def defer(self, function: Callable, *args, **kwargs) -> None:
+        """Run work after an ack: on the pool, so a slow database or Slack never holds up the next ack."""
+        if self.pool is None:
+            function(*args, **kwargs)
+        else:
+            self.pool.submit(function, *args, **kwargs).add_done_callback(_log_failure)
+
+    def close(self) -> None:
+        """Finish the deferred work (and the deliveries it started); then the context is done."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 def build_context(
@@ -120,26 +132,13 @@ def build_context(
         outbox=OutboxSender(session_factory, outbox_client, clock),
         users=UserDirectory(client),
         clock=clock,
-        defer=_pool(background_threads) if background_threads else _inline,
         features=features,
+        pool=ThreadPoolExecutor(background_threads, thread_name_prefix="kaizen-work") if background_threads else None,
     )
     for feature in features:
         if feature.on_context:
             feature.on_context(ctx)
     return ctx
-
-
-def _inline(function: Callable, *args, **kwargs) -> None:
-    function(*args, **kwargs)
-
-
-def _pool(threads: int) -> Callable[..., None]:
-    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kaizen-work")
-
-    def submit(function: Callable, *args, **kwargs) -> None:
-        executor.submit(function, *args, **kwargs).add_done_callback(_log_failure)
-
-    return submit
 
 
 def _log_failure(future: Future) -> None:

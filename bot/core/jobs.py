@@ -7,13 +7,13 @@ downtime and a manual run never post twice for one period.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.outbox import OUTBOX_KEYS
+from bot.core.outbox import OUTBOX_KEYS, Backlog
 from bot.core.settings import WeeklyAt
 from storage import jobs as store
 from storage import outbox as outbox_store
@@ -39,6 +39,7 @@ class JobReport:
     period: str
     ran: bool
     lines: list[str]
+    backlog: Backlog = field(default_factory=Backlog)  # what it wrote that could not be delivered yet
 
 
 def run_job(
@@ -59,9 +60,9 @@ def run_job(
                 lines += [_describe(session, key) for key in session.info.get(OUTBOX_KEYS, [])]
                 transaction.rollback()
                 return JobReport(name, period, ran=True, lines=lines)
-        # A job may fan out to thousands: send at Slack's pace now rather than leave it to the sweep.
-        ctx.outbox.deliver(session.info.pop(OUTBOX_KEYS, []), wait=True)
-    return JobReport(name, period, ran=True, lines=lines)
+        # A job may fan out to thousands: it returns once they are sent, at Slack's pace, or says why not.
+        backlog = ctx.outbox.drain(session.info.pop(OUTBOX_KEYS, []))
+    return JobReport(name, period, ran=True, lines=lines, backlog=backlog)
 
 
 def _describe(session: Session, key: str) -> str:

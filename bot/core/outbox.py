@@ -1,11 +1,15 @@
 """The outbox: every Slack message the bot sends is a row first, sent after commit.
 
-Services call `post_message` / `update_message` / `enqueue` inside their transaction.
-`OutboxSender.deliver` sends those rows right after the commit; `OutboxSender.sweep`
-(a scheduled job) sends whatever is still due: retries after a 429, a 5xx, a dropped
-connection or a restart. Each row is claimed before it is sent, so two senders never
-send the same row. A job's fan-out (`deliver(..., wait=True)`) and the sweep send a few
-rows at a time and wait for Slack's pace (see _Throttle); a Slack request's thread never waits.
+Services call `post_message` / `update_message` / `enqueue` inside their transaction. After the
+commit, `OutboxSender.deliver` sends those rows from the thread that wrote them, waiting out a short
+pause (a channel's turn, a Retry-After of a few seconds); what would wait longer is left to the
+`Sweeper`, a light thread every serving process runs, which sends each row when it is due. A job or
+a CLI command `drain`s what it wrote before it returns. Each row is claimed before it is sent, so
+two senders never send the same row, whichever processes they are in.
+
+Order: the rows of one lane (a channel, a person's DM, a Home tab) go out one at a time, in the order
+written, at least LANE_SPACING apart (Slack allows about one message a second per channel); the
+database keeps that across threads, processes and retries (storage.outbox.claim).
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import base64
 import logging
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from slack_sdk import WebClient
@@ -33,14 +38,22 @@ log = logging.getLogger(__name__)
 OUTBOX_KEYS = "outbox_keys"  # session.info entry: keys written in this transaction
 RETRY_FOR = timedelta(hours=24)
 CLAIM_HOLD = timedelta(minutes=2)
+FIRST_BACKOFF = timedelta(seconds=15)  # after a 5xx or a dropped connection; doubling up to MAX_BACKOFF
 MAX_BACKOFF = timedelta(minutes=30)
-# Slack answers these with ok=false but they pass; anything else with ok=false is final.
+LANE_SPACING = timedelta(seconds=1)
+# Slack answers these with ok=false but they pass; anything else with ok=false is final...
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-# A pause longer than this is not waited out in a sweep: the next sweep picks the rows up.
-LONGEST_WAIT_IN_SWEEP = 60.0
-CHANNEL_SPACING = 1.0  # Slack allows about one message a second per channel
-PACE_KEPT_FOR = 60.0  # after a 429, then full speed again until the next one
-PACE_MARGIN = 1.05  # keep a little under the pace that passed
+# ...except these, which say the token is refused: sending pauses until Slack accepts it again.
+TOKEN_ERRORS = {"invalid_auth", "token_revoked", "token_expired", "account_inactive", "not_authed"}
+# How long, in all, a send may wait for its turn and for Retry-After before it is left for later:
+REQUEST_PATIENCE = 3.0  # on a request's work thread, which should get on with the next request
+SWEEP_PATIENCE = 60.0  # in a sweep, a job's fan-out or a drain (a whole method paused by a 429, say)
+DRAIN_FOR = 600.0  # a drain waits this long in all for messages that cannot go yet, then says why
+POLL = 0.2  # how soon to look again when a lane's message is being sent by another sender
+IDLE = 5.0  # how often an idle sweeper looks for what other processes left due
+PROBE_TOKEN_EVERY = 30.0  # while Slack refuses the token
+PACE_KEPT_FOR = 600.0  # after a 429, then full speed again until the next one
+PACE_MARGIN = 1.02  # keep a little under the pace that passed, and a little more at each 429 after
 
 
 def enqueue(
@@ -49,11 +62,15 @@ def enqueue(
     method: str,
     payload: dict[str, Any],
     now: datetime,
+    *,
+    lane: str | None = None,
     updates_key: str | None = None,
     not_before: datetime | None = None,
 ) -> None:
-    """Owe Slack one Web API call; `key` is unique, so the same message is never written twice."""
-    store.add_message(session, key, method, payload, now, updates_key, not_before)
+    """Owe Slack one Web API call; `key` is unique, so the same message is never written twice.
+    `lane` (default: the payload's channel) keeps its order with the other messages of that lane."""
+    lane = lane or payload.get("channel")
+    store.add_message(session, key, method, payload, now, lane=lane, updates_key=updates_key, not_before=not_before)
     session.info.setdefault(OUTBOX_KEYS, []).append(key)
 
 
@@ -67,12 +84,14 @@ def post_message(
 
 
 def update_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:
-    """Edit the message posted under key `of`; an unsent older update of it is replaced."""
-    store.drop_pending(session, updates_key=of)
+    """Edit the message posted under key `of`, after it and in its lane; an unsent older update of
+    it is replaced."""
+    store.drop_pending(session, updates_key=of, now=now)
+    post = store.by_key(session, of)
     payload: dict[str, Any] = {"text": text}
     if blocks:
         payload["blocks"] = blocks
-    enqueue(session, key, "chat.update", payload, now, updates_key=of)
+    enqueue(session, key, "chat.update", payload, now, lane=post.lane if post else None, updates_key=of)
 
 
 class NotYetPosted(Exception):
@@ -83,42 +102,71 @@ class NeverPosted(Exception):
     """An update of a message that was never posted (Slack refused it, or it was dropped)."""
 
 
+class Outcome(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"  # for good: Slack refused it, or 24 hours of retries
+    RETRYING = "retrying"  # an attempt failed; it is due again later
+    LEFT = "left"  # not tried now: its turn or its Retry-After is further off than the sender would wait
+    HELD = "held"  # its whole method is paused longer than the sender would wait (a long Retry-After)
+    PAUSED = "paused"  # Slack refuses the token
+    GONE = "gone"  # nothing to do: sent, refused or dropped already, or another sender has it
+    RATE_LIMITED = "rate-limited"  # a 429: waited out if patience allows, else reported as RETRYING
+
+
 @dataclass
 class SweepResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    held_for: float = 0.0  # seconds a paused method still holds back what is due
+
+
+@dataclass
+class Backlog:
+    """What a drain could not deliver: how many messages still wait, and why."""
+
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def waiting(self) -> int:
+        return sum(self.reasons.values())
+
+    def __str__(self) -> str:
+        why = "; ".join(f"{count} × {reason}" for reason, count in self.reasons.most_common())
+        return f"{self.waiting} message(s) still waiting ({why}); a running Kaizen process sends them when Slack allows"
 
 
 class _Throttle:
-    """How fast to call Slack, shared by every thread of one sender:
+    """How fast to call each Web API method, shared by every thread of one sender:
 
-    - a 429 pauses its whole Web API method for Retry-After;
+    - a 429 pauses its whole method for Retry-After;
     - after a 429 the method keeps the pace that passed (the calls in the second before it) for
-      PACE_KEPT_FOR, so a fan-out runs at Slack's limit instead of bursting into it every second;
-    - a channel gets about one message a second.
-    Each call takes a turn per method and per channel, so threads never call at the same moment.
+      PACE_KEPT_FOR, a little slower at each 429 at that pace, so a fan-out runs at Slack's limit
+      instead of bursting into it every second.
+    Each call takes a turn, so threads never call at the same moment. (A lane's pace is kept in the
+    database instead, across processes.)
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.paused_until: dict[str, float] = {}
         self.pace: dict[str, tuple[float, float]] = {}  # method: (seconds between calls, kept until)
-        self.next_turn: dict[str, float] = {}  # by method, and by "#channel"
+        self.next_turn: dict[str, float] = {}
         self.passed: dict[str, deque[float]] = defaultdict(deque)  # method: its calls of the last second
 
-    def take_turn(self, method: str, channel: str | None, now: float, *, wait: bool) -> tuple[float, bool]:
-        """(seconds to wait, whether the whole method is held back). The turn is taken when it is
-        now, or when the caller will `wait` for it."""
+    def take_turn(self, method: str, now: float, longest_wait: float) -> float:
+        """Seconds until this method's next turn; the turn is taken if that is at most `longest_wait`."""
         with self.lock:
             spacing, kept_until = self.pace.get(method, (0.0, 0.0))
-            method_start = max(now, self.paused_until.get(method, now), self.next_turn.get(method, now))
-            start = max(method_start, self.next_turn.get("#" + channel, now)) if channel else method_start
-            if wait or start <= now:
-                self.next_turn[method] = method_start + (spacing if now < kept_until else 0.0)
-                if channel:
-                    self.next_turn["#" + channel] = start + CHANNEL_SPACING
-            return start - now, method_start > now
+            start = max(now, self.paused_until.get(method, now), self.next_turn.get(method, now))
+            if start - now <= longest_wait:
+                self.next_turn[method] = start + (spacing if now < kept_until else 0.0)
+            return start - now
+
+    def held_for(self, now: float) -> float:
+        """How long the longest-paused method is still paused."""
+        with self.lock:
+            return max([until - now for until in self.paused_until.values()], default=0.0)
 
     def call_passed(self, method: str, now: float) -> None:
         with self.lock:
@@ -129,7 +177,10 @@ class _Throttle:
             self.paused_until[method] = max(self.paused_until.get(method, now), now + retry_after)
             passed = len(self._last_second(method, now))
             if passed:  # nothing passed: Slack is busy with someone else, and Retry-After says enough
-                self.pace[method] = (PACE_MARGIN / passed, now + PACE_KEPT_FOR)
+                spacing, kept_until = self.pace.get(method, (0.0, 0.0))
+                # A 429 at the kept pace: that pace was a little too fast. Else: a little under what passed.
+                spacing = spacing * PACE_MARGIN if now < kept_until else PACE_MARGIN / passed
+                self.pace[method] = (spacing, now + PACE_KEPT_FOR)
 
     def _last_second(self, method: str, now: float) -> deque[float]:
         calls = self.passed[method]
@@ -156,87 +207,174 @@ class OutboxSender:
         self.monotonic = monotonic
         # Waiting out Slack's pauses, sends overlap this many at a time (a job's fan-out, the sweep).
         self.workers = workers
+        self.first_backoff = FIRST_BACKOFF
         self.throttle = _Throttle()
+        self.token_refused: str | None = None  # Slack's error while it refuses the token: sending pauses
+        self.wake = threading.Event()  # set when something was left for the sweeper
 
-    def deliver(self, keys: Iterable[str], *, wait: bool = False) -> None:
-        """Send these just-committed messages now; what fails stays due for the sweep.
-
-        Without `wait` (a Slack request's thread) in order and without waiting: what Slack's pacing
-        holds back is left to the sweep. With it (a job's fan-out), as the sweep sends.
-        """
+    def deliver(self, keys: Iterable[str]) -> None:
+        """Send these just-committed messages now, in order, each waiting out a short pause; what
+        would wait longer is left for the sweeper, which is woken."""
         keys = list(keys)
         if not keys:
             return
         with self.session_factory.begin() as session:
             ids = store.ids_for_keys(session, keys)
-        if wait:
-            self._send_paced(ids)
-            return
-        for message_id in ids:
-            if self._send_one(message_id, wait=False) == "stop":
-                break  # Slack asked us to slow down: the rest stay due, and the sweep sends them at its pace
+        outcomes = [self._send(message_id, REQUEST_PATIENCE) for message_id in ids]
+        if any(outcome not in (Outcome.SENT, Outcome.FAILED, Outcome.GONE) for outcome in outcomes):
+            self.wake.set()
+
+    def drain(self, keys: Iterable[str]) -> Backlog:
+        """Send these messages (a job's fan-out, what a CLI command wrote) until each is sent or
+        refused, waiting out Slack's pauses at its pace; give up on what still waits after a long
+        pause (Slack down, the token refused) and say why."""
+        keys = list(keys)
+        if not keys:
+            return Backlog()
+        with self.session_factory.begin() as session:
+            ids = store.ids_for_keys(session, keys)
+        waited = 0.0
+        while ids:
+            outcomes = self._send_paced(ids, SWEEP_PATIENCE)
+            with self.session_factory.begin() as session:
+                left = store.waiting(session, ids)
+            ids = [message.id for message in left]
+            if not ids or self.token_refused:
+                break
+            if any(outcome in (Outcome.SENT, Outcome.FAILED) for outcome in outcomes):
+                continue
+            soonest = min(message.next_attempt_at for message in left)
+            wait = max((soonest - self.clock()).total_seconds(), POLL)
+            if wait > SWEEP_PATIENCE or waited + wait > DRAIN_FOR:
+                break
+            self.sleep(wait)
+            waited += wait
+        return self.backlog(ids)
+
+    def waiting(self) -> int:
+        """How many messages wait to be sent."""
+        with self.session_factory.begin() as session:
+            return store.count_waiting(session)
+
+    def backlog(self, ids: list[int] | None = None) -> Backlog:
+        """What waits (of `ids`, or all) and why."""
+        if ids == []:
+            return Backlog()
+        with self.session_factory.begin() as session:
+            left = store.waiting(session, ids)
+        if self.token_refused:
+            return Backlog(
+                Counter({f"Slack refuses the bot token ({self.token_refused}): sending is paused": len(left)})
+            )
+        return Backlog(Counter(message.last_error or "waiting for its turn" for message in left))
 
     def sweep(self, limit: int = 1000) -> SweepResult:
         """Send every message that is due, oldest first, pacing to Slack's limits, until none is due
         (`limit` at a time, so a 5,000-DM fan-out does not wait for the next sweep)."""
         result = SweepResult()
-        while ids := self._due_ids(limit):
-            outcomes = self._send_paced(ids)
-            for outcome in filter(None, outcomes):
-                if outcome != "stop":
-                    setattr(result, outcome, getattr(result, outcome) + 1)
-            if "stop" in outcomes:
+        while not self.token_refused and (ids := self._due_ids(limit)):
+            outcomes = Counter(self._send_paced(ids, SWEEP_PATIENCE))
+            result.sent += outcomes[Outcome.SENT]
+            result.failed += outcomes[Outcome.FAILED]
+            result.retrying += outcomes[Outcome.RETRYING]
+            if outcomes[Outcome.HELD]:
+                result.held_for = self.throttle.held_for(self.monotonic())
                 break
+            if not (outcomes[Outcome.SENT] or outcomes[Outcome.FAILED] or outcomes[Outcome.RETRYING]):
+                break  # what is due waits for its turn: the next sweep
         return result
 
-    def _send_paced(self, ids: list[int]) -> list[str | None]:
-        """Send these messages, `workers` at a time, each waiting out Slack's pauses; all stop
-        when one would have to wait longer than LONGEST_WAIT_IN_SWEEP."""
+    def next_sweep_in(self) -> float:
+        """Seconds until a message is due (IDLE at most, POLL at least)."""
+        with self.session_factory.begin() as session:
+            due = store.next_due(session, self.clock())
+        if due is None:
+            return IDLE
+        return min(max((due - self.clock()).total_seconds(), POLL), IDLE)
+
+    def check_token(self) -> bool:
+        """While Slack refuses the token, ask it again (auth.test); sending resumes once it accepts it."""
+        try:
+            self.client.auth_test()
+        except SlackApiError as error:
+            log.debug("Slack still refuses the token: %s", error.response.get("error"))
+            return False
+        except OSError:
+            return False
+        if self.token_refused:
+            log.warning("Slack accepts the bot token again: the outbox resumes sending")
+        self.token_refused = None
+        return True
+
+    def _send_paced(self, ids: list[int], patience: float) -> list[Outcome]:
+        """Send these messages, `workers` at a time, each waiting out Slack's pauses up to `patience`;
+        all stop when a whole method is held back longer, or Slack refuses the token."""
         queue = iter(ids)  # shared by the workers: each message is taken once
         stop = threading.Event()
 
-        def work() -> list[str | None]:
+        def work() -> list[Outcome]:
             outcomes = []
             for message_id in queue:
                 if stop.is_set():
                     break
-                outcomes.append(self._send_one(message_id, wait=True))
-                if outcomes[-1] == "stop":
+                outcomes.append(self._send(message_id, patience))
+                if outcomes[-1] in (Outcome.HELD, Outcome.PAUSED):
                     stop.set()
             return outcomes
 
-        with ThreadPoolExecutor(self.workers) as pool:
-            runs = [pool.submit(work) for _ in range(self.workers)]
+        workers = min(self.workers, len(ids))
+        with ThreadPoolExecutor(workers) as pool:
+            runs = [pool.submit(work) for _ in range(workers)]
         return [outcome for run in runs for outcome in run.result()]
 
     def _due_ids(self, limit: int) -> list[int]:
         with self.session_factory.begin() as session:
             return store.due_ids(session, self.clock(), limit)
 
-    def _send_one(self, message_id: int, *, wait: bool) -> str | None:
-        with self.session_factory.begin() as session:
-            message = store.claim(session, message_id, self.clock(), CLAIM_HOLD)
+    def _send(self, message_id: int, patience: float) -> Outcome:
+        """Send one message, waiting up to `patience` seconds in all for its turn (in its lane, in its
+        method's pace) and for a Retry-After; what would have to wait longer is left for later."""
+        waited, rate_limited = 0.0, False
+        while not self.token_refused:
+            now = self.clock()
+            with self.session_factory.begin() as session:
+                message = store.claim(session, message_id, now, CLAIM_HOLD, LANE_SPACING)
+                if message is None:
+                    claimable_at = store.claimable_at(session, message_id, now, LANE_SPACING)
+                    if claimable_at is None:
+                        return Outcome.GONE
+                    wait = max((claimable_at - now).total_seconds(), POLL)
+                    if waited + wait > patience:
+                        return Outcome.RETRYING if rate_limited else Outcome.LEFT
+                else:
+                    try:
+                        payload = self._payload_for(session, message)
+                    except NotYetPosted:
+                        store.mark_retry(session, message.id, now + timedelta(seconds=5), "waiting for the post")
+                        return Outcome.RETRYING
+                    except NeverPosted:
+                        store.mark_failed(session, message.id, "the message it updates was never posted")
+                        return Outcome.FAILED
             if message is None:
-                return None
-            try:
-                payload = self._payload_for(session, message)
-            except NotYetPosted:
-                store.mark_retry(session, message.id, self.clock() + timedelta(seconds=5), "waiting for the post")
-                return "retrying"
-            except NeverPosted:
-                store.mark_failed(session, message.id, "the message it updates was never posted")
-                return "failed"
-        # The claim is committed: no other sender takes this row while we wait for Slack.
-        channel = payload.get("channel") if message.method == "chat.postMessage" else None
-        pause, whole_method = self.throttle.take_turn(message.method, channel, self.monotonic(), wait=wait)
-        if pause > 0:
-            if not wait or pause > LONGEST_WAIT_IN_SWEEP:
+                self.sleep(wait)
+                waited += wait
+                continue
+            # The claim is committed: no other sender takes this row while we wait for Slack.
+            pause = self.throttle.take_turn(message.method, self.monotonic(), patience - waited)
+            if pause > patience - waited:
                 with self.session_factory.begin() as session:
-                    later = self.clock() + timedelta(seconds=pause)
-                    store.mark_retry(session, message.id, later, message.last_error or "paced")
-                # A method held back stops this round; one busy channel delays only its own message.
-                return "stop" if whole_method else None
-            self.sleep(pause)
+                    store.release(session, message.id, self.clock() + timedelta(seconds=pause))
+                return Outcome.HELD
+            if pause > 0:
+                self.sleep(pause)
+                waited += pause
+            outcome = self._attempt(message, payload)
+            if outcome is not Outcome.RATE_LIMITED:
+                return outcome
+            rate_limited = True  # due again after Retry-After: wait for it above, if patience allows
+        return Outcome.PAUSED
+
+    def _attempt(self, message: OutboxMessage, payload: dict[str, Any]) -> Outcome:
         try:
             response = self._call(message.method, payload)
         except SlackApiError as error:
@@ -244,10 +382,13 @@ class OutboxSender:
             return self._failed(message, response.status_code, response.get("error"), response.headers)
         except OSError as error:  # no connection, reset, timeout (URLError is an OSError)
             return self._failed(message, None, f"connection: {error}", {})
+        except Exception as error:  # a surprise (a bug, the SDK): an attempt like any other, retried for 24 h
+            log.exception("Sending outbox message %s (%s) failed unexpectedly", message.key, message.method)
+            return self._failed(message, None, f"unexpected {type(error).__name__}: {error}", {})
         self.throttle.call_passed(message.method, self.monotonic())
         with self.session_factory.begin() as session:
             store.mark_sent(session, message.id, self.clock(), _result_of(response))
-        return "sent"
+        return Outcome.SENT
 
     def _payload_for(self, session: Session, message: OutboxMessage) -> dict[str, Any]:
         payload = dict(message.payload)
@@ -275,27 +416,77 @@ class OutboxSender:
             arguments["channel"] = self.client.conversations_open(users=arguments["channel"])["channel"]["id"]
         return arguments
 
-    def _failed(self, message: OutboxMessage, status: int | None, error: str | None, headers) -> str:
+    def _failed(self, message: OutboxMessage, status: int | None, error: str | None, headers) -> Outcome:
         now = self.clock()
         description = f"{status or '-'} {error or ''}".strip()
+        if error in TOKEN_ERRORS:
+            with self.session_factory.begin() as session:
+                store.release(session, message.id, message.next_attempt_at, description)
+            self._refuse_token(error)
+            return Outcome.PAUSED
         transient = status is None or status == 429 or status >= 500 or error in TRANSIENT_ERRORS
         with self.session_factory.begin() as session:
             if not transient:
                 log.error("Slack refused outbox message %s (%s): %s", message.key, message.method, description)
                 store.mark_failed(session, message.id, description)
-                return "failed"
+                return Outcome.FAILED
             if now - message.created_at >= RETRY_FOR:
                 log.error("Giving up on outbox message %s after %s: %s", message.key, RETRY_FOR, description)
                 store.mark_failed(session, message.id, description)
-                return "failed"
+                return Outcome.FAILED
             if status == 429:
                 delay = timedelta(seconds=_retry_after(headers))
                 self.throttle.rate_limited(message.method, delay.total_seconds(), self.monotonic())
             else:
-                delay = min(timedelta(seconds=15 * 2 ** min(message.attempts - 1, 10)), MAX_BACKOFF)
+                delay = min(self.first_backoff * 2 ** min(message.attempts - 1, 10), MAX_BACKOFF)
             log.warning("Outbox message %s will be retried in %s: %s", message.key, delay, description)
             store.mark_retry(session, message.id, now + delay, description)
-        return "retrying"
+        return Outcome.RATE_LIMITED if status == 429 else Outcome.RETRYING
+
+    def _refuse_token(self, error: str) -> None:
+        if self.token_refused is None:  # said once, not once per message
+            log.error(
+                "Slack refuses the bot token (%s): the outbox pauses, keeping every message, and resumes when "
+                "Slack accepts the token again. Check SLACK_BOT_TOKEN and that the app is still installed.",
+                error,
+            )
+        self.token_refused = error
+
+
+class Sweeper:
+    """A light thread that sends what is due, in every process that serves Slack: what a request's
+    thread left (a long Retry-After, a busy channel, a retry after a 5xx or a dropped connection),
+    and what other processes left behind. It sleeps until the next message is due, or until woken."""
+
+    def __init__(self, sender: OutboxSender, *, probe_token_every: float = PROBE_TOKEN_EVERY) -> None:
+        self.sender = sender
+        self.probe_token_every = probe_token_every
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="kaizen-outbox-sweeper", daemon=True)
+
+    def start(self) -> Sweeper:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.sender.wake.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        sender = self.sender
+        while not self.stopping.is_set():
+            sender.wake.clear()
+            try:
+                if sender.token_refused and not sender.check_token():
+                    delay = self.probe_token_every
+                else:
+                    held_for = sender.sweep().held_for
+                    delay = max(sender.next_sweep_in(), min(held_for, IDLE))
+            except Exception:  # the database is down, say: keep the thread, try again shortly
+                log.exception("The outbox sweep failed")
+                delay = IDLE
+            sender.wake.wait(delay)
 
 
 def _retry_after(headers) -> float:

@@ -1,4 +1,5 @@
-"""APScheduler 3: the outbox sweep, every feature's jobs, and the catch-up, in the team's time zone.
+"""APScheduler 3: every feature's jobs and the catch-up, in the team's time zone. (Messages are
+delivered by the process that writes them: a job drains its own; see bot.core.outbox.)
 
 Catch-up: an in-memory scheduler forgets a run it missed while the process was down, so
 at start and then every CATCH_UP_EVERY, each job whose latest scheduled time is less than
@@ -22,7 +23,6 @@ from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SWEEP_EVERY_SECONDS = 20
 MISFIRE_GRACE_SECONDS = 15 * 60
 CATCH_UP_WINDOW = timedelta(hours=3)
 CATCH_UP_EVERY = timedelta(minutes=10)
@@ -37,12 +37,6 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context) -> None:
     scheduler.configure(
         timezone=tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
-    )
-    scheduler.add_job(
-        ctx.outbox.sweep,
-        IntervalTrigger(seconds=SWEEP_EVERY_SECONDS, timezone=tz),
-        id="outbox-sweep",
-        replace_existing=True,
     )
     for job in ctx.jobs.values():
         scheduler.add_job(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ def home_changed(session: Session, *user_ids: str) -> None:
 def forget_home(session: Session, user_id: str) -> None:
     """Drop every Home tab message kept for this person (an anonymous answer must leave no trace of them)."""
     session.info.get(STALE_HOMES, set()).discard(user_id)
-    outbox_store.forget_keyed(session, _key_prefix(user_id), sent_before=datetime.max.replace(tzinfo=UTC))
+    outbox_store.delete_lane(session, _lane(user_id))
 
 
 def republish_before_commit(ctx: Context) -> None:
@@ -43,19 +43,21 @@ def publish_stale_homes(session: Session, ctx: Context) -> None:
 
 def publish_home(session: Session, ctx: Context, user_id: str, now: datetime) -> None:
     """Owe Slack this person's Home tab as it is now; an unsent older view of it is replaced."""
-    prefix = _key_prefix(user_id)
-    last_sent = outbox_store.forget_keyed(session, prefix, sent_before=now - REFRESH_GAP)
+    lane = _lane(user_id)
+    last_sent = outbox_store.forget_lane(session, lane, sent_before=now - REFRESH_GAP, now=now)
     session.flush()  # the view must show this transaction's own changes
     view = home_view([feature.home(session, ctx.settings, user_id, now) for feature in ctx.features if feature.home])
     enqueue(
         session,
-        prefix + uuid.uuid4().hex,
+        f"{lane}:{uuid.uuid4().hex}",
         "views.publish",
         {"user_id": user_id, "view": view},
         now,
+        lane=lane,
         not_before=max(now, last_sent + REFRESH_GAP) if last_sent else now,
     )
 
 
-def _key_prefix(user_id: str) -> str:
-    return f"home:{user_id}:"
+def _lane(user_id: str) -> str:
+    """The outbox lane of one person's Home tab: its views go out in order, and are found by it."""
+    return f"home:{user_id}"

@@ -6,7 +6,9 @@ from sqlalchemy import select
 from bot.core.context import build_context
 from bot.core.outbox import post_message, update_message
 from bot.features import FEATURES
+from storage import outbox as store
 from storage.models import OutboxMessage
+from tests.conftest import OutboxTime
 
 
 def post(ctx, key, channel="CKUDOS", text="hello"):
@@ -72,7 +74,7 @@ def test_pending_messages_survive_a_restart(ctx, fake_slack, settings, engine, c
     assert fake_slack.calls_to("chat.postMessage") == []
 
     restarted = build_context(settings, FEATURES, engine=engine, clock=clock)  # a new process, same database
-    restarted.outbox.sleep = lambda seconds: None
+    OutboxTime(clock).drive(restarted.outbox)
     clock.advance(minutes=1)
     assert restarted.outbox.sweep().sent == 2
     assert sorted(c["channel"] for c in fake_slack.calls_to("chat.postMessage")) == ["CIDEAS", "CKUDOS"]
@@ -105,7 +107,7 @@ def test_two_senders_send_each_message_once(ctx, fake_slack, settings, engine, c
         post(ctx, f"m{n}", channel=f"C{n}")
     clock.advance(minutes=1)
     other = build_context(settings, FEATURES, engine=engine, clock=clock)
-    other.outbox.sleep = lambda seconds: None
+    OutboxTime(clock).drive(other.outbox)
     barrier = threading.Barrier(2)
 
     def sweep(sender):
@@ -150,3 +152,119 @@ def test_an_update_of_a_post_slack_refused_fails_instead_of_waiting_forever(ctx,
     assert row(ctx, "idea:1:update:1").status == "failed"
     clock.advance(minutes=5)
     assert ctx.outbox.sweep().sent == 0 and fake_slack.calls_to("chat.update") == []
+
+
+def posted_texts(fake_slack, channel):
+    return [call["text"] for call in fake_slack.posts_to(channel)]
+
+
+def test_a_short_retry_after_is_waited_out_by_the_thread_that_wrote_it(ctx, fake_slack):
+    fake_slack.fail("chat.postMessage", status=429, retry_after=2)
+    post(ctx, "m1")
+    assert posted_texts(fake_slack, "CKUDOS") == ["hello"]
+    assert row(ctx, "m1").status == "sent" and row(ctx, "m1").attempts == 2
+
+
+def test_a_longer_retry_after_is_left_to_the_sweeper_which_is_woken_and_told_when(ctx, fake_slack, clock):
+    fake_slack.fail("chat.postMessage", status=429, retry_after=4)
+    post(ctx, "m1")
+    assert row(ctx, "m1").status == "pending" and ctx.outbox.wake.is_set()
+    assert ctx.outbox.next_sweep_in() == 4.0
+
+
+def test_one_channel_gets_its_messages_in_the_order_written_a_second_apart(ctx, fake_slack):
+    with ctx.transaction() as session:
+        for n in range(3):
+            post_message(session, f"part:{n}", channel="CKUDOS", text=f"part {n}", blocks=None, now=ctx.now())
+        post_message(session, "dm", channel="UANA", text="a DM", blocks=None, now=ctx.now())
+
+    assert posted_texts(fake_slack, "CKUDOS") == ["part 0", "part 1", "part 2"]
+    assert posted_texts(fake_slack, "UANA") == ["a DM"]
+    sent = [row(ctx, f"part:{n}").sent_at for n in range(3)]
+    assert all(later - earlier >= timedelta(seconds=1) for earlier, later in zip(sent, sent[1:], strict=False))
+
+
+def test_order_holds_across_retries_and_other_channels_do_not_wait(ctx, fake_slack, clock):
+    fake_slack.fail("chat.postMessage", status=503)
+    post(ctx, "first", text="first")  # due again in 15 s
+    with ctx.transaction() as session:
+        post_message(session, "second", channel="CKUDOS", text="second", blocks=None, now=ctx.now())
+        post_message(session, "elsewhere", channel="CIDEAS", text="elsewhere", blocks=None, now=ctx.now())
+    assert posted_texts(fake_slack, "CKUDOS") == [] and posted_texts(fake_slack, "CIDEAS") == ["elsewhere"]
+
+    clock.advance(seconds=10)
+    assert ctx.outbox.sweep().sent == 0  # "second" is due, but "first" is before it
+    clock.advance(seconds=5)
+    ctx.outbox.sweep()
+    assert posted_texts(fake_slack, "CKUDOS") == ["first", "second"]
+
+
+def test_a_5xx_on_the_first_part_holds_back_the_second(ctx, fake_slack, clock):
+    fake_slack.fail("chat.postMessage", status=500)
+    with ctx.transaction() as session:
+        for n in (1, 2):
+            post_message(session, f"part:{n}", channel="CKUDOS", text=f"part {n}", blocks=None, now=ctx.now())
+    assert posted_texts(fake_slack, "CKUDOS") == []
+    clock.advance(seconds=15)
+    ctx.outbox.sweep()
+    assert posted_texts(fake_slack, "CKUDOS") == ["part 1", "part 2"]
+
+
+def test_an_update_being_sent_is_not_dropped_so_the_newer_one_follows_it(ctx, fake_slack, clock):
+    post(ctx, "idea:1:post", channel="CIDEAS", text="v0")
+    clock.advance(seconds=5)
+    with ctx.session_factory.begin() as session:
+        update_message(session, "idea:1:update:1", of="idea:1:post", text="v1", blocks=None, now=ctx.now())
+    with ctx.session_factory.begin() as session:  # another sender is sending v1 right now
+        [v1_id] = store.ids_for_keys(session, ["idea:1:update:1"])
+        assert store.claim(session, v1_id, clock(), timedelta(minutes=2), timedelta(seconds=1)) is not None
+    with ctx.transaction() as session:
+        update_message(session, "idea:1:update:2", of="idea:1:post", text="v2", blocks=None, now=ctx.now())
+    assert row(ctx, "idea:1:update:1") is not None and fake_slack.calls_to("chat.update") == []
+
+    with ctx.session_factory.begin() as session:  # v1 reached Slack
+        store.mark_sent(session, v1_id, clock(), {})
+    clock.advance(seconds=1)
+    ctx.outbox.sweep()
+    assert [call["text"] for call in fake_slack.calls_to("chat.update")] == ["v2"]
+
+
+def test_a_refused_token_pauses_sending_keeps_every_message_and_resumes(ctx, fake_slack, clock, caplog):
+    fake_slack.fail("chat.postMessage", error="token_revoked")
+    post(ctx, "m1", text="one")
+    post(ctx, "m2", channel="CIDEAS", text="two")
+
+    assert ctx.outbox.token_refused == "token_revoked"
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1  # m2 was not even tried
+    assert [(row(ctx, key).status, row(ctx, key).attempts) for key in ("m1", "m2")] == [("pending", 0)] * 2
+    assert str(ctx.outbox.backlog()).startswith(
+        "2 message(s) still waiting (2 × Slack refuses the bot token (token_revoked): sending is paused)"
+    )
+    clock.advance(minutes=5)
+    assert ctx.outbox.sweep().sent == 0
+    assert len([r for r in caplog.records if "refuses the bot token" in r.message]) == 1  # said once
+
+    fake_slack.fail("auth.test", error="token_revoked")
+    assert not ctx.outbox.check_token() and ctx.outbox.token_refused
+    assert ctx.outbox.check_token() and ctx.outbox.token_refused is None
+    assert ctx.outbox.sweep().sent == 2
+    assert posted_texts(fake_slack, "CKUDOS") == ["one", "one"]  # refused, then sent
+    assert posted_texts(fake_slack, "CIDEAS") == ["two"]
+
+
+def test_an_unexpected_error_is_an_attempt_releases_the_claim_and_gives_up_after_24_hours(
+    ctx, fake_slack, clock, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ctx.outbox.client, "api_call", broken)
+    post(ctx, "m1")
+    message = row(ctx, "m1")
+    assert (message.status, message.attempts, message.claimed_until) == ("pending", 1, None)
+    assert message.last_error == "- unexpected RuntimeError: a bug"
+    assert message.next_attempt_at == clock() + timedelta(seconds=15)
+    while row(ctx, "m1").status == "pending":
+        clock.set(row(ctx, "m1").next_attempt_at)
+        ctx.outbox.sweep()
+    assert clock() - row(ctx, "m1").created_at >= timedelta(hours=24) and row(ctx, "m1").status == "failed"

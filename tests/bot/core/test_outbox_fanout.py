@@ -50,48 +50,52 @@ def test_daily_tip_waits_out_retry_after_and_reaches_everyone_once(ctx, fake_sla
     ctx.outbox.sleep, ctx.outbox.monotonic, ctx.outbox.workers = time.sleep, time.monotonic, 1
     fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
 
-    run_job(ctx, "daily-tip")
-    assert pending(ctx) == 2  # the two answered 429 are due again a second later
-    ctx.outbox.sweep()
+    report = run_job(ctx, "daily-tip")
 
     assert posts_by_channel(fake_slack) == Counter(["CTIPS", *SUBSCRIBERS])  # each exactly once
     assert time.sleeps == [1.0, 1.0]  # Retry-After honoured, and nothing else waited for
-    assert pending(ctx) == 0
+    assert pending(ctx) == 0 and report.backlog.waiting == 0
 
 
-def test_parallel_senders_through_429s_send_each_message_once(ctx, fake_slack, clock, subscribed):
+def test_parallel_senders_through_429s_send_each_message_once_before_the_job_returns(
+    ctx, fake_slack, clock, subscribed
+):
     assert ctx.outbox.workers > 1
     fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=20)
 
-    run_job(ctx, "daily-tip")
-    for _ in range(10):
-        if not pending(ctx):
-            break
-        clock.advance(seconds=2)
-        ctx.outbox.sweep()
+    report = run_job(ctx, "daily-tip")
 
     assert posts_by_channel(fake_slack) == Counter(["CTIPS", *SUBSCRIBERS])
+    assert pending(ctx) == 0 and report.backlog.waiting == 0
+
+
+def test_a_fan_out_that_cannot_finish_says_how_many_wait_and_why(ctx, fake_slack, clock, subscribed):
+    fake_slack.fail("chat.postMessage", status=503, times=10_000)  # Slack is down for the whole drain
+
+    report = run_job(ctx, "daily-tip")
+
+    assert report.backlog.waiting == len(SUBSCRIBERS) + 1 == pending(ctx)
+    assert str(report.backlog).startswith(f"{len(SUBSCRIBERS) + 1} message(s) still waiting (301 × 503 internal_error)")
 
 
 def test_after_a_429_a_method_keeps_the_pace_that_passed():
     throttle = _Throttle()
     for n in range(10):
-        assert throttle.take_turn("chat.postMessage", f"U{n}", n * 0.05, wait=True) == (0.0, False)
+        assert throttle.take_turn("chat.postMessage", n * 0.05, longest_wait=0.0) == 0.0
         throttle.call_passed("chat.postMessage", n * 0.05)
     throttle.rate_limited("chat.postMessage", 1.0, 0.5)
 
-    turns = [throttle.take_turn("chat.postMessage", f"D{n}", 0.5, wait=True) for n in range(3)]
-    assert [round(seconds, 3) for seconds, _ in turns] == [1.0, 1.105, 1.21]  # 10 passed a second: 1.05/10 apart
-    assert all(whole_method for _, whole_method in turns)
-    # A minute later it tries full speed again.
-    assert throttle.take_turn("chat.postMessage", "D9", 61.0, wait=True) == (0.0, False)
-
-
-def test_one_message_a_second_per_channel():
-    throttle = _Throttle()
-    assert throttle.take_turn("chat.postMessage", "C1", 0.0, wait=False) == (0.0, False)
-    # Not waiting: the turn is not taken, and only this message is held back, not the method.
-    assert throttle.take_turn("chat.postMessage", "C1", 0.2, wait=False) == (0.8, False)
-    assert throttle.take_turn("chat.postMessage", "C2", 0.2, wait=False) == (0.0, False)
-    assert throttle.take_turn("chat.postMessage", "C1", 0.2, wait=True) == (0.8, False)
-    assert throttle.take_turn("chat.postMessage", "C1", 0.3, wait=True) == (1.7, False)
+    turns = [throttle.take_turn("chat.postMessage", 0.5, longest_wait=5.0) for _ in range(3)]
+    assert [round(seconds, 3) for seconds in turns] == [1.0, 1.102, 1.204]  # 10 passed a second: 1.02/10 apart
+    assert throttle.take_turn("views.publish", 0.5, longest_wait=0.0) == 0.0  # other methods go on
+    # A 429 at that pace: a little slower (2%), not the pace of the last second again.
+    throttle.call_passed("chat.postMessage", 1.9)
+    throttle.rate_limited("chat.postMessage", 1.0, 2.0)
+    assert round(throttle.pace["chat.postMessage"][0], 5) == round(0.102 * 1.02, 5)
+    # A turn further off than the caller would wait is not taken.
+    assert throttle.take_turn("chat.postMessage", 0.5, longest_wait=1.0) == throttle.take_turn(
+        "chat.postMessage", 0.5, longest_wait=1.0
+    )
+    # Ten minutes later it tries full speed again.
+    assert throttle.take_turn("chat.postMessage", 603.0, longest_wait=0.0) == 0.0
+    assert throttle.take_turn("chat.postMessage", 603.0, longest_wait=0.0) == 0.0

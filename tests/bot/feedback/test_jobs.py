@@ -2,7 +2,6 @@ import csv
 import io
 from datetime import UTC, date, datetime
 
-import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.core.exports import write_export
@@ -11,12 +10,6 @@ from bot.core.scheduler import add_jobs
 from bot.feedback.blocks import FEEDBACK_MODAL
 from bot.feedback.reports import EXPORT
 from tests.handlers.test_feedback import answer_values, click_answer, feedback_rows
-
-
-@pytest.fixture(autouse=True)
-def pace_by_the_fixed_clock(ctx, clock):
-    """The outbox spaces posts to one channel a second apart; here days pass between them on the fixed clock."""
-    ctx.outbox.monotonic = lambda: clock().timestamp()
 
 
 def reminders(ctx, **options):

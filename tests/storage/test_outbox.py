@@ -1,0 +1,45 @@
+"""The outbox queries that run often use an index, never a scan of the whole table."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, text
+
+from storage import outbox as store
+from storage.db import make_session_factory
+
+NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+
+
+def plans(engine, work) -> list[str]:
+    """The query plan of every statement `work` runs."""
+    statements = []
+    listener = lambda conn, cursor, statement, parameters, context, many: statements.append((statement, parameters))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    with make_session_factory(engine).begin() as session:
+        work(session)
+    event.remove(engine, "before_cursor_execute", listener)
+    found = []
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET enable_seqscan = off"))  # a tiny table: ask whether an index could serve
+        explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+        for statement, parameters in statements:
+            if statement.lstrip().upper().startswith(("DELETE", "SELECT", "UPDATE")):
+                rows = connection.exec_driver_sql(explain + statement, parameters).all()
+                found.append("\n".join(str(row[-1]) for row in rows))
+    return found
+
+
+@pytest.mark.parametrize(
+    "work",
+    [
+        lambda s: store.forget_lane(s, "home:UANA", sent_before=NOW - timedelta(seconds=5), now=NOW),
+        lambda s: store.delete_lane(s, "home:UANA"),
+    ],
+    ids=["forget_lane", "delete_lane"],
+)
+def test_the_home_tab_clean_up_finds_its_rows_by_index(engine, work):
+    for plan in plans(engine, work):
+        assert "ix_outbox_messages_lane" in plan, plan
+        assert "SCAN outbox_messages" not in plan and "Seq Scan on outbox_messages" not in plan, plan

@@ -1,0 +1,187 @@
+"""The real commands as subprocesses, against the fake Slack in this process: `kaizen run --http`
+delivers every message it writes with no other process running, and `kaizen jobs run` returns
+once what it wrote was delivered (or says what still waits, and why)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.models import OutboxMessage
+from storage.tips import TipSubscriber
+from tests.conftest import base_env, wait_for
+from tests.slack_requests import signed_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def kaizen_env(fake_slack, tmp_path) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        **base_env(fake_slack),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'kaizen.db'}",
+        "KAIZEN_ENV_FILE": os.devnull,
+    }
+
+
+@pytest.fixture
+def started(tmp_path):
+    """Start `kaizen …` in its own process group; every process of it is killed at the end."""
+    processes = []
+
+    def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
+        log = open(tmp_path / f"kaizen-{len(processes)}.log", "wb")  # noqa: SIM115 -- open for its lifetime
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args], env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
+        )
+        processes.append((process, log))
+        return process
+
+    yield start
+    for process, log in processes:
+        for sig, patience in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
+            if process.poll() is not None:
+                break
+            os.killpg(process.pid, sig)  # gunicorn's workers too
+            try:
+                process.wait(timeout=patience)
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.read().decode()
+
+
+def kudos(port: int, fake_slack, giver: str, recipient: str) -> None:
+    body = urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": "CGENERAL",
+            "user_id": giver,
+            "command": "/kudos",
+            "text": f"<@{recipient}|{recipient.lower()}> thanks for the help",
+            "response_url": fake_slack.response_url(giver),
+            "trigger_id": f"trigger-{giver}",
+        }
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
+    connection.request("POST", "/slack/events", body=body, headers=headers)
+    assert connection.getresponse().status == 200
+
+
+def pending(database_url: str) -> int:
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        count = session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
+    engine.dispose()
+    return count
+
+
+def celebrated(fake_slack) -> list[str]:
+    return [post["text"] for post in fake_slack.posts_to("CKUDOS")]
+
+
+def test_run_http_alone_delivers_promptly_and_retries_429s_and_5xx(started, kaizen_env, fake_slack):
+    port = free_port()
+    server = started("run", "--http", "--port", str(port), env=kaizen_env)
+
+    def healthy() -> bool:
+        assert server.poll() is None, "kaizen run --http exited"
+        try:
+            return get(port, "/healthz") == (200, "ok\n")
+        except OSError:
+            return False
+
+    wait_for(healthy, "kaizen run --http answered /healthz", timeout=60)
+
+    kudos(port, fake_slack, "UBEN", "UANA")  # two in the same second, into one channel
+    kudos(port, fake_slack, "UDAN", "UCARL")
+    wait_for(lambda: len(celebrated(fake_slack)) == 2, "both celebrations")
+
+    fake_slack.fail("chat.postMessage", status=429, retry_after=2)
+    kudos(port, fake_slack, "UEVE", "UFRED")
+    wait_for(lambda: len(celebrated(fake_slack)) == 3 and fake_slack.posts_to("UFRED"), "the ones that met a 429")
+
+    fake_slack.fail("chat.postMessage", status=500)
+    kudos(port, fake_slack, "UGUS", "UHAL")  # retried 15 s later, by the sweeper of the worker that wrote it
+    wait_for(lambda: len(celebrated(fake_slack)) == 4 and fake_slack.posts_to("UHAL"), "the ones that met a 500", 60)
+
+    wait_for(lambda: pending(kaizen_env["DATABASE_URL"]) == 0, "every message sent (Home tabs too)")
+    for recipient in ("UANA", "UCARL", "UFRED", "UHAL"):
+        assert len(fake_slack.posts_to(recipient)) == 1
+    assert len(celebrated(fake_slack)) == 4  # each once
+
+
+@pytest.fixture
+def subscribers(kaizen_env) -> list[str]:
+    engine = make_engine(kaizen_env["DATABASE_URL"])
+    upgrade(engine)
+    users = [f"U{n:03d}" for n in range(20)]
+    with make_session_factory(engine).begin() as session:
+        session.add_all(TipSubscriber(user_id=user, subscribed_at=datetime.now(UTC)) for user in users)
+    engine.dispose()
+    return users
+
+
+def jobs_run(kaizen_env, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "jobs", "run", *args],
+        env=kaizen_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_jobs_run_daily_tip_delivers_to_every_subscriber_before_it_returns(kaizen_env, fake_slack, subscribers):
+    fake_slack.fail("chat.postMessage", status=429, retry_after=1, after=8)  # one 429, mid-way
+
+    result = jobs_run(kaizen_env, "daily-tip")
+
+    assert result.returncode == 0, result.stderr
+    posts = Counter(post["channel"] for post in fake_slack.calls_to("chat.postMessage"))
+    assert posts == Counter(["CTIPS", *subscribers])  # every one, once, before the command returned
+    assert "still waiting" not in result.stdout
+    assert pending(kaizen_env["DATABASE_URL"]) == 0
+
+
+def test_jobs_run_says_how_many_messages_wait_and_why_when_slack_refuses_the_token(
+    kaizen_env, fake_slack, subscribers
+):
+    fake_slack.fail("chat.postMessage", error="token_revoked", times=100)
+
+    result = jobs_run(kaizen_env, "daily-tip")
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "  21 message(s) still waiting (21 × Slack refuses the bot token (token_revoked): sending is paused); "
+        "a running Kaizen process sends them when Slack allows" in result.stdout
+    )
+    assert pending(kaizen_env["DATABASE_URL"]) == 21
