@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from collections import Counter
 from datetime import date
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -140,7 +141,19 @@ def cmd_jobs_run(args) -> int:
     print(f"{prefix}{args.name} for {report.period}:")
     for line in report.lines:
         print(f"  {line}")
+    if report.undelivered:
+        print(_undelivered(report.undelivered))
     return 0
+
+
+def _undelivered(messages: list[tuple[str, str | None]]) -> str:
+    """One line saying how many messages are not delivered yet, and why."""
+    reasons = Counter(
+        ("refused by Slack" if status == "failed" else "waiting for a retry by the outbox", error or "paced")
+        for status, error in messages
+    )
+    why = ", ".join(f"{n} {what} ({error})" for (what, error), n in sorted(reasons.items()))
+    return f"{len(messages)} message(s) not delivered yet: {why}."
 
 
 def cmd_export(args) -> None:

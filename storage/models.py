@@ -76,5 +76,6 @@ class JobRun(Base):
 
     job: Mapped[str] = mapped_column(String(50), primary_key=True)
     period: Mapped[str] = mapped_column(String(20), primary_key=True)
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime]  # of the latest run for the period
+    runs: Mapped[int] = mapped_column(default=1)  # the first run, then one more for each forced run
     summary: Mapped[str | None] = mapped_column(Text)

@@ -126,3 +126,11 @@ def mark_failed(session: Session, message_id: int, error: str) -> None:
         .where(OutboxMessage.id == message_id)
         .values(status="failed", claimed_until=None, last_error=error)
     )
+
+
+def undelivered(session: Session, keys: list[str]) -> list[tuple[str, str | None]]:
+    """(status, last error) of each message among `keys` that is not sent."""
+    query = select(OutboxMessage.status, OutboxMessage.last_error).where(
+        OutboxMessage.key.in_(keys), OutboxMessage.status != "sent"
+    )
+    return [(status, error) for status, error in session.execute(query.order_by(OutboxMessage.id))]

@@ -7,12 +7,12 @@ downtime and a manual run never post twice for one period.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context
+from bot.core.context import Context, Run
 from bot.core.outbox import OUTBOX_KEYS
 from bot.core.settings import WeeklyAt
 from storage import jobs as store
@@ -39,29 +39,49 @@ class JobReport:
     period: str
     ran: bool
     lines: list[str]
+    # The messages it wrote that are not delivered once it returns: (status, Slack's last answer).
+    undelivered: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def run_job(
     ctx: Context, name: str, now: datetime | None = None, *, dry_run: bool = False, force: bool = False
 ) -> JobReport:
-    """Run one job for the period `now` falls in. A dry run shows what it would post and keeps nothing."""
+    """Run one job for the period `now` falls in, unless it already ran for it.
+
+    `force` runs it again: it posts again, under outbox keys of its own (see Run.key). A dry run
+    is a forced run that keeps nothing and sends nothing, and says what it would have sent.
+    """
     job = ctx.jobs[name]
     now = (now or ctx.now()).astimezone(ctx.settings.timezone)
     period = job.period(now)
+    again = force or dry_run
+    prepared = None
+    if job.prepare:
+        if not again and _ran(ctx, name, period):
+            return JobReport(name, period, ran=False, lines=[])
+        prepared = job.prepare(ctx)
     with ctx.session_factory() as session:
         with session.begin() as transaction:
-            if force or dry_run:
-                store.release_period(session, name, period)
-            if not store.claim_period(session, name, period, now):
+            number = store.claim_period(session, name, period, now, again=again)
+            if number is None:
                 return JobReport(name, period, ran=False, lines=[])
-            lines = job.work(ctx, session, now)
+            previous = store.previous_run(session, name, period, now)
+            lines = job.work(ctx, session, Run(now, period, number, previous, prepared))
             if dry_run:
                 lines += [_describe(session, key) for key in session.info.get(OUTBOX_KEYS, [])]
                 transaction.rollback()
                 return JobReport(name, period, ran=True, lines=lines)
         # A job may fan out to thousands: send at Slack's pace now rather than leave it to the sweep.
-        ctx.outbox.deliver(session.info.pop(OUTBOX_KEYS, []), wait=True)
-    return JobReport(name, period, ran=True, lines=lines)
+        keys = session.info.pop(OUTBOX_KEYS, [])
+        ctx.outbox.deliver(keys, wait=True)
+        with session.begin():
+            undelivered = outbox_store.undelivered(session, keys)
+    return JobReport(name, period, ran=True, lines=lines, undelivered=undelivered)
+
+
+def _ran(ctx: Context, name: str, period: str) -> bool:
+    with ctx.session_factory() as session:
+        return store.has_run(session, name, period)
 
 
 def _describe(session: Session, key: str) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context, Job
+from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily
 from bot.core.outbox import post_message
 from bot.feedback import blocks as messages
@@ -15,11 +13,12 @@ from bot.home.rules import home_changed
 from storage import feedback as store
 
 
-def send_reminders(_ctx: Context, session: Session, now: datetime) -> list[str]:
+def send_reminders(_ctx: Context, session: Session, run: Run) -> list[str]:
     """Expire requests older than EXPIRE_AFTER (telling the requester), then remind once after REMIND_AFTER.
 
     Each request's own reminded_at / status makes a second run (even a forced one) send nothing new.
     """
+    now = run.now
     lines = []
     for request in store.open_requests_created_before(session, now - EXPIRE_AFTER):
         request.status, request.expired_at = "expired", now

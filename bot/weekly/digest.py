@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import blocks as limits
 from bot.core.blocks import Message
-from bot.core.context import Context, Job
+from bot.core.context import Context, Job, Run
 from bot.core.jobs import weekly, weekly_schedule
 from bot.core.outbox import enqueue, post_message
 from bot.core.parts import DigestPart, DigestWindow
@@ -74,8 +74,9 @@ def lead_digest(parts: list[DigestPart], days: list[date], counts: list[int]) ->
     return headline, blocks
 
 
-def send_lead_digest(ctx: Context, session: Session, now: datetime) -> list[str]:
+def send_lead_digest(ctx: Context, session: Session, run: Run) -> list[str]:
     settings = ctx.settings
+    now = run.now
     leads = sorted(settings.leads | settings.admins)
     if not leads:
         return ["nothing: set KAIZEN_LEADS or KAIZEN_ADMINS to send the lead digest"]
@@ -88,10 +89,9 @@ def send_lead_digest(ctx: Context, session: Session, now: datetime) -> list[str]
         "alt_txt": chart_description(days, counts),
         "content_base64": base64.b64encode(kudos_per_day_png(days, counts)).decode(),
     }
-    period = weekly(now)
     for lead in leads:
-        post_message(session, f"digest:{period}:{lead}", channel=lead, text=text, blocks=blocks, now=now)
-        enqueue(session, f"digest:{period}:{lead}:chart", "files.uploadV2", {"channel": lead, **chart}, now)
+        post_message(session, f"digest:{run.key}:{lead}", channel=lead, text=text, blocks=blocks, now=now)
+        enqueue(session, f"digest:{run.key}:{lead}:chart", "files.uploadV2", {"channel": lead, **chart}, now)
     return [f"lead digest and its chart by DM to {len(leads)} lead(s): {', '.join(leads)}"]
 
 
