@@ -15,7 +15,7 @@ import handlers.home
 import handlers.ideas
 import handlers.kudos
 import handlers.tips
-from bot import feedback, home, ideas, kudos, tips, weekly
+from bot import directory, feedback, home, ideas, kudos, tips, weekly
 from bot.core.context import Feature
 from storage.models import Base
 
@@ -26,6 +26,7 @@ FEATURES: tuple[Feature, ...] = (
     tips.FEATURE.with_listeners(handlers.tips.register),
     home.FEATURE.with_listeners(handlers.home.register),
     weekly.FEATURE,
+    directory.FEATURE,
 )
 
 

@@ -58,7 +58,8 @@ class HandledRequest(Base):
 
 
 class Member(Base):
-    """A person Kaizen has seen, as Slack's users.info last described them."""
+    """A member of the workspace, as Slack last described them: the member directory (users.list,
+    refreshed daily) and anyone Kaizen meets in between (users.info)."""
 
     __tablename__ = "members"
 
@@ -66,6 +67,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     is_bot: Mapped[bool] = mapped_column(default=False)
     deleted: Mapped[bool] = mapped_column(default=False)
+    is_guest: Mapped[bool] = mapped_column(default=False)  # a single- or multi-channel guest
     first_seen_at: Mapped[datetime]
 
 

@@ -76,8 +76,24 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_user(self, user_id: str, name: str | None = None, *, is_bot: bool = False, deleted: bool = False) -> None:
-        self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "is_bot": is_bot, "deleted": deleted}
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        is_bot: bool = False,
+        deleted: bool = False,
+        guest: str | None = None,  # "multi" (is_restricted) or "single" (is_ultra_restricted)
+    ) -> None:
+        """A user users.info and users.list know (users.info also answers for any other U… ID)."""
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name or user_id.lower(),
+            "is_bot": is_bot,
+            "deleted": deleted,
+            "is_restricted": guest == "multi",
+            "is_ultra_restricted": guest == "single",
+        }
 
     def add_message(self, channel: str, ts: str, text: str, *, user: str, thread_ts: str | None = None) -> None:
         """A message conversations.history / conversations.replies answer with."""
@@ -141,6 +157,13 @@ class FakeSlack:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {**user, "profile": {"display_name": user["name"]}}}
+        if method == "users.list":
+            # The users added with add_user, in pages of `limit`; the cursor is where the next page starts.
+            users = [{**user, "profile": {"display_name": user["name"]}} for _, user in sorted(self.users.items())]
+            start = int(params.get("cursor") or 0)
+            end = start + int(params.get("limit") or 1000)
+            next_cursor = str(end) if end < len(users) else ""
+            return {"ok": True, "members": users[start:end], "response_metadata": {"next_cursor": next_cursor}}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}

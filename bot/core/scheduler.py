@@ -52,6 +52,11 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context) -> None:
             id=job.name,
             replace_existing=True,
         )
+    for job in ctx.jobs.values():
+        if job.at_start:  # no trigger: once, now, forced (it may have run earlier in its period)
+            scheduler.add_job(
+                _run_scheduled, args=[ctx, job.name, True], id=f"{job.name}-at-start", replace_existing=True
+            )
     scheduler.add_job(
         catch_up,
         IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds(), timezone=tz),
@@ -62,8 +67,8 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context) -> None:
     )
 
 
-def _run_scheduled(ctx: Context, name: str) -> None:
-    report = run_job(ctx, name)
+def _run_scheduled(ctx: Context, name: str, force: bool = False) -> None:
+    report = run_job(ctx, name, force=force)
     if report.ran:
         log.info("%s ran for %s: %d lines", name, report.period, len(report.lines))
     else:
@@ -88,7 +93,11 @@ def catch_up(ctx: Context, now: datetime | None = None) -> list[JobReport]:
         if fired is None:
             continue
         # The period and the work are those of the missed run, even if now is past midnight.
-        report = run_job(ctx, job.name, fired)
+        try:
+            report = run_job(ctx, job.name, fired)
+        except Exception:  # one job failing (Slack or the database down) must not hold back the others
+            log.exception("%s could not catch up for its run due at %s", job.name, fired.isoformat())
+            continue
         if report.ran:
             log.info("%s caught up for %s (due at %s)", job.name, report.period, fired.isoformat())
             reports.append(report)

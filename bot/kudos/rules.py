@@ -106,8 +106,7 @@ def give_kudos(
         for recipient in recipients
     ]
     session.add_all(given)
-    for person in recipients:
-        members.remember(session, person.id, person.name, person.is_bot, person.deleted, now)
+    members.remember(session, recipients, now)
 
     recipient_ids = [r.id for r in recipients]
     home_changed(session, *recipient_ids)

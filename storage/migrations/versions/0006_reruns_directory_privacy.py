@@ -16,8 +16,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('runs', sa.Integer(), server_default=sa.text('1'), nullable=False))
+    with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('is_guest', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.drop_column('is_guest')
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
         batch_op.drop_column('runs')

@@ -35,11 +35,11 @@ def seed(ctx, now: datetime) -> None:
         session.add(kudos("UANA", "UBEN", now - timedelta(days=1), "teamwork"))
 
 
-def test_add_jobs_registers_the_jobs_the_sweep_and_the_catch_up(ctx):
+def test_add_jobs_registers_the_jobs_the_sweep_the_catch_up_and_the_runs_at_start(ctx):
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     ids = {job.id for job in scheduler.get_jobs()}
-    assert ids == {"outbox-sweep", "catch-up", *ctx.jobs}
+    assert ids == {"outbox-sweep", "catch-up", *ctx.jobs, "member-directory-at-start"}
     tip = scheduler.get_job("daily-tip").trigger
     assert tip.timezone == PARIS and str(tip) == "cron[day_of_week='mon-fri', hour='9', minute='30']"
 
