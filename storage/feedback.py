@@ -6,9 +6,10 @@ The feedback text itself is not kept here: it exists only in the DM that deliver
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, func, select, update
+from sqlalchemy import Index, String, Text, and_, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Range
@@ -73,12 +74,26 @@ def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedbac
     return session.scalars(query.execution_options(yield_per=1000))
 
 
-def feedback_counts(session: Session, range_: Range) -> tuple[int, int]:
-    """(feedback requests asked, feedback answers given) in the range. Counts only, never text."""
+@dataclass(frozen=True)
+class FeedbackCounts:
+    asked: int  # feedback requests made
+    answered: int  # answers to requests given
+    unrequested: int  # feedback given that nobody asked for
+
+
+def feedback_counts(session: Session, range_: Range) -> FeedbackCounts:
+    """What happened to feedback in the range. Counts only, never text."""
     start, end = range_
-    asked = select(func.count()).where(Feedback.requested, Feedback.created_at >= start, Feedback.created_at < end)
-    answered = select(func.count()).where(Feedback.answered_at >= start, Feedback.answered_at < end)
-    return session.scalar(asked) or 0, session.scalar(answered) or 0
+    made = and_(Feedback.created_at >= start, Feedback.created_at < end)
+    answered = and_(Feedback.answered_at >= start, Feedback.answered_at < end)
+    row = session.execute(
+        select(
+            func.count().filter(Feedback.requested, made),
+            func.count().filter(Feedback.requested, answered),
+            func.count().filter(~Feedback.requested, made),
+        ).where(or_(made, answered))
+    ).one()
+    return FeedbackCounts(*row)
 
 
 def overdue_feedback_requests(session: Session, asked_before: datetime) -> list[datetime]:

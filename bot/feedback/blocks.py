@@ -24,7 +24,7 @@ from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import ago, days_between
 from bot.core.text import mention, names, quote, truncate
-from storage.feedback import Feedback
+from storage.feedback import Feedback, FeedbackCounts
 
 FEEDBACK_MODAL = "feedback_modal"
 ANSWER_BUTTON = "feedback_answer"
@@ -206,12 +206,13 @@ def home_section(waiting: list[Feedback], now: datetime) -> list[dict]:
     return blocks
 
 
-def digest_comparison(this_week: tuple[int, int], last_week: tuple[int, int]) -> str:
-    """(asked, answered) this week against last week."""
-    return (
-        f"• Feedback: *{this_week[0]}* asked, *{this_week[1]}* answered "
-        f"(before: {last_week[0]} asked, {last_week[1]} answered)"
-    )
+def digest_comparison(this_week: FeedbackCounts, last_week: FeedbackCounts) -> list[str]:
+    """Requests and their answers, and feedback nobody asked for, this week against last week."""
+    return [
+        f"• Feedback requests: *{this_week.asked}* asked, *{this_week.answered}* answered "
+        f"(before: {last_week.asked} asked, {last_week.answered} answered)",
+        f"• Feedback nobody asked for: *{this_week.unrequested}* (before: {last_week.unrequested})",
+    ]
 
 
 def overdue_requests(asked: list[datetime], overdue_days: int, now: datetime) -> dict:

@@ -25,11 +25,9 @@ def home_section(session: Session, _settings: Settings, user_id: str, now: datet
 def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
     overdue = store.overdue_feedback_requests(session, window.now - OVERDUE_AFTER)
     return DigestPart(
-        comparison=[
-            blocks.digest_comparison(
-                store.feedback_counts(session, window.this_week), store.feedback_counts(session, window.last_week)
-            )
-        ],
+        comparison=blocks.digest_comparison(
+            store.feedback_counts(session, window.this_week), store.feedback_counts(session, window.last_week)
+        ),
         blocks=[blocks.overdue_requests(overdue, OVERDUE_AFTER.days, window.now)],
     )
 
