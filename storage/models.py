@@ -44,6 +44,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # What Slack answered that later messages need (channel and ts of a post).
     result: Mapped[dict[str, Any] | None]
+    # Its text is for its recipient only (a piece of feedback): once sent, or given up on, the
+    # payload keeps only what Slack answered (channel and ts).
+    private: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
 

@@ -51,19 +51,28 @@ def enqueue(
     now: datetime,
     updates_key: str | None = None,
     not_before: datetime | None = None,
+    private: bool = False,
 ) -> None:
-    """Owe Slack one Web API call; `key` is unique, so the same message is never written twice."""
-    store.add_message(session, key, method, payload, now, updates_key, not_before)
+    """Owe Slack one Web API call; `key` is unique, so the same message is never written twice.
+    A `private` message's payload is forgotten once sent (or given up on)."""
+    store.add_message(session, key, method, payload, now, updates_key, not_before, private)
     session.info.setdefault(OUTBOX_KEYS, []).append(key)
 
 
 def post_message(
-    session: Session, key: str, *, channel: str, text: str, blocks: list[dict] | None, now: datetime
+    session: Session,
+    key: str,
+    *,
+    channel: str,
+    text: str,
+    blocks: list[dict] | None,
+    now: datetime,
+    private: bool = False,
 ) -> None:
     payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
     if blocks:
         payload["blocks"] = blocks
-    enqueue(session, key, "chat.postMessage", payload, now)
+    enqueue(session, key, "chat.postMessage", payload, now, private=private)
 
 
 def update_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:

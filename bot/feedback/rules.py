@@ -171,7 +171,8 @@ def _check_answer(answer: FeedbackAnswer) -> None:
 def _send_answer(session: Session, feedback: Feedback, giver_id: str | None, answer: FeedbackAnswer, now: datetime):
     text, blocks = messages.answer_dm(giver_id, feedback.topic, feedback.requested, answer.answers)
     key = f"feedback:{feedback.id}:answer"
-    post_message(session, key, channel=feedback.about_id, text=text, blocks=blocks, now=now)
+    # The text is not kept once delivered: the outbox row keeps only where the DM went.
+    post_message(session, key, channel=feedback.about_id, text=text, blocks=blocks, now=now, private=True)
 
 
 def _ask_key(request_id: int) -> str:

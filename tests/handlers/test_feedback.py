@@ -7,6 +7,7 @@ from bot.core.jobs import run_job
 from bot.features import tables
 from bot.feedback.blocks import ANSWER_BUTTON, FEEDBACK_MODAL
 from storage.feedback import Feedback
+from storage.outbox import by_key
 
 
 def feedback_rows(ctx):
@@ -292,3 +293,34 @@ def test_anonymous_answer_leaves_no_trace_of_the_giver(slack, fake_slack, ctx, c
                 assert "UBEN" not in repr(tuple(row)), (table.name, row)
     assert "UBEN" not in caplog.text
     assert feedback_rows(ctx)[1].status == "answered" and feedback_rows(ctx)[1].anonymous
+
+
+def every_stored_row(ctx) -> str:
+    with ctx.engine.connect() as connection:
+        return repr([tuple(row) for table in tables().sorted_tables for row in connection.execute(table.select())])
+
+
+def test_the_answer_text_is_kept_only_until_its_dm_is_delivered(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana> about refunds", user="UREQ")
+    view = click_answer(slack, fake_slack, feedback_rows(ctx)[0].id, "UANA")
+    fake_slack.fail("chat.postMessage", status=500)  # Slack is down when the answer is sent
+
+    slack.view_submission(
+        FEEDBACK_MODAL,
+        answer_values("Kept your calm", "Offer the callback"),
+        user="UANA",
+        private_metadata=view["private_metadata"],
+    )
+    assert "Kept your calm" in every_stored_row(ctx)  # still owed to the requester
+
+    clock.advance(minutes=1)
+    ctx.outbox.sweep()
+
+    [dm] = fake_slack.posts_to("UREQ")
+    assert "Kept your calm" in json.dumps(dm["blocks"])
+    stored = every_stored_row(ctx)
+    assert "Kept your calm" not in stored and "Offer the callback" not in stored
+    with ctx.session_factory() as session:
+        delivered = by_key(session, f"feedback:{feedback_rows(ctx)[0].id}:answer")
+    assert delivered.status == "sent" and delivered.payload == delivered.result
+    assert delivered.payload["channel"] == "UREQ" and set(delivered.payload) == {"channel", "ts"}

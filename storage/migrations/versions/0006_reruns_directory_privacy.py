@@ -18,9 +18,26 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('runs', sa.Integer(), server_default=sa.text('1'), nullable=False))
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_guest', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('private', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # The feedback DMs already written become private too: their text goes once delivered.
+    outbox = sa.table(
+        'outbox_messages',
+        sa.column('key', sa.String),
+        sa.column('status', sa.String),
+        sa.column('payload', sa.JSON),
+        sa.column('result', sa.JSON),
+        sa.column('private', sa.Boolean),
+    )
+    answers = outbox.c.key.like('feedback:%:answer')
+    op.execute(outbox.update().where(answers).values(private=True))
+    op.execute(outbox.update().where(answers, outbox.c.status == 'sent').values(payload=outbox.c.result))
+    op.execute(outbox.update().where(answers, outbox.c.status == 'failed').values(payload={}))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('private')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_column('is_guest')
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
