@@ -5,6 +5,7 @@ The feedback text itself is not kept here: it exists only in the DM that deliver
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ class Feedback(Base):
     about_id: Mapped[str] = mapped_column(String(32))  # who it is for: the requester, or the person given it
     # Who was asked, or who gave it; None once it is answered anonymously, so no table knows the giver.
     giver_id: Mapped[str | None] = mapped_column(String(32))
+    # The requests one `/feedback request` made share it; None for unrequested feedback.
+    batch_key: Mapped[str | None] = mapped_column(String(200))
     topic: Mapped[str] = mapped_column(Text, default="")  # safe mrkdwn, see bot.core.text
     requested: Mapped[bool]
     status: Mapped[str] = mapped_column(String(10))  # open | answered | expired
@@ -36,6 +39,7 @@ class Feedback(Base):
         Index("ix_feedback_status_created_at", "status", "created_at"),
         Index("ix_feedback_giver_id_status", "giver_id", "status"),
         Index("ix_feedback_about_id_status", "about_id", "status"),
+        Index("ix_feedback_batch_key", "batch_key"),
     )
 
 
@@ -65,6 +69,45 @@ def waiting_on(session: Session, user_id: str) -> Sequence[Feedback]:
 def open_requests_of(session: Session, user_id: str) -> Sequence[Feedback]:
     query = select(Feedback).where(Feedback.about_id == user_id, Feedback.status == "open")
     return session.scalars(query.order_by(Feedback.created_at, Feedback.id)).all()
+
+
+@dataclass(frozen=True)
+class AskedTogether:
+    """Some of the requests one `/feedback request` made (those still open, or expiring now)."""
+
+    requests: list[Feedback]
+    asked: int  # everyone that /feedback request asked
+    # Someone it asked answered anonymously: then who the requests are with must never be shown,
+    # only how many, or the requester could tell who answered by who is left.
+    anonymous: bool
+
+    @property
+    def topic(self) -> str:
+        return self.requests[0].topic
+
+    @property
+    def asked_at(self) -> datetime:
+        return self.requests[0].created_at
+
+
+def asked_together(session: Session, requests: Sequence[Feedback]) -> list[AskedTogether]:
+    """Requests grouped by the `/feedback request` that made them, in the order given."""
+    grouped: dict[str | None, list[Feedback]] = defaultdict(list)
+    for request in requests:
+        grouped[request.batch_key].append(request)
+    query = (
+        select(Feedback.batch_key, func.count(), func.count().filter(Feedback.anonymous))
+        .where(Feedback.batch_key.in_(grouped))
+        .group_by(Feedback.batch_key)
+    )
+    batches = {key: (asked, anonymous > 0) for key, asked, anonymous in session.execute(query)}
+    return [AskedTogether(together, *batches[key]) for key, together in grouped.items()]
+
+
+def anonymous_batches(session: Session) -> set[str]:
+    """The keys of the request batches someone answered anonymously."""
+    query = select(Feedback.batch_key).where(Feedback.anonymous, Feedback.batch_key.is_not(None)).distinct()
+    return set(session.scalars(query))
 
 
 def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedback]:

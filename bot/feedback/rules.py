@@ -73,7 +73,15 @@ def request_feedback(
 
     claim_request(session, request_key, now)
     requests = [
-        Feedback(about_id=requester_id, giver_id=reviewer, topic=topic, requested=True, status="open", created_at=now)
+        Feedback(
+            about_id=requester_id,
+            giver_id=reviewer,
+            batch_key=request_key,
+            topic=topic,
+            requested=True,
+            status="open",
+            created_at=now,
+        )
         for reviewer in reviewer_ids
     ]
     session.add_all(requests)

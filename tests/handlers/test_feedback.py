@@ -324,3 +324,50 @@ def test_the_answer_text_is_kept_only_until_its_dm_is_delivered(slack, fake_slac
         delivered = by_key(session, f"feedback:{feedback_rows(ctx)[0].id}:answer")
     assert delivered.status == "sent" and delivered.payload == delivered.result
     assert delivered.payload["channel"] == "UREQ" and set(delivered.payload) == {"channel", "ts"}
+
+
+def answer(slack, fake_slack, ctx, reviewer, *, anonymous):
+    [request] = [r for r in feedback_rows(ctx) if r.giver_id == reviewer and r.status == "open"]
+    view = click_answer(slack, fake_slack, request.id, reviewer)
+    slack.view_submission(
+        FEEDBACK_MODAL,
+        answer_values("Good call", anonymous=anonymous),
+        user=reviewer,
+        private_metadata=view["private_metadata"],
+    )
+
+
+def test_once_an_answer_is_anonymous_the_list_counts_who_is_left_instead_of_naming_them(
+    slack, fake_slack, ctx, clock
+):
+    slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> <@UCARL|carl> about refunds", user="UREQ")
+    slack.command("/feedback", "request <@UDAN|dan> <@UEVE|eve> about chats", user="UREQ")
+    clock.advance(days=1)
+    answer(slack, fake_slack, ctx, "UBEN", anonymous=True)
+    answer(slack, fake_slack, ctx, "UEVE", anonymous=False)
+    fake_slack.clear()
+
+    slack.command("/feedback", "list", user="UREQ")
+
+    [reply] = ephemeral_replies(fake_slack)
+    mine = reply.split("*Your open requests*")[1]
+    assert "2 of the 3 people you asked, asked yesterday about refunds" in mine
+    assert "UANA" not in mine and "UCARL" not in mine and "UBEN" not in mine
+    assert "<@UDAN>, asked yesterday about chats" in mine  # no anonymous answer there: names stay
+
+
+def test_the_expiry_note_counts_who_did_not_answer_once_an_answer_is_anonymous(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> about refunds", user="UREQ")
+    slack.command("/feedback", "request <@UCARL|carl> <@UDAN|dan> about chats", user="UREQ")
+    answer(slack, fake_slack, ctx, "UBEN", anonymous=True)
+    fake_slack.clear()
+    clock.advance(days=14)
+
+    report = run_job(ctx, "feedback-reminders")
+
+    anonymous_batch, named_batch = (post["text"] for post in fake_slack.posts_to("UREQ"))
+    assert "1 of the 2 people you asked for feedback about refunds didn't answer within 14 days" in anonymous_batch
+    assert "UANA" not in anonymous_batch and "UBEN" not in anonymous_batch
+    assert "request to <@UCARL> and <@UDAN> about chats expired after 14 days" in named_batch
+    assert report.lines == ["3 requests expired; their requesters were told (2 messages)"]
+    assert not any(user in repr(report.lines) for user in ("UANA", "UCARL", "UDAN"))

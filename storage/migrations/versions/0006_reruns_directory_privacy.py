@@ -18,6 +18,22 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('runs', sa.Integer(), server_default=sa.text('1'), nullable=False))
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_guest', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('batch_key', sa.String(length=200), nullable=True))
+        batch_op.create_index('ix_feedback_batch_key', ['batch_key'], unique=False)
+    # The requests one /feedback request made were written together: same requester, same moment.
+    feedback = sa.table(
+        'feedback',
+        sa.column('batch_key', sa.String),
+        sa.column('about_id', sa.String),
+        sa.column('created_at', sa.String),
+        sa.column('requested', sa.Boolean),
+    )
+    op.execute(
+        feedback.update()
+        .where(feedback.c.requested)
+        .values(batch_key=sa.literal('before-batches:') + feedback.c.about_id + ':' + sa.cast(feedback.c.created_at, sa.String))
+    )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('private', sa.Boolean(), server_default=sa.false(), nullable=False))
     # The feedback DMs already written become private too: their text goes once delivered.
@@ -38,6 +54,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_column('private')
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_index('ix_feedback_batch_key')
+        batch_op.drop_column('batch_key')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_column('is_guest')
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
