@@ -47,6 +47,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → its messages
+        self.private_channels: set[str] = set()  # conversations.info says is_private (G… IDs always are)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
@@ -94,6 +95,11 @@ class FakeSlack:
             "is_restricted": guest == "multi",
             "is_ultra_restricted": guest == "single",
         }
+
+    def add_channel(self, channel_id: str, *, private: bool = False) -> None:
+        """How conversations.info describes a channel; any other channel is public (unless G…)."""
+        if private:
+            self.private_channels.add(channel_id)
 
     def add_message(self, channel: str, ts: str, text: str, *, user: str, thread_ts: str | None = None) -> None:
         """A message conversations.history / conversations.replies answer with."""
@@ -167,6 +173,10 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "conversations.info":
+            channel = params.get("channel", "")
+            private = channel in self.private_channels or channel.startswith("G")
+            return {"ok": True, "channel": {"id": channel, "is_channel": not private, "is_private": private}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
         if method == "chat.getPermalink":
