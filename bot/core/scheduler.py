@@ -52,8 +52,7 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context) -> None:
             id=job.name,
             replace_existing=True,
         )
-    for job in ctx.jobs.values():
-        if job.at_start:  # no trigger: once, now, forced (it may have run earlier in its period)
+        if job.at_start:  # no trigger: once, now; forced, as it may have run earlier in its period
             scheduler.add_job(
                 _run_scheduled, args=[ctx, job.name, True], id=f"{job.name}-at-start", replace_existing=True
             )
@@ -93,11 +92,7 @@ def catch_up(ctx: Context, now: datetime | None = None) -> list[JobReport]:
         if fired is None:
             continue
         # The period and the work are those of the missed run, even if now is past midnight.
-        try:
-            report = run_job(ctx, job.name, fired)
-        except Exception:  # one job failing (Slack or the database down) must not hold back the others
-            log.exception("%s could not catch up for its run due at %s", job.name, fired.isoformat())
-            continue
+        report = run_job(ctx, job.name, fired)
         if report.ran:
             log.info("%s caught up for %s (due at %s)", job.name, report.period, fired.isoformat())
             reports.append(report)

@@ -337,9 +337,7 @@ def answer(slack, fake_slack, ctx, reviewer, *, anonymous):
     )
 
 
-def test_once_an_answer_is_anonymous_the_list_counts_who_is_left_instead_of_naming_them(
-    slack, fake_slack, ctx, clock
-):
+def test_once_an_answer_is_anonymous_the_list_counts_who_is_left_instead_of_naming_them(slack, fake_slack, ctx, clock):
     slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> <@UCARL|carl> about refunds", user="UREQ")
     slack.command("/feedback", "request <@UDAN|dan> <@UEVE|eve> about chats", user="UREQ")
     clock.advance(days=1)

@@ -109,12 +109,10 @@ def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings
     assert (waiting.number, waiting.status, waiting.since) == (1, "under-review", MONDAY_0900 - timedelta(days=3))
 
 
-def test_feedback_requests_and_their_answers_are_counted_apart_from_unrequested_feedback(
-    slack, ctx, fake_slack, clock
-):
+def test_feedback_requests_and_their_answers_are_counted_apart_from_unrequested_feedback(slack, ctx, fake_slack, clock):
     clock.set(MONDAY_0900 - timedelta(days=3))
     slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> about my escalation call", user="UREQ")
-    [opened] = [c for c in fake_slack.posts_to("UANA")]
+    [opened] = fake_slack.posts_to("UANA")
     request_id = opened["blocks"][-1]["elements"][0]["value"]
     answer(slack, fake_slack, request_id, "UANA")
     slack.command("/feedback", "give <@UCARL|carl>", user="UDAN")
