@@ -7,10 +7,12 @@ import json
 import logging
 import sys
 from datetime import date
+from urllib.error import URLError
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from bot.core.app import create_app
@@ -41,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OperationalError as error:
         print(f"kaizen: cannot use the database: {str(error.orig).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except SlackApiError as error:  # a job reading from Slack (users.list, say)
+        method = error.response.api_url.rsplit("/", 1)[-1]
+        print(f"kaizen: Slack refused {method}: {error.response.get('error')}", file=sys.stderr)
+        return 2
+    except URLError as error:
+        print(f"kaizen: cannot reach Slack: {error.reason}", file=sys.stderr)
         return 2
 
 
@@ -142,7 +151,7 @@ def cmd_jobs_run(args) -> int:
     print(f"{prefix}{args.name} for {report.period}:")
     for line in report.lines:
         print(f"  {line}")
-    if report.backlog.waiting:
+    if report.backlog:
         print(f"  {report.backlog}")
     return 0
 

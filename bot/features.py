@@ -15,7 +15,7 @@ import handlers.home
 import handlers.ideas
 import handlers.kudos
 import handlers.tips
-from bot import feedback, home, housekeeping, ideas, kudos, tips, weekly
+from bot import directory, feedback, home, housekeeping, ideas, kudos, tips, weekly
 from bot.core.context import Feature
 from storage.models import Base
 
@@ -27,6 +27,7 @@ FEATURES: tuple[Feature, ...] = (
     home.FEATURE.with_listeners(handlers.home.register),
     weekly.FEATURE,
     housekeeping.FEATURE,
+    directory.FEATURE,
 )
 
 

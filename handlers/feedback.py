@@ -52,9 +52,8 @@ def register(app: App, ctx: Context) -> None:
         elif word == "list":
             ack()
             with ctx.transaction() as session:
-                text = messages.feedback_list(
-                    store.waiting_on(session, user_id), store.open_requests_of(session, user_id), ctx.now()
-                )
+                your_requests = store.asked_together(session, store.open_requests_of(session, user_id))
+                text = messages.feedback_list(store.waiting_on(session, user_id), your_requests, ctx.now())
             respond(text, response_type="ephemeral")
         else:
             ack(help_text)

@@ -113,7 +113,9 @@ def _register_message_kudos(app: App, ctx: Context) -> None:
             return
         giver_id, channel, ts = event["user"], event["item"]["channel"], event["item"]["ts"]
         request_key = f"event:{body['event_id']}"
-        text, link = _message_text(client, channel, ts), _permalink(client, channel, ts)
+        # Text from a private conversation is never quoted in the public kudos channel: link only.
+        text = _message_text(client, channel, ts) if _is_public(client, channel) else None
+        link = _permalink(client, channel, ts)
         now = ctx.now()
         try:
             with ctx.transaction() as session:
@@ -207,6 +209,19 @@ def _is_app(ctx: Context, user_id: str) -> bool:
     except (SlackApiError, OSError):
         return False  # give_kudos asks again, and tells the reactor if Slack still can't answer
     return user is not None and user.is_bot
+
+
+def _is_public(client: WebClient, channel: str) -> bool:
+    """A public channel: not a private channel (G… IDs, or C… that Slack says is private), not a DM.
+    When Slack can't say, it counts as private."""
+    if not channel.startswith("C"):
+        return False
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except (SlackApiError, OSError) as error:
+        log.warning("Could not tell whether %s is public, so its message is linked, not quoted: %s", channel, error)
+        return False
+    return not (info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
 
 
 def _message_text(client: WebClient, channel: str, ts: str) -> str:

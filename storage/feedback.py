@@ -5,10 +5,12 @@ The feedback text itself is not kept here: it exists only in the DM that deliver
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, func, select, update
+from sqlalchemy import Index, String, Text, and_, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Range
@@ -22,6 +24,8 @@ class Feedback(Base):
     about_id: Mapped[str] = mapped_column(String(32))  # who it is for: the requester, or the person given it
     # Who was asked, or who gave it; None once it is answered anonymously, so no table knows the giver.
     giver_id: Mapped[str | None] = mapped_column(String(32))
+    # The requests one `/feedback request` made share it; None for unrequested feedback.
+    batch_key: Mapped[str | None] = mapped_column(String(200))
     topic: Mapped[str] = mapped_column(Text, default="")  # safe mrkdwn, see bot.core.text
     requested: Mapped[bool]
     status: Mapped[str] = mapped_column(String(10))  # open | answered | expired
@@ -35,6 +39,7 @@ class Feedback(Base):
         Index("ix_feedback_status_created_at", "status", "created_at"),
         Index("ix_feedback_giver_id_status", "giver_id", "status"),
         Index("ix_feedback_about_id_status", "about_id", "status"),
+        Index("ix_feedback_batch_key", "batch_key"),
     )
 
 
@@ -66,6 +71,45 @@ def open_requests_of(session: Session, user_id: str) -> Sequence[Feedback]:
     return session.scalars(query.order_by(Feedback.created_at, Feedback.id)).all()
 
 
+@dataclass(frozen=True)
+class AskedTogether:
+    """Some of the requests one `/feedback request` made (those still open, or expiring now)."""
+
+    requests: list[Feedback]
+    asked: int  # everyone that /feedback request asked
+    # Someone it asked answered anonymously: then who the requests are with must never be shown,
+    # only how many, or the requester could tell who answered by who is left.
+    anonymous: bool
+
+    @property
+    def topic(self) -> str:
+        return self.requests[0].topic
+
+    @property
+    def asked_at(self) -> datetime:
+        return self.requests[0].created_at
+
+
+def asked_together(session: Session, requests: Sequence[Feedback]) -> list[AskedTogether]:
+    """Requests grouped by the `/feedback request` that made them, in the order given."""
+    grouped: dict[str | None, list[Feedback]] = defaultdict(list)
+    for request in requests:
+        grouped[request.batch_key].append(request)
+    query = (
+        select(Feedback.batch_key, func.count(), func.count().filter(Feedback.anonymous))
+        .where(Feedback.batch_key.in_(grouped))
+        .group_by(Feedback.batch_key)
+    )
+    batches = {key: (asked, anonymous > 0) for key, asked, anonymous in session.execute(query)}
+    return [AskedTogether(together, *batches[key]) for key, together in grouped.items()]
+
+
+def anonymous_batches(session: Session) -> set[str]:
+    """The keys of the request batches someone answered anonymously."""
+    query = select(Feedback.batch_key).where(Feedback.anonymous, Feedback.batch_key.is_not(None)).distinct()
+    return set(session.scalars(query))
+
+
 def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedback]:
     query = select(Feedback).order_by(Feedback.created_at, Feedback.id)
     if since is not None:
@@ -73,12 +117,26 @@ def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedbac
     return session.scalars(query.execution_options(yield_per=1000))
 
 
-def feedback_counts(session: Session, range_: Range) -> tuple[int, int]:
-    """(feedback requests asked, feedback answers given) in the range. Counts only, never text."""
+@dataclass(frozen=True)
+class FeedbackCounts:
+    asked: int  # feedback requests made
+    answered: int  # answers to requests given
+    unrequested: int  # feedback given that nobody asked for
+
+
+def feedback_counts(session: Session, range_: Range) -> FeedbackCounts:
+    """What happened to feedback in the range. Counts only, never text."""
     start, end = range_
-    asked = select(func.count()).where(Feedback.requested, Feedback.created_at >= start, Feedback.created_at < end)
-    answered = select(func.count()).where(Feedback.answered_at >= start, Feedback.answered_at < end)
-    return session.scalar(asked) or 0, session.scalar(answered) or 0
+    made = and_(Feedback.created_at >= start, Feedback.created_at < end)
+    answered = and_(Feedback.answered_at >= start, Feedback.answered_at < end)
+    row = session.execute(
+        select(
+            func.count().filter(Feedback.requested, made),
+            func.count().filter(Feedback.requested, answered),
+            func.count().filter(~Feedback.requested, made),
+        ).where(or_(made, answered))
+    ).one()
+    return FeedbackCounts(*row)
 
 
 def overdue_feedback_requests(session: Session, asked_before: datetime) -> list[datetime]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,6 +103,19 @@ def ideas_since(session: Session, since: datetime | None) -> Iterator[tuple[Idea
     if since is not None:
         query = query.where(Idea.created_at >= since)
     yield from session.execute(query.execution_options(yield_per=1000))
+
+
+def status_changes_since(session: Session, since: datetime | None) -> dict[int, list[IdeaStatusChange]]:
+    """The status history of each idea submitted from `since` on, by idea number, oldest first."""
+    query = select(IdeaStatusChange).order_by(
+        IdeaStatusChange.idea_id, IdeaStatusChange.changed_at, IdeaStatusChange.id
+    )
+    if since is not None:
+        query = query.join(Idea, Idea.id == IdeaStatusChange.idea_id).where(Idea.created_at >= since)
+    changes: dict[int, list[IdeaStatusChange]] = defaultdict(list)
+    for change in session.scalars(query):
+        changes[change.idea_id].append(change)
+    return changes
 
 
 def ideas_by_author(session: Session, author_id: str, limit: int) -> tuple[list[tuple[Idea, int]], int]:

@@ -146,11 +146,16 @@ def first_time_recipients(session: Session, range_: Range) -> list[str]:
     return list(session.scalars(query))
 
 
-def members_without_kudos_since(session: Session, since: datetime) -> list[tuple[str, datetime | None]]:
-    """People (not bots, not deactivated) with no kudos received since `since`, and their last one;
-    never-recognised first, then longest ago."""
+def members_without_kudos_since(
+    session: Session, since: datetime, *, include_guests: bool
+) -> list[tuple[str, datetime | None]]:
+    """Members (not bots, not deactivated, and not guests unless `include_guests`) with no kudos
+    received since `since`, and their last one; never-recognised first, then longest ago."""
     last = select(func.max(Kudos.created_at)).where(Kudos.recipient_id == Member.user_id).scalar_subquery()
-    people = select(Member.user_id, last.label("last_kudos")).where(~Member.is_bot, ~Member.deleted).subquery()
+    people = select(Member.user_id, last.label("last_kudos")).where(~Member.is_bot, ~Member.deleted)
+    if not include_guests:
+        people = people.where(~Member.is_guest)
+    people = people.subquery()
     query = (
         select(people.c.user_id, people.c.last_kudos)
         .where(or_(people.c.last_kudos.is_(None), people.c.last_kudos < since))

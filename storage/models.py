@@ -47,6 +47,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # What Slack answered that later messages need (channel and ts of a post).
     result: Mapped[dict[str, Any] | None]
+    # Its text is for its recipient only (a piece of feedback): once sent, or given up on, the
+    # payload keeps only what Slack answered (channel and ts).
+    private: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
@@ -64,7 +67,8 @@ class HandledRequest(Base):
 
 
 class Member(Base):
-    """A person Kaizen has seen, as Slack's users.info last described them."""
+    """A member of the workspace, as Slack last described them: the member directory (users.list,
+    refreshed daily) and anyone Kaizen meets in between (users.info)."""
 
     __tablename__ = "members"
 
@@ -72,6 +76,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     is_bot: Mapped[bool] = mapped_column(default=False)
     deleted: Mapped[bool] = mapped_column(default=False)
+    is_guest: Mapped[bool] = mapped_column(default=False)  # a single- or multi-channel guest
     first_seen_at: Mapped[datetime]
 
 
@@ -82,5 +87,6 @@ class JobRun(Base):
 
     job: Mapped[str] = mapped_column(String(50), primary_key=True)
     period: Mapped[str] = mapped_column(String(20), primary_key=True)
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime]  # of the latest run for the period
+    runs: Mapped[int] = mapped_column(default=1)  # the first run, then one more for each forced run
     summary: Mapped[str | None] = mapped_column(Text)

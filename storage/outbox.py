@@ -35,6 +35,7 @@ def add_message(
     lane: str | None,
     updates_key: str | None = None,
     not_before: datetime | None = None,
+    private: bool = False,
 ) -> OutboxMessage:
     message = OutboxMessage(
         key=key,
@@ -44,6 +45,7 @@ def add_message(
         updates_key=updates_key,
         created_at=now,
         next_attempt_at=not_before or now,
+        private=private,
     )
     session.add(message)
     return message
@@ -198,6 +200,14 @@ def mark_sent(session: Session, message_id: int, now: datetime, result: dict[str
         .where(OutboxMessage.id == message_id)
         .values(status="sent", sent_at=now, result=result, claimed_until=None, last_error=None)
     )
+    _forget_private_payload(session, message_id, result)
+
+
+def _forget_private_payload(session: Session, message_id: int, keep: dict[str, Any]) -> None:
+    """A private message's text is not kept once Slack has it (or never will)."""
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.private).values(payload=keep)
+    )
 
 
 def mark_retry(session: Session, message_id: int, at: datetime, error: str) -> None:
@@ -223,3 +233,10 @@ def mark_failed(session: Session, message_id: int, error: str) -> None:
         .where(OutboxMessage.id == message_id)
         .values(status="failed", claimed_until=None, last_error=error)
     )
+    _forget_private_payload(session, message_id, {})
+
+
+def refused(session: Session, ids: list[int]) -> list[OutboxMessage]:
+    """The messages among `ids` that Slack refused for good (or that were given up on)."""
+    query = select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "failed")
+    return list(session.scalars(query.order_by(OutboxMessage.id)))

@@ -47,6 +47,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → its messages
+        self.private_channels: set[str] = set()  # conversations.info says is_private (G… IDs always are)
         self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
@@ -76,8 +77,29 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_user(self, user_id: str, name: str | None = None, *, is_bot: bool = False, deleted: bool = False) -> None:
-        self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "is_bot": is_bot, "deleted": deleted}
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        is_bot: bool = False,
+        deleted: bool = False,
+        guest: str | None = None,  # "multi" (is_restricted) or "single" (is_ultra_restricted)
+    ) -> None:
+        """A user users.info and users.list know (users.info also answers for any other U… ID)."""
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name or user_id.lower(),
+            "is_bot": is_bot,
+            "deleted": deleted,
+            "is_restricted": guest == "multi",
+            "is_ultra_restricted": guest == "single",
+        }
+
+    def add_channel(self, channel_id: str, *, private: bool = False) -> None:
+        """How conversations.info describes a channel; any other channel is public (unless G…)."""
+        if private:
+            self.private_channels.add(channel_id)
 
     def add_message(self, channel: str, ts: str, text: str, *, user: str, thread_ts: str | None = None) -> None:
         """A message conversations.history / conversations.replies answer with."""
@@ -141,9 +163,20 @@ class FakeSlack:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {**user, "profile": {"display_name": user["name"]}}}
+        if method == "users.list":
+            # The users added with add_user, in pages of `limit`; the cursor is where the next page starts.
+            users = [{**user, "profile": {"display_name": user["name"]}} for _, user in sorted(self.users.items())]
+            start = int(params.get("cursor") or 0)
+            end = start + int(params.get("limit") or 1000)
+            next_cursor = str(end) if end < len(users) else ""
+            return {"ok": True, "members": users[start:end], "response_metadata": {"next_cursor": next_cursor}}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "conversations.info":
+            channel = params.get("channel", "")
+            private = channel in self.private_channels or channel.startswith("G")
+            return {"ok": True, "channel": {"id": channel, "is_channel": not private, "is_private": private}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
         if method == "chat.getPermalink":

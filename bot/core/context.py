@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -25,15 +26,37 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Run:
+    """One run of a job for its period."""
+
+    now: datetime  # in the team's zone
+    period: str
+    number: int  # 1 for the period's first run; each forced run takes the next number
+    previous: datetime | None = None  # when the job last ran for an earlier period, if ever
+    prepared: Any = None  # what the job's `prepare` gathered
+
+    @property
+    def key(self) -> str:
+        """What the run's outbox keys are made of: the period, and after the first run its number
+        too, so a forced run posts again instead of colliding with the first run's messages."""
+        return self.period if self.number == 1 else f"{self.period}/run{self.number}"
+
+
+@dataclass(frozen=True)
 class Job:
     """A scheduled job. `work` writes its records and outbox rows in the session it is given and
     returns one line per thing it posts; bot.core.jobs.run_job claims its period around it."""
 
     name: str
-    work: Callable[[Context, Session, datetime], list[str]]
+    work: Callable[[Context, Session, Run], list[str]]
     # The period a run at local time `now` belongs to: "2026-11-23" for a daily job, "2026-W48" weekly.
     period: Callable[[datetime], str]
     schedule: Callable[[Settings], dict]  # CronTrigger fields, in KAIZEN_TIMEZONE
+    # Slow reads (Slack's paged lists) done before the job's transaction, so they hold no database
+    # lock; what it returns is given to `work` as `run.prepared`.
+    prepare: Callable[[Context], Any] | None = None
+    # Also run (again, as with --force) whenever `kaizen run` or `kaizen scheduler` starts.
+    at_start: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """`kaizen export NAME`: CSV to stdout, one header row, `--since` inclusive in the team's zone.
-Each feature defines its exports (bot.core.parts.Export); this writes any of them."""
+Each feature defines its exports (bot.core.parts.Export); this writes any of them, safe to open
+in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.core.parts import Export
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:
@@ -25,6 +29,12 @@ def write_export(session: Session, export: Export, out: TextIO, since: date | No
     writer.writerow(export.header)
     count = 0
     for row in export.rows(session, start, tz):
-        writer.writerow(row)
+        writer.writerow([as_text(cell) for cell in row])
         count += 1
     return count
+
+
+def as_text(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading apostrophe keeps one that looks like a formula
+    from running (the apostrophe is not shown)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context
+from bot.core.context import Context, Run
 from bot.core.outbox import OUTBOX_KEYS, Backlog
 from bot.core.settings import WeeklyAt
 from storage import jobs as store
@@ -45,17 +45,27 @@ class JobReport:
 def run_job(
     ctx: Context, name: str, now: datetime | None = None, *, dry_run: bool = False, force: bool = False
 ) -> JobReport:
-    """Run one job for the period `now` falls in. A dry run shows what it would post and keeps nothing."""
+    """Run one job for the period `now` falls in, unless it already ran for it.
+
+    `force` runs it again: it posts again, under outbox keys of its own (see Run.key). A dry run
+    is a forced run that keeps nothing and sends nothing, and says what it would have sent.
+    """
     job = ctx.jobs[name]
     now = (now or ctx.now()).astimezone(ctx.settings.timezone)
     period = job.period(now)
+    again = force or dry_run
+    prepared = None
+    if job.prepare:
+        if not again and _ran(ctx, name, period):
+            return JobReport(name, period, ran=False, lines=[])
+        prepared = job.prepare(ctx)
     with ctx.session_factory() as session:
         with session.begin() as transaction:
-            if force or dry_run:
-                store.release_period(session, name, period)
-            if not store.claim_period(session, name, period, now):
+            number = store.claim_period(session, name, period, now, again=again)
+            if number is None:
                 return JobReport(name, period, ran=False, lines=[])
-            lines = job.work(ctx, session, now)
+            previous = store.previous_run(session, name, period, now)
+            lines = job.work(ctx, session, Run(now, period, number, previous, prepared))
             if dry_run:
                 lines += [_describe(session, key) for key in session.info.get(OUTBOX_KEYS, [])]
                 transaction.rollback()
@@ -63,6 +73,11 @@ def run_job(
         # A job may fan out to thousands: it returns once they are sent, at Slack's pace, or says why not.
         backlog = ctx.outbox.drain(session.info.pop(OUTBOX_KEYS, []))
     return JobReport(name, period, ran=True, lines=lines, backlog=backlog)
+
+
+def _ran(ctx: Context, name: str, period: str) -> bool:
+    with ctx.session_factory() as session:
+        return store.has_run(session, name, period)
 
 
 def _describe(session: Session, key: str) -> str:

@@ -66,21 +66,32 @@ def enqueue(
     lane: str | None = None,
     updates_key: str | None = None,
     not_before: datetime | None = None,
+    private: bool = False,
 ) -> None:
     """Owe Slack one Web API call; `key` is unique, so the same message is never written twice.
-    `lane` (default: the payload's channel) keeps its order with the other messages of that lane."""
+    `lane` (default: the payload's channel) keeps its order with the other messages of that lane;
+    a `private` message's payload is forgotten once sent (or given up on)."""
     lane = lane or payload.get("channel")
-    store.add_message(session, key, method, payload, now, lane=lane, updates_key=updates_key, not_before=not_before)
+    store.add_message(
+        session, key, method, payload, now, lane=lane, updates_key=updates_key, not_before=not_before, private=private
+    )
     session.info.setdefault(OUTBOX_KEYS, []).append(key)
 
 
 def post_message(
-    session: Session, key: str, *, channel: str, text: str, blocks: list[dict] | None, now: datetime
+    session: Session,
+    key: str,
+    *,
+    channel: str,
+    text: str,
+    blocks: list[dict] | None,
+    now: datetime,
+    private: bool = False,
 ) -> None:
     payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
     if blocks:
         payload["blocks"] = blocks
-    enqueue(session, key, "chat.postMessage", payload, now)
+    enqueue(session, key, "chat.postMessage", payload, now, private=private)
 
 
 def update_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:
@@ -123,17 +134,28 @@ class SweepResult:
 
 @dataclass
 class Backlog:
-    """What a drain could not deliver: how many messages still wait, and why."""
+    """What a drain could not deliver: how many messages still wait, how many Slack refused, and why."""
 
     reasons: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
 
     @property
     def waiting(self) -> int:
         return sum(self.reasons.values())
 
+    def __bool__(self) -> bool:
+        return bool(self.reasons or self.refused)
+
     def __str__(self) -> str:
-        why = "; ".join(f"{count} × {reason}" for reason, count in self.reasons.most_common())
-        return f"{self.waiting} message(s) still waiting ({why}); a running Kaizen process sends them when Slack allows"
+        said = []
+        if self.reasons:
+            why = "; ".join(f"{count} × {reason}" for reason, count in self.reasons.most_common())
+            later = "a running Kaizen process sends them when Slack allows"
+            said.append(f"{self.waiting} message(s) still waiting ({why}); {later}")
+        if self.refused:
+            why = "; ".join(f"{count} × {reason}" for reason, count in self.refused.most_common())
+            said.append(f"{sum(self.refused.values())} message(s) refused by Slack ({why})")
+        return "; ".join(said)
 
 
 class _Throttle:
@@ -232,7 +254,7 @@ class OutboxSender:
         if not keys:
             return Backlog()
         with self.session_factory.begin() as session:
-            ids = store.ids_for_keys(session, keys)
+            ids = written = store.ids_for_keys(session, keys)
         waited = 0.0
         while ids:
             outcomes = self._send_paced(ids, SWEEP_PATIENCE)
@@ -249,7 +271,10 @@ class OutboxSender:
                 break
             self.sleep(wait)
             waited += wait
-        return self.backlog(ids)
+        backlog = self.backlog(ids)
+        with self.session_factory.begin() as session:
+            backlog.refused.update(message.last_error or "refused" for message in store.refused(session, written))
+        return backlog
 
     def waiting(self) -> int:
         """How many messages wait to be sent."""

@@ -46,6 +46,10 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context) -> None:
             id=job.name,
             replace_existing=True,
         )
+        if job.at_start:  # no trigger: once, now; forced, as it may have run earlier in its period
+            scheduler.add_job(
+                _run_scheduled, args=[ctx, job.name, True], id=f"{job.name}-at-start", replace_existing=True
+            )
     scheduler.add_job(
         catch_up,
         IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds(), timezone=tz),
@@ -56,8 +60,8 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context) -> None:
     )
 
 
-def _run_scheduled(ctx: Context, name: str) -> None:
-    report = run_job(ctx, name)
+def _run_scheduled(ctx: Context, name: str, force: bool = False) -> None:
+    report = run_job(ctx, name, force=force)
     if report.ran:
         log.info("%s ran for %s: %d lines", name, report.period, len(report.lines))
     else:

@@ -70,6 +70,7 @@ class Settings:
     zendesk_secret: str | None  # signs the Zendesk webhook of customer compliments
     compliments_secret: str | None  # signs customer compliments from any other help desk
     compliments_public: bool  # also celebrate customer compliments in the kudos channel
+    include_guests: bool  # guest accounts count as members of the team (recognition gaps)
 
     def require(self, *names: str) -> None:
         """Stop with one clear line if a variable needed by the chosen command is missing."""
@@ -140,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         zendesk_secret=get("KAIZEN_ZENDESK_SECRET"),
         compliments_secret=get("KAIZEN_COMPLIMENTS_SECRET"),
         compliments_public=_bool(get("KAIZEN_COMPLIMENTS_PUBLIC", "false"), "KAIZEN_COMPLIMENTS_PUBLIC"),
+        include_guests=_bool(get("KAIZEN_INCLUDE_GUESTS", "false"), "KAIZEN_INCLUDE_GUESTS"),
     )
 
 

@@ -19,10 +19,23 @@ class SlackUser:
     name: str
     is_bot: bool
     deleted: bool
+    is_guest: bool = False  # a single- or multi-channel guest
 
     @property
     def is_person(self) -> bool:
         return not (self.is_bot or self.deleted)
+
+
+def slack_user(info: dict) -> SlackUser:
+    """A user object of users.info or users.list."""
+    profile = info.get("profile") or {}
+    return SlackUser(
+        id=info["id"],
+        name=profile.get("display_name") or info.get("real_name") or info.get("name") or info["id"],
+        is_bot=bool(info.get("is_bot") or info.get("is_workflow_bot")) or info["id"] == SLACKBOT,
+        deleted=bool(info.get("deleted")),
+        is_guest=bool(info.get("is_restricted") or info.get("is_ultra_restricted")),
+    )
 
 
 UserLookup = Callable[[str], SlackUser | None]  # who an ID is: UserDirectory.get, or a test's stand-in
@@ -81,10 +94,4 @@ class UserDirectory:
             if error.response.get("error") == "user_not_found":
                 return None
             raise
-        profile = info.get("profile") or {}
-        return SlackUser(
-            id=info["id"],
-            name=profile.get("display_name") or info.get("real_name") or info.get("name") or info["id"],
-            is_bot=bool(info.get("is_bot")) or info["id"] == SLACKBOT,
-            deleted=bool(info.get("deleted")),
-        )
+        return slack_user(info)

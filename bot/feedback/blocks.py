@@ -24,7 +24,7 @@ from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import ago, days_between
 from bot.core.text import mention, names, quote, truncate
-from storage.feedback import Feedback
+from storage.feedback import AskedTogether, Feedback, FeedbackCounts
 
 FEEDBACK_MODAL = "feedback_modal"
 ANSWER_BUTTON = "feedback_answer"
@@ -86,22 +86,38 @@ def asked_confirmation(reviewer_ids: list[str], topic: str, remind_days: int, ex
     )
 
 
-def expired_dm(request: Feedback, expire_days: int) -> str:
+def _with_whom(batch: AskedTogether) -> str:
+    """Who the requests are with, or only how many once someone in the batch answered anonymously."""
+    if batch.anonymous:
+        return f"{len(batch.requests)} of the {batch.asked} people you asked"
+    return names([request.giver_id for request in batch.requests])
+
+
+def expired_dm(batch: AskedTogether, expire_days: int) -> str:
+    if batch.anonymous:
+        those = "that request" if len(batch.requests) == 1 else "those requests"
+        return (
+            f":hourglass: {_with_whom(batch)} for feedback{_about(batch.topic)} didn't answer within "
+            f"{expire_days} days, so {those} expired. Someone answered anonymously, so I don't say who is left. "
+            "You can always ask again with `/feedback request`."
+        )
     return (
-        f":hourglass: Your feedback request to {mention(request.giver_id)}{_about(request.topic)} expired "
+        f":hourglass: Your feedback request to {_with_whom(batch)}{_about(batch.topic)} expired "
         f"after {expire_days} days without an answer. A quick chat might work better — or ask again "
         "with `/feedback request`."
     )
 
 
-def feedback_list(waiting_on_you: list[Feedback], your_requests: list[Feedback], now: datetime) -> str:
+def feedback_list(waiting_on_you: list[Feedback], your_requests: list[AskedTogether], now: datetime) -> str:
     lines = ["*Waiting on you*"]
     lines += [
         f"• {mention(r.about_id)} asked {ago(r.created_at, now)}{_about(r.topic)} — the button is in my DM to you"
         for r in waiting_on_you
     ] or ["Nothing — you're all caught up."]
     lines.append("*Your open requests*")
-    lines += [f"• {mention(r.giver_id)}, asked {ago(r.created_at, now)}{_about(r.topic)}" for r in your_requests]
+    for batch in your_requests:
+        hidden = " (someone answered anonymously, so I don't say who is left)" if batch.anonymous else ""
+        lines.append(f"• {_with_whom(batch)}, asked {ago(batch.asked_at, now)}{_about(batch.topic)}{hidden}")
     if not your_requests:
         lines.append("None. Ask with `/feedback request @teammate about …`.")
     return "\n".join(lines)
@@ -206,12 +222,13 @@ def home_section(waiting: list[Feedback], now: datetime) -> list[dict]:
     return blocks
 
 
-def digest_comparison(this_week: tuple[int, int], last_week: tuple[int, int]) -> str:
-    """(asked, answered) this week against last week."""
-    return (
-        f"• Feedback: *{this_week[0]}* asked, *{this_week[1]}* answered "
-        f"(before: {last_week[0]} asked, {last_week[1]} answered)"
-    )
+def digest_comparison(this_week: FeedbackCounts, last_week: FeedbackCounts) -> list[str]:
+    """Requests and their answers, and feedback nobody asked for, this week against last week."""
+    return [
+        f"• Feedback requests: *{this_week.asked}* asked, *{this_week.answered}* answered "
+        f"(before: {last_week.asked} asked, {last_week.answered} answered)",
+        f"• Feedback nobody asked for: *{this_week.unrequested}* (before: {last_week.unrequested})",
+    ]
 
 
 def overdue_requests(asked: list[datetime], overdue_days: int, now: datetime) -> dict:

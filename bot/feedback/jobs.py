@@ -2,43 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context, Job
+from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily
 from bot.core.outbox import post_message
+from bot.core.text import plural
 from bot.feedback import blocks as messages
 from bot.feedback.rules import EXPIRE_AFTER, REMIND_AFTER, reminder_key
 from bot.home.rules import home_changed
 from storage import feedback as store
 
 
-def send_reminders(_ctx: Context, session: Session, now: datetime) -> list[str]:
+def send_reminders(_ctx: Context, session: Session, run: Run) -> list[str]:
     """Expire requests older than EXPIRE_AFTER (telling the requester), then remind once after REMIND_AFTER.
 
     Each request's own reminded_at / status makes a second run (even a forced one) send nothing new.
+    Its report counts and never names: who is left in a batch someone answered anonymously is secret.
     """
+    now = run.now
     lines = []
-    for request in store.open_requests_created_before(session, now - EXPIRE_AFTER):
+    expiring = store.open_requests_created_before(session, now - EXPIRE_AFTER)
+    for request in expiring:
         request.status, request.expired_at = "expired", now
         home_changed(session, request.giver_id)
-        post_message(
-            session,
-            f"feedback:{request.id}:expired",
-            channel=request.about_id,
-            text=messages.expired_dm(request, EXPIRE_AFTER.days),
-            blocks=None,
-            now=now,
-        )
-        lines.append(f"request {request.id} expired; told {request.about_id}")
+    # A batch's requests were made together, so they expire together: one note to the requester.
+    told = store.asked_together(session, expiring)
+    for batch in told:
+        first = batch.requests[0]
+        text = messages.expired_dm(batch, EXPIRE_AFTER.days)
+        post_message(session, f"feedback:{first.id}:expired", channel=first.about_id, text=text, blocks=None, now=now)
+    if expiring:
+        requests, notes = plural(len(expiring), "request", "requests"), plural(len(told), "message", "messages")
+        lines.append(f"{requests} expired; their requesters were told ({notes})")
     session.flush()
-    for request in store.open_requests_created_before(session, now - REMIND_AFTER, unreminded=True):
+    reminded = store.open_requests_created_before(session, now - REMIND_AFTER, unreminded=True)
+    for request in reminded:
         request.reminded_at = now
         text, blocks = messages.request_dm(request, EXPIRE_AFTER.days, reminder=True)
         post_message(session, reminder_key(request.id), channel=request.giver_id, text=text, blocks=blocks, now=now)
-        lines.append(f"request {request.id}: reminded {request.giver_id}")
+    if reminded:
+        lines.append(f"{plural(len(reminded), 'reminder', 'reminders')} sent")
     return lines
 
 

@@ -25,22 +25,23 @@ def home_section(session: Session, _settings: Settings, user_id: str, now: datet
 def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
     overdue = store.overdue_feedback_requests(session, window.now - OVERDUE_AFTER)
     return DigestPart(
-        comparison=[
-            blocks.digest_comparison(
-                store.feedback_counts(session, window.this_week), store.feedback_counts(session, window.last_week)
-            )
-        ],
+        comparison=blocks.digest_comparison(
+            store.feedback_counts(session, window.this_week), store.feedback_counts(session, window.last_week)
+        ),
         blocks=[blocks.overdue_requests(overdue, OVERDUE_AFTER.days, window.now)],
     )
 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
-    """Who asked whom and what became of it; never the text (not stored) nor an anonymous giver (not kept)."""
+    """Who asked whom and what became of it; never the text (not stored) nor an anonymous giver (not
+    kept), nor anyone asked in a batch someone answered anonymously (who is left would tell who)."""
+    anonymous_batches = store.anonymous_batches(session)
     for feedback in store.feedback_since(session, since):
+        named = feedback.batch_key not in anonymous_batches
         yield [
             local_time(feedback.created_at, tz),
             feedback.about_id,
-            feedback.giver_id or "",
+            (feedback.giver_id or "") if named else "",
             "request" if feedback.requested else "unrequested",
             feedback.status,
             local_time(feedback.answered_at, tz) if feedback.answered_at else "",

@@ -73,7 +73,15 @@ def request_feedback(
 
     claim_request(session, request_key, now)
     requests = [
-        Feedback(about_id=requester_id, giver_id=reviewer, topic=topic, requested=True, status="open", created_at=now)
+        Feedback(
+            about_id=requester_id,
+            giver_id=reviewer,
+            batch_key=request_key,
+            topic=topic,
+            requested=True,
+            status="open",
+            created_at=now,
+        )
         for reviewer in reviewer_ids
     ]
     session.add_all(requests)
@@ -171,7 +179,8 @@ def _check_answer(answer: FeedbackAnswer) -> None:
 def _send_answer(session: Session, feedback: Feedback, giver_id: str | None, answer: FeedbackAnswer, now: datetime):
     text, blocks = messages.answer_dm(giver_id, feedback.topic, feedback.requested, answer.answers)
     key = f"feedback:{feedback.id}:answer"
-    post_message(session, key, channel=feedback.about_id, text=text, blocks=blocks, now=now)
+    # The text is not kept once delivered: the outbox row keeps only where the DM went.
+    post_message(session, key, channel=feedback.about_id, text=text, blocks=blocks, now=now, private=True)
 
 
 def _ask_key(request_id: int) -> str:

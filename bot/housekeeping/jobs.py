@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context, Job
+from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily
 from storage import outbox as store
 
@@ -15,7 +15,8 @@ MESSAGES_KEPT = timedelta(days=30)
 REQUEST_KEYS_KEPT = timedelta(days=1)
 
 
-def clean_up(ctx: Context, session: Session, now: datetime) -> list[str]:
+def clean_up(ctx: Context, session: Session, run: Run) -> list[str]:
+    now = run.now
     messages = store.delete_old_messages(session, now - MESSAGES_KEPT)
     keys = store.delete_handled_requests(session, now - REQUEST_KEYS_KEPT)
     return [

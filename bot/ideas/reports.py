@@ -41,16 +41,23 @@ def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> 
 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    history = store.status_changes_since(session, since)
     for idea, votes in store.ideas_since(session, since):
         yield [
             str(idea.id),
             local_time(idea.created_at, tz),
             to_plain(idea.title),
+            to_plain(idea.description),
             idea.category or "",
             idea.status,
             str(votes),
             idea.author_id or "",  # blank for an anonymous idea
+            "; ".join(f"{change.to_status} {local_time(change.changed_at, tz)}" for change in history[idea.id]),
         ]
 
 
-EXPORT = Export("ideas", ["number", "date", "title", "category", "status", "votes", "author"], export_rows)
+EXPORT = Export(
+    "ideas",
+    ["number", "date", "title", "description", "category", "status", "votes", "author", "status_changes"],
+    export_rows,
+)

@@ -20,7 +20,8 @@ FEATURE = Feature(
     events=("reaction_added", "reaction_removed"),
     scopes=(
         "reactions:read",  # reaction kudos
-        "channels:history",  # the text of a message given kudos by reaction, in public channels
-        "groups:history",  # ... and in private channels the bot is in
+        "channels:history",  # the text of a message given kudos by reaction (public channels only)
+        "channels:read",  # whether a channel is public: only then is that text quoted
+        "groups:read",  # ... a private channel answers that only with this
     ),
 )

@@ -42,9 +42,12 @@ def celebration(giver_id: str, recipient_ids: list[str], message: str, values: l
     return f"{headline} {message}", [b.to_dict() for b in blocks]
 
 
-def recipient_dm(giver_id: str, message: str, values: list[str]) -> Message:
+def recipient_dm(giver_id: str, message: str, values: list[str], *, linked_only: bool = False) -> Message:
     headline = f":sparkles: {mention(giver_id)} gave you kudos:"
     blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(message)}"))]
+    if linked_only:
+        note = "Your message is in a private channel, so the kudos channel links to it without quoting it."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     footer = "Effort and progress noticed — keep going."
     if values:
         footer = f"{_values_line(values)}  ·  {footer}"

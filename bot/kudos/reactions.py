@@ -46,19 +46,22 @@ def give_for_reaction(
     author_id: str,
     channel: str,
     ts: str,
-    text: str,
+    text: str | None,
     link: str | None,
     request_key: str,
     now: datetime,
 ) -> list[Kudos]:
     """The reactor's kudos to the message's author, its text (Slack-formatted) as the message.
 
-    Returns [] when they already gave one for this message; raises like give_kudos.
+    `text` is None for a message in a private conversation: it is not quoted, only linked, and
+    the author's DM says why. Returns [] when they already gave one for this message; raises like
+    give_kudos.
     """
     if store.for_reaction(session, giver_id, channel, ts):
         return []
     # A message with no text (a file, an image) still earns the kudos: the emoji and the link say it.
-    message = truncate(from_slack_formatted(text).strip(), MAX_MESSAGE_LENGTH) or f":{settings.kudos_emoji}:"
+    quoted = truncate(from_slack_formatted(text or "").strip(), MAX_MESSAGE_LENGTH)
+    message = quoted or f":{settings.kudos_emoji}:"
     return give_kudos(
         session,
         settings,
@@ -70,6 +73,7 @@ def give_for_reaction(
         now=now,
         link=link,
         reacted=(channel, ts),
+        linked_only=text is None,
     )
 
 

@@ -43,9 +43,10 @@ def week_part(session: Session, settings: Settings, week: Range) -> WeekPart | N
     )
 
 
-def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
+def digest_part(session: Session, settings: Settings, window: DigestWindow) -> DigestPart:
     this_week, last_week = store.kudos_counts(session, [window.this_week, window.last_week])
-    gaps = store.members_without_kudos_since(session, window.now - timedelta(days=GAP_DAYS))
+    since = window.now - timedelta(days=GAP_DAYS)
+    gaps = store.members_without_kudos_since(session, since, include_guests=settings.include_guests)
     return DigestPart(
         summary=blocks.digest_summary(this_week, last_week),
         comparison=[blocks.digest_comparison(this_week, last_week)],

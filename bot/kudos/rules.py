@@ -70,10 +70,12 @@ def give_kudos(
     now: datetime,
     link: str | None = None,
     reacted: tuple[str, str] | None = None,
+    linked_only: bool = False,
 ) -> list[Kudos]:
     """Record one kudos per recipient and owe Slack the celebration and the DMs.
 
-    `reacted` is the (channel, ts) of the message a reaction kudos is on.
+    `reacted` is the (channel, ts) of the message a reaction kudos is on; `linked_only` when that
+    message is in a private conversation, so it is linked but not quoted (the DMs say so).
 
     Raises KudosRefused (nothing written) or DuplicateRequest (a retry of a recorded request).
     """
@@ -106,8 +108,7 @@ def give_kudos(
         for recipient in recipients
     ]
     session.add_all(given)
-    for person in recipients:
-        members.remember(session, person.id, person.name, person.is_bot, person.deleted, now)
+    members.remember(session, recipients, now)
 
     recipient_ids = [r.id for r in recipients]
     home_changed(session, *recipient_ids)
@@ -122,7 +123,7 @@ def give_kudos(
             now=now,
         )
     for recipient_id in recipient_ids:
-        text, blocks = messages.recipient_dm(giver_id, message, draft.values)
+        text, blocks = messages.recipient_dm(giver_id, message, draft.values, linked_only=linked_only)
         post_message(
             session, f"kudos:{request_key}:dm:{recipient_id}", channel=recipient_id, text=text, blocks=blocks, now=now
         )

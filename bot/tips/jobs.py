@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context, Job
+from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily
 from bot.core.outbox import post_message
 from bot.tips import blocks as messages
@@ -14,20 +12,21 @@ from bot.tips.rules import todays_tip
 from storage import tips as store
 
 
-def post_daily_tip(ctx: Context, session: Session, now: datetime) -> list[str]:
+def post_daily_tip(ctx: Context, session: Session, run: Run) -> list[str]:
     """The daily-tip job: today's tip in the tips channel and by DM to every subscriber."""
     settings = ctx.settings
+    now = run.now
     tip = todays_tip(session, settings, now)
-    day = now.astimezone(settings.timezone).date().isoformat()
     lines = []
     if settings.tips_channel:
         text, blocks = messages.channel_tip(tip)
-        post_message(session, f"tip:{day}:channel", channel=settings.tips_channel, text=text, blocks=blocks, now=now)
+        key = f"tip:{run.key}:channel"
+        post_message(session, key, channel=settings.tips_channel, text=text, blocks=blocks, now=now)
         lines.append(f"tip {tip.id} to <#{settings.tips_channel}>")
     subscribers = store.subscriber_ids(session)
     text, blocks = messages.subscriber_tip(tip)
     for user_id in subscribers:
-        post_message(session, f"tip:{day}:dm:{user_id}", channel=user_id, text=text, blocks=blocks, now=now)
+        post_message(session, f"tip:{run.key}:dm:{user_id}", channel=user_id, text=text, blocks=blocks, now=now)
     lines.append(f"tip {tip.id} by DM to {len(subscribers)} subscribers")
     return lines
 

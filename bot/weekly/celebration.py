@@ -3,20 +3,20 @@ effort and progress, not only outcomes — within Block Kit's limits however big
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject
 from sqlalchemy.orm import Session
 
 from bot.core import blocks as limits
 from bot.core.blocks import Message
-from bot.core.clock import week_start
-from bot.core.context import Context, Job
+from bot.core.context import Context, Job, Run
 from bot.core.jobs import weekly, weekly_schedule
 from bot.core.outbox import post_message
 from bot.core.parts import WeekPart
 from storage.db import Range
 
+FIRST_COVERS = timedelta(days=7)  # the first celebration, with no previous one to start from
 HEADLINE = ":tada: This week, together"
 QUIET_WEEK = (
     ":seedling: *A quiet week on the kudos wall.*\n"
@@ -47,15 +47,17 @@ def celebration(parts: list[WeekPart]) -> list[Message]:
     return messages
 
 
-def post_weekly_celebration(ctx: Context, session: Session, now: datetime) -> list[str]:
-    """The calendar week (Monday 00:00, team time zone) up to `now`."""
+def post_weekly_celebration(ctx: Context, session: Session, run: Run) -> list[str]:
+    """Everything since the previous celebration, so a Friday evening or a weekend is never left
+    out; the first one covers the last 7 days."""
     channel = ctx.settings.celebration_channel
     if not channel:
         return ["nothing: set KAIZEN_CELEBRATION_CHANNEL (or KAIZEN_KUDOS_CHANNEL) to celebrate the week"]
-    parts = week_parts(session, ctx, (week_start(now, ctx.settings.timezone), now))
-    posts = celebration(parts)
+    since = run.previous or run.now - FIRST_COVERS
+    posts = celebration(week_parts(session, ctx, (since, run.now)))
     for number, (text, blocks) in enumerate(posts, 1):
-        post_message(session, f"celebration:{weekly(now)}:{number}", channel=channel, text=text, blocks=blocks, now=now)
+        key = f"celebration:{run.key}:{number}"
+        post_message(session, key, channel=channel, text=text, blocks=blocks, now=run.now)
     return [f"weekly celebration to <#{channel}> in {len(posts)} message(s): {posts[0][0]}"]
 
 

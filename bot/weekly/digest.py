@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import blocks as limits
 from bot.core.blocks import Message
-from bot.core.context import Context, Job
+from bot.core.context import Context, Job, Run
 from bot.core.jobs import weekly, weekly_schedule
 from bot.core.outbox import enqueue, post_message
 from bot.core.parts import DigestPart, DigestWindow
@@ -38,27 +38,28 @@ def digest_parts(session: Session, ctx: Context, window: DigestWindow) -> list[D
 
 
 def kudos_per_day(session: Session, window: DigestWindow) -> tuple[list[date], list[int]]:
-    """The CHART_DAYS days before the digest's day, and the kudos given on each."""
-    tz = window.now.tzinfo
-    today = window.now.date()
-    days = [today - timedelta(days=n) for n in range(CHART_DAYS, 0, -1)]
-    ranges = [
-        (datetime.combine(d, time(0), tzinfo=tz), datetime.combine(d + timedelta(1), time(0), tzinfo=tz)) for d in days
-    ]
-    return days, kudos_store.kudos_counts(session, ranges)
+    """The kudos given in each of the CHART_DAYS days up to the digest, and the date each starts on.
+
+    The days run from the digest's time of day to the next (wall clock, like digest_window), so
+    the chart ends with today's kudos and its last seven days are the week the totals count.
+    """
+    starts = [window.now - timedelta(days=n) for n in range(CHART_DAYS, 0, -1)]
+    counts = kudos_store.kudos_counts(session, [(start, start + timedelta(days=1)) for start in starts])
+    return [start.date() for start in starts], counts
 
 
-def chart_description(days: list[date], counts: list[int]) -> str:
+def chart_description(days: list[date], counts: list[int], at: time) -> str:
     weeks = [sum(counts[i : i + 7]) for i in range(0, len(counts), 7)]
     busiest = max(range(len(counts)), key=lambda i: counts[i])
     day = days[busiest]
-    text = f"Weekly totals, oldest first: {' → '.join(map(str, weeks))}"
+    text = f"Days from {at:%H:%M} to {at:%H:%M}, like the totals. Weekly totals, oldest first: "
+    text += " → ".join(map(str, weeks))
     if counts[busiest]:
         text += f"; busiest day {day:%a} {day.day} {day:%b} ({counts[busiest]})"
     return text
 
 
-def lead_digest(parts: list[DigestPart], days: list[date], counts: list[int]) -> Message:
+def lead_digest(parts: list[DigestPart], chart: str) -> Message:
     summaries = [part.summary for part in parts if part.summary]
     headline = ":bar_chart: Your weekly Kaizen digest" + (": " + "; ".join(summaries) if summaries else "")
     comparison = [line for part in parts for line in part.comparison]
@@ -66,7 +67,7 @@ def lead_digest(parts: list[DigestPart], days: list[date], counts: list[int]) ->
         HeaderBlock(text="Your weekly Kaizen digest").to_dict(),
         limits.section("*The last 7 days, against the 7 before*\n" + "\n".join(comparison)),
         *(block for part in parts for block in part.blocks),
-        limits.section(f"*Kudos per day, last 4 weeks*\n{chart_description(days, counts)}. The chart follows."),
+        limits.section(f"*Kudos per day, last 4 weeks*\n{chart}. The chart follows."),
         ContextBlock(
             elements=[MarkdownTextObject(text="Counts only: feedback stays between the people in it.")]
         ).to_dict(),
@@ -74,24 +75,25 @@ def lead_digest(parts: list[DigestPart], days: list[date], counts: list[int]) ->
     return headline, blocks
 
 
-def send_lead_digest(ctx: Context, session: Session, now: datetime) -> list[str]:
+def send_lead_digest(ctx: Context, session: Session, run: Run) -> list[str]:
     settings = ctx.settings
+    now = run.now
     leads = sorted(settings.leads | settings.admins)
     if not leads:
         return ["nothing: set KAIZEN_LEADS or KAIZEN_ADMINS to send the lead digest"]
     window = digest_window(now, settings.timezone)
     days, counts = kudos_per_day(session, window)
-    text, blocks = lead_digest(digest_parts(session, ctx, window), days, counts)
+    described = chart_description(days, counts, now.time())
+    text, blocks = lead_digest(digest_parts(session, ctx, window), described)
     chart = {
         "filename": "kudos-per-day.png",
         "title": "Kudos per day, last 4 weeks",
-        "alt_txt": chart_description(days, counts),
-        "content_base64": base64.b64encode(kudos_per_day_png(days, counts)).decode(),
+        "alt_txt": described,
+        "content_base64": base64.b64encode(kudos_per_day_png(days, counts, now.time())).decode(),
     }
-    period = weekly(now)
     for lead in leads:
-        post_message(session, f"digest:{period}:{lead}", channel=lead, text=text, blocks=blocks, now=now)
-        enqueue(session, f"digest:{period}:{lead}:chart", "files.uploadV2", {"channel": lead, **chart}, now)
+        post_message(session, f"digest:{run.key}:{lead}", channel=lead, text=text, blocks=blocks, now=now)
+        enqueue(session, f"digest:{run.key}:{lead}:chart", "files.uploadV2", {"channel": lead, **chart}, now)
     return [f"lead digest and its chart by DM to {len(leads)} lead(s): {', '.join(leads)}"]
 
 

@@ -7,6 +7,7 @@ from bot.core.jobs import run_job
 from bot.features import tables
 from bot.feedback.blocks import ANSWER_BUTTON, FEEDBACK_MODAL
 from storage.feedback import Feedback
+from storage.outbox import by_key
 
 
 def feedback_rows(ctx):
@@ -292,3 +293,79 @@ def test_anonymous_answer_leaves_no_trace_of_the_giver(slack, fake_slack, ctx, c
                 assert "UBEN" not in repr(tuple(row)), (table.name, row)
     assert "UBEN" not in caplog.text
     assert feedback_rows(ctx)[1].status == "answered" and feedback_rows(ctx)[1].anonymous
+
+
+def every_stored_row(ctx) -> str:
+    with ctx.engine.connect() as connection:
+        return repr([tuple(row) for table in tables().sorted_tables for row in connection.execute(table.select())])
+
+
+def test_the_answer_text_is_kept_only_until_its_dm_is_delivered(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana> about refunds", user="UREQ")
+    view = click_answer(slack, fake_slack, feedback_rows(ctx)[0].id, "UANA")
+    fake_slack.fail("chat.postMessage", status=500)  # Slack is down when the answer is sent
+
+    slack.view_submission(
+        FEEDBACK_MODAL,
+        answer_values("Kept your calm", "Offer the callback"),
+        user="UANA",
+        private_metadata=view["private_metadata"],
+    )
+    assert "Kept your calm" in every_stored_row(ctx)  # still owed to the requester
+
+    clock.advance(minutes=1)
+    ctx.outbox.sweep()
+
+    [dm] = fake_slack.posts_to("UREQ")
+    assert "Kept your calm" in json.dumps(dm["blocks"])
+    stored = every_stored_row(ctx)
+    assert "Kept your calm" not in stored and "Offer the callback" not in stored
+    with ctx.session_factory() as session:
+        delivered = by_key(session, f"feedback:{feedback_rows(ctx)[0].id}:answer")
+    assert delivered.status == "sent" and delivered.payload == delivered.result
+    assert delivered.payload["channel"] == "UREQ" and set(delivered.payload) == {"channel", "ts"}
+
+
+def answer(slack, fake_slack, ctx, reviewer, *, anonymous):
+    [request] = [r for r in feedback_rows(ctx) if r.giver_id == reviewer and r.status == "open"]
+    view = click_answer(slack, fake_slack, request.id, reviewer)
+    slack.view_submission(
+        FEEDBACK_MODAL,
+        answer_values("Good call", anonymous=anonymous),
+        user=reviewer,
+        private_metadata=view["private_metadata"],
+    )
+
+
+def test_once_an_answer_is_anonymous_the_list_counts_who_is_left_instead_of_naming_them(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> <@UCARL|carl> about refunds", user="UREQ")
+    slack.command("/feedback", "request <@UDAN|dan> <@UEVE|eve> about chats", user="UREQ")
+    clock.advance(days=1)
+    answer(slack, fake_slack, ctx, "UBEN", anonymous=True)
+    answer(slack, fake_slack, ctx, "UEVE", anonymous=False)
+    fake_slack.clear()
+
+    slack.command("/feedback", "list", user="UREQ")
+
+    [reply] = ephemeral_replies(fake_slack)
+    mine = reply.split("*Your open requests*")[1]
+    assert "2 of the 3 people you asked, asked yesterday about refunds" in mine
+    assert "UANA" not in mine and "UCARL" not in mine and "UBEN" not in mine
+    assert "<@UDAN>, asked yesterday about chats" in mine  # no anonymous answer there: names stay
+
+
+def test_the_expiry_note_counts_who_did_not_answer_once_an_answer_is_anonymous(slack, fake_slack, ctx, clock):
+    slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> about refunds", user="UREQ")
+    slack.command("/feedback", "request <@UCARL|carl> <@UDAN|dan> about chats", user="UREQ")
+    answer(slack, fake_slack, ctx, "UBEN", anonymous=True)
+    fake_slack.clear()
+    clock.advance(days=14)
+
+    report = run_job(ctx, "feedback-reminders")
+
+    anonymous_batch, named_batch = (post["text"] for post in fake_slack.posts_to("UREQ"))
+    assert "1 of the 2 people you asked for feedback about refunds didn't answer within 14 days" in anonymous_batch
+    assert "UANA" not in anonymous_batch and "UBEN" not in anonymous_batch
+    assert "request to <@UCARL> and <@UDAN> about chats expired after 14 days" in named_batch
+    assert report.lines == ["3 requests expired; their requesters were told (2 messages)"]
+    assert not any(user in repr(report.lines) for user in ("UANA", "UCARL", "UDAN"))

@@ -128,7 +128,15 @@ def test_a_job_run_from_the_cli_republishes_the_home_tabs_it_changed(
     """No Bolt app in this process: the hook comes with every context, the CLI's included."""
     asked = datetime.now(UTC) - timedelta(days=15)
     with make_session_factory(engine).begin() as session:
-        request = Feedback(about_id="UREQ", giver_id="UME", topic="", requested=True, status="open", created_at=asked)
+        request = Feedback(
+            about_id="UREQ",
+            giver_id="UME",
+            batch_key="command:trigger-1",
+            topic="",
+            requested=True,
+            status="open",
+            created_at=asked,
+        )
         session.add(request)
     for name, value in {**env, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}.items():
         monkeypatch.setenv(name, value)
@@ -136,6 +144,6 @@ def test_a_job_run_from_the_cli_republishes_the_home_tabs_it_changed(
 
     assert main(["jobs", "run", "feedback-reminders"]) == 0
 
-    assert "request 1 expired" in capsys.readouterr().out
+    assert "1 request expired" in capsys.readouterr().out
     [publish] = published(fake_slack)
     assert "Nothing waiting on you." in text_of(publish["view"])

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from sqlalchemy import select
 
 from storage.kudos import Kudos
@@ -14,12 +15,14 @@ def kudos_rows(ctx):
         return session.scalars(select(Kudos).order_by(Kudos.id)).all()
 
 
-def reaction(kind="reaction_added", *, user="UGIVER", author="UANA", emoji="clap", ts=TS, item_type="message"):
+def reaction(
+    kind="reaction_added", *, user="UGIVER", author="UANA", emoji="clap", ts=TS, item_type="message", channel="CGENERAL"
+):
     event = {
         "type": kind,
         "user": user,
         "reaction": emoji,
-        "item": {"type": item_type, "channel": "CGENERAL", "ts": ts},
+        "item": {"type": item_type, "channel": channel, "ts": ts},
         "event_ts": "1700000200.000100",
     }
     if author:
@@ -44,6 +47,32 @@ def test_reaction_gives_the_author_kudos_with_the_message_and_a_link(slack, fake
     assert "<@UANA>" in celebration["text"] and "<@UGIVER>" in celebration["text"]
     assert "<!here>" not in celebration["text"] + str(celebration["blocks"])
     assert len(fake_slack.posts_to("UANA")) == 1
+
+
+@pytest.mark.parametrize("channel", ["GPRIVATE", "CPRIVATE"])  # private channels: an older ID, and a newer one
+def test_a_message_in_a_private_channel_is_linked_in_the_kudos_channel_never_quoted(slack, fake_slack, ctx, channel):
+    fake_slack.add_channel("CPRIVATE", private=True)
+    fake_slack.add_message(channel, TS, "Shared the escalation numbers with the team", user="UANA")
+
+    slack.event(reaction(channel=channel))
+
+    [row] = kudos_rows(ctx)
+    assert row.message.startswith(":clap:\n<https://example.slack.com/archives/") and "escalation" not in row.message
+    [celebration] = fake_slack.posts_to("CKUDOS")
+    assert "escalation" not in json.dumps(celebration.params) and "See the message" in json.dumps(celebration.params)
+    [dm] = fake_slack.posts_to("UANA")
+    assert "escalation" not in json.dumps(dm.params)
+    assert "private channel, so the kudos channel links to it" in json.dumps(dm["blocks"])
+    assert fake_slack.calls_to("conversations.history") == fake_slack.calls_to("conversations.replies") == []
+
+
+def test_a_channel_slack_cannot_say_is_public_counts_as_private(slack, fake_slack, ctx):
+    fake_slack.fail("conversations.info", error="missing_scope")
+    fake_slack.add_message("CGENERAL", TS, "Shared the escalation numbers with the team", user="UANA")
+
+    slack.event(reaction())
+
+    assert "escalation" not in json.dumps(fake_slack.posts_to("CKUDOS")[0].params)
 
 
 def test_reaction_on_a_thread_reply_quotes_the_reply(slack, fake_slack, ctx):

@@ -35,11 +35,11 @@ def seed(ctx, now: datetime) -> None:
         session.add(kudos("UANA", "UBEN", now - timedelta(days=1), "teamwork"))
 
 
-def test_add_jobs_registers_the_jobs_and_the_catch_up_and_no_outbox_sweep(ctx):
+def test_add_jobs_registers_the_jobs_the_catch_up_and_the_runs_at_start_and_no_outbox_sweep(ctx):
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     ids = {job.id for job in scheduler.get_jobs()}
-    assert ids == {"catch-up", *ctx.jobs}  # delivery needs no scheduler
+    assert ids == {"catch-up", *ctx.jobs, "member-directory-at-start"}  # delivery needs no scheduler
     tip = scheduler.get_job("daily-tip").trigger
     assert tip.timezone == PARIS and str(tip) == "cron[day_of_week='mon-fri', hour='9', minute='30']"
 
@@ -147,3 +147,48 @@ def test_cli_dry_run(ctx, engine, fake_slack, monkeypatch, capsys, tmp_path):
     assert out.startswith("[dry run] daily-tip for ")
     assert "would send chat.postMessage to CTIPS: :bulb: *Today's tip*" in out
     assert row_counts(ctx) == before and fake_slack.calls == []
+
+
+def use_the_test_database_and_fake_slack(monkeypatch, engine, fake_slack, tmp_path, **env):
+    for name, value in base_env(fake_slack, **env).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("KAIZEN_ENV_FILE", str(tmp_path / "no.env"))
+
+
+@pytest.mark.parametrize(
+    ("job", "sent_to"), [("daily-tip", "CTIPS"), ("weekly-celebration", "CKUDOS"), ("lead-digest", "ULEAD")]
+)
+def test_cli_force_posts_again_and_dry_run_works_after_the_period_ran(
+    ctx, engine, fake_slack, monkeypatch, capsys, tmp_path, job, sent_to
+):
+    seed(ctx, datetime.now(UTC))
+    use_the_test_database_and_fake_slack(monkeypatch, engine, fake_slack, tmp_path)
+    assert main(["jobs", "run", job]) == 0
+    assert len(fake_slack.posts_to(sent_to)) == 1
+    capsys.readouterr()
+
+    before = row_counts(ctx)
+    assert main(["jobs", "run", job, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"[dry run] {job} for ") and "would send chat.postMessage" in out
+    assert row_counts(ctx) == before and len(fake_slack.posts_to(sent_to)) == 1
+
+    assert main(["jobs", "run", job]) == 0
+    assert "already ran" in capsys.readouterr().out
+    for runs in (2, 3):
+        assert main(["jobs", "run", job, "--force"]) == 0
+        assert capsys.readouterr().out.startswith(f"{job} for ")
+        assert len(fake_slack.posts_to(sent_to)) == runs
+
+
+def test_cli_says_how_many_messages_are_still_waiting_and_why(ctx, engine, fake_slack, monkeypatch, capsys, tmp_path):
+    with ctx.session_factory.begin() as session:
+        session.add_all([TipSubscriber(user_id=user, subscribed_at=datetime.now(UTC)) for user in ("UANA", "UBEN")])
+    use_the_test_database_and_fake_slack(monkeypatch, engine, fake_slack, tmp_path)
+    fake_slack.fail("chat.postMessage", error="not_in_channel")
+
+    assert main(["jobs", "run", "daily-tip"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "  1 message(s) refused by Slack (1 × 200 not_in_channel)"

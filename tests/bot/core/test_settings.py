@@ -27,12 +27,14 @@ def test_defaults():
     assert (settings.idea_review_votes, settings.lesson_promote_votes) == (5, 3)
     assert settings.zendesk_secret is None and settings.compliments_secret is None
     assert settings.compliments_public is False
+    assert settings.include_guests is False
 
 
 def test_lessons_channel_defaults_to_tips_channel():
     assert load_settings(base_env()).lessons_channel == "CTIPS"
     assert load_settings(base_env(KAIZEN_LESSONS_CHANNEL="CLESSONS")).lessons_channel == "CLESSONS"
     assert load_settings(base_env(KAIZEN_COMPLIMENTS_PUBLIC="true")).compliments_public is True
+    assert load_settings(base_env(KAIZEN_INCLUDE_GUESTS="yes")).include_guests is True
 
 
 def test_celebration_channel_defaults_to_kudos_channel():
@@ -63,6 +65,7 @@ def test_settings_are_frozen():
         ("KAIZEN_SKILLS", "billing,Written Tone", "comma-separated list of words"),
         ("KAIZEN_IDEA_REVIEW_VOTES", "five", "at least 1"),
         ("KAIZEN_COMPLIMENTS_PUBLIC", "maybe", "true or false"),
+        ("KAIZEN_INCLUDE_GUESTS", "guests", "true or false"),
     ],
 )
 def test_invalid_values_stop_with_one_clear_line(name, value, message):

@@ -18,7 +18,7 @@ def sent_text(posts) -> str:
     return "\n".join(str(post["blocks"]) for post in posts)
 
 
-def test_celebrates_everyone_recognised_this_week(ctx, fake_slack, clock):
+def test_the_first_celebration_celebrates_everyone_recognised_in_the_last_7_days(ctx, fake_slack, clock):
     with ctx.session_factory.begin() as session:
         session.add_all(
             [
@@ -26,10 +26,10 @@ def test_celebrates_everyone_recognised_this_week(ctx, fake_slack, clock):
                 kudos("UBEN", "UANA", datetime(2026, 11, 17, 10, tzinfo=PARIS), "teamwork ownership"),
                 kudos("UCARL", "UANA", datetime(2026, 11, 18, 10, tzinfo=PARIS), "teamwork"),
                 kudos("UANA", "UBEN", datetime(2026, 11, 19, 10, tzinfo=PARIS), "teamwork"),
-                # Monday 00:30 in Paris is still Sunday in UTC: it counts for this week.
-                kudos("UANA", "UCARL", datetime(2026, 11, 15, 23, 30, tzinfo=UTC)),
-                # Sunday 23:30 in Paris: last week.
-                kudos("UANA", "UDAN", datetime(2026, 11, 15, 22, 30, tzinfo=UTC)),
+                # The first celebration covers the 7 days before it, counted in Paris: from Friday 16:00,
+                # which is 15:00 UTC.
+                kudos("UANA", "UCARL", datetime(2026, 11, 13, 15, 30, tzinfo=UTC)),
+                kudos("UANA", "UDAN", datetime(2026, 11, 13, 14, 30, tzinfo=UTC)),
             ]
         )
     clock.set(FRIDAY_1600)
@@ -103,3 +103,32 @@ def test_ideas_implemented_this_week_are_celebrated(slack, ctx, fake_slack, cloc
     text = sent_text(fake_slack.posts_to("CKUDOS"))
     assert "Shared glossary for billing terms" in text and "Macro for refund status" not in text
     assert "A quiet week" not in text
+
+
+def recognised_in(post) -> list[str]:
+    text = sent_text([post])
+    return re.findall(r"<@(U\w+)> \(\d+\)", text[text.index("Everyone recognised") :])
+
+
+def test_each_celebration_covers_everything_since_the_previous_one(ctx, fake_slack, clock):
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            [
+                kudos("UBEN", "UOLD", datetime(2026, 11, 6, 15, tzinfo=PARIS)),  # more than 7 days before the first
+                kudos("UBEN", "USAT", datetime(2026, 11, 7, 11, tzinfo=PARIS)),  # the Saturday before: 7 days
+                kudos("UBEN", "UFRIEVE", datetime(2026, 11, 13, 18, tzinfo=PARIS)),  # after the first celebration
+                kudos("UBEN", "USUN", datetime(2026, 11, 15, 20, tzinfo=PARIS)),
+                kudos("UBEN", "UTHU", datetime(2026, 11, 19, 9, tzinfo=PARIS)),
+            ]
+        )
+    clock.set(datetime(2026, 11, 13, 16, 0, tzinfo=PARIS))  # the first celebration ever
+    run_job(ctx, "weekly-celebration")
+    clock.set(FRIDAY_1600)  # a week later
+    run_job(ctx, "weekly-celebration")
+    clock.advance(hours=1)
+    run_job(ctx, "weekly-celebration", force=True)  # the same week again: the same span, to now
+
+    first, second, again = fake_slack.posts_to("CKUDOS")
+    assert recognised_in(first) == ["USAT"]
+    assert recognised_in(second) == ["UFRIEVE", "USUN", "UTHU"]
+    assert recognised_in(again) == ["UFRIEVE", "USUN", "UTHU"]

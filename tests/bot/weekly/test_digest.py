@@ -2,11 +2,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.jobs import run_job
+from bot.feedback.blocks import FEEDBACK_MODAL
 from bot.weekly.digest import digest_window, kudos_per_day
 from storage import feedback, ideas
 from storage.kudos import kudos_counts
 from storage.models import Member
 from tests.bot.factories import kudos
+from tests.handlers.test_feedback import answer_values, click_answer
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_0900 = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
@@ -14,6 +16,12 @@ MONDAY_0900 = datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
 
 def member(user_id: str, **flags) -> Member:
     return Member(user_id=user_id, first_seen_at=datetime(2026, 1, 1, tzinfo=UTC), **flags)
+
+
+def answer(slack, fake_slack, request_id, user, *, anonymous=False):
+    view = click_answer(slack, fake_slack, request_id, user)
+    values = answer_values("Good pace", anonymous=anonymous)
+    slack.view_submission(FEEDBACK_MODAL, values, user=user, private_metadata=view["private_metadata"])
 
 
 def test_each_lead_gets_the_digest_and_its_chart_by_dm(ctx, fake_slack, clock):
@@ -70,9 +78,12 @@ def test_the_weeks_and_days_of_a_dst_change(ctx, settings):
         days, counts = kudos_per_day(session, window)
 
     assert weeks == [4, 1]
+    # Each day of the chart runs from 09:00 to 09:00, the 25-hour one across the change included.
     per_day = dict(zip(days, counts, strict=True))
     assert days[-1] == date(2026, 10, 25) and len(days) == 28
-    assert per_day[date(2026, 10, 25)] == 3 and per_day[date(2026, 10, 19)] == 2
+    assert per_day[date(2026, 10, 25)] == 1 and per_day[date(2026, 10, 24)] == 2
+    assert per_day[date(2026, 10, 19)] == 1 and per_day[date(2026, 10, 18)] == 1
+    assert [sum(counts[-7:]), sum(counts[-14:-7])] == weeks
 
 
 def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings):
@@ -87,8 +98,8 @@ def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings
 
     window = digest_window(MONDAY_0900, settings.timezone)
     with ctx.session_factory() as session:
-        assert feedback.feedback_counts(session, window.this_week) == (1, 0)
-        assert feedback.feedback_counts(session, window.last_week)[0] == 1
+        assert feedback.feedback_counts(session, window.this_week) == feedback.FeedbackCounts(1, 0, 0)
+        assert feedback.feedback_counts(session, window.last_week).asked == 1
         assert ideas.idea_status_counts(session, window.this_week) == {"new": 1, "implemented": 1, "under-review": 1}
         assert ideas.idea_status_counts(session, window.last_week) == {"new": 1}
         # Both requests are unanswered after more than 2 days; the oldest first.
@@ -96,3 +107,42 @@ def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings
         [waiting] = ideas.ideas_awaiting_review(session)
     assert overdue == [MONDAY_0900 - timedelta(days=10), MONDAY_0900 - timedelta(days=3)]
     assert (waiting.number, waiting.status, waiting.since) == (1, "under-review", MONDAY_0900 - timedelta(days=3))
+
+
+def test_feedback_requests_and_their_answers_are_counted_apart_from_unrequested_feedback(slack, ctx, fake_slack, clock):
+    clock.set(MONDAY_0900 - timedelta(days=3))
+    slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> about my escalation call", user="UREQ")
+    [opened] = fake_slack.posts_to("UANA")
+    request_id = opened["blocks"][-1]["elements"][0]["value"]
+    answer(slack, fake_slack, request_id, "UANA")
+    slack.command("/feedback", "give <@UCARL|carl>", user="UDAN")
+    [form] = fake_slack.calls_to("views.open")[-1:]
+    slack.view_submission(
+        FEEDBACK_MODAL, answer_values("Clear notes"), user="UDAN", private_metadata=form["view"]["private_metadata"]
+    )
+    fake_slack.clear()
+    clock.set(MONDAY_0900)
+
+    run_job(ctx, "lead-digest")
+
+    text = str(fake_slack.posts_to("ULEAD")[0]["blocks"])
+    assert "• Feedback requests: *2* asked, *1* answered (before: 0 asked, 0 answered)" in text
+    assert "• Feedback nobody asked for: *1* (before: 0)" in text
+
+
+def test_the_chart_and_the_totals_cover_the_same_days_today_included(ctx, fake_slack, clock):
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            [
+                kudos("UANA", "UBEN", MONDAY_0900 - timedelta(minutes=30)),  # this morning
+                kudos("UANA", "UBEN", MONDAY_0900 - timedelta(days=6, hours=23)),
+                kudos("UANA", "UBEN", MONDAY_0900 - timedelta(days=7, hours=1)),  # the 7 days before those
+            ]
+        )
+    clock.set(MONDAY_0900)
+
+    run_job(ctx, "lead-digest")
+
+    text = str(fake_slack.posts_to("ULEAD")[0]["blocks"])
+    assert "• Kudos: *2* (before: 1, +1)" in text
+    assert "Weekly totals, oldest first: 0 → 0 → 1 → 2" in text
