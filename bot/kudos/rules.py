@@ -13,7 +13,7 @@ from bot.core.outbox import post_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.slack_users import NotAnActivePerson, SlackUser, UserLookup, active_people
-from bot.core.text import USER_MENTION, from_slack_formatted, leading_mentions
+from bot.core.text import USER_MENTION, from_slack_formatted, leading_mentions, to_plain
 from bot.home.rules import home_changed
 from bot.kudos import blocks as messages
 from storage import kudos as store
@@ -82,7 +82,7 @@ def give_kudos(
         raise KudosRefused(
             "Say what they did, so they know what to keep doing: `/kudos @ana thanks for untangling that refund`.",
         )
-    if len(draft.message) > MAX_MESSAGE_LENGTH:
+    if len(to_plain(draft.message)) > MAX_MESSAGE_LENGTH:  # what they typed: `&` counts once, not as `&amp;`
         raise KudosRefused(f"That message is a little long: please keep it under {MAX_MESSAGE_LENGTH} characters.")
     unknown = [v for v in draft.values if v not in settings.values]
     if unknown:

@@ -165,3 +165,32 @@ def test_leaderboard_and_stats(slack, fake_slack, ctx, clock):
 def test_help_is_answered_in_the_ack(slack):
     response = slack.command("/kudos", "help")
     assert "/kudos leaderboard" in response.body
+
+
+def slack_escaped(typed: str) -> str:
+    """Command text as Slack sends it (escaping on): &, < and > as entities."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_the_length_limit_counts_what_was_typed_not_its_escaping(slack, fake_slack, ctx):
+    typed = ("Q&A <3 > " * 112)[:1000]
+    assert len(typed) == 1000
+    slack.command("/kudos", f"<@UANA|ana> {slack_escaped(typed)}")
+    [row] = kudos_rows(ctx)
+    assert row.message == slack_escaped(typed.strip())
+
+    fake_slack.clear()
+    slack.command("/kudos", f"<@UBEN|ben> {slack_escaped(typed + '!')}")
+    [reply] = ephemeral_replies(fake_slack)
+    assert "keep it under 1000 characters" in reply
+
+    response = slack.view_submission(
+        "kudos_modal",
+        {
+            "recipients": {"recipients": {"selected_users": ["UCARL"]}},
+            "message": {"message": {"value": typed}},
+            "values": {"values": {"selected_options": []}},
+        },
+    )
+    assert '"response_action": "update"' in response.body
+    assert [k.recipient_id for k in kudos_rows(ctx)] == ["UANA", "UCARL"]
