@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,3 +65,15 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 def dialect_insert(session: Session):
     """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL and SQLite share the same API)."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def lock_until_commit(session: Session, name: str) -> None:
+    """From here to commit, transactions that lock the same `name` run one after another, so a count
+    and the insert it allows cannot interleave with another's.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite needs none: every transaction starts with
+    BEGIN IMMEDIATE (above), so only one writes at a time from its first statement on.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))

@@ -18,6 +18,7 @@ from bot.home.rules import home_changed
 from bot.kudos import blocks as messages
 from storage import kudos as store
 from storage import members
+from storage.db import lock_until_commit
 from storage.kudos import Kudos, KudosStats
 from storage.outbox import claim_request
 
@@ -153,6 +154,8 @@ def check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]
 
 
 def _check_daily_limit(session: Session, settings: Settings, giver_id: str, wanted: int, now: datetime) -> None:
+    # Held to commit: two kudos from one person at the same moment are counted one after the other.
+    lock_until_commit(session, f"kudos given by {giver_id}")
     tz = settings.timezone
     given_today = store.count_given_since(session, giver_id, day_start(now, tz))
     left = max(0, settings.kudos_daily_limit - given_today)

@@ -1,3 +1,5 @@
+import threading
+
 from sqlalchemy import func, select
 
 from storage.kudos import Kudos
@@ -194,3 +196,22 @@ def test_the_length_limit_counts_what_was_typed_not_its_escaping(slack, fake_sla
     )
     assert '"response_action": "update"' in response.body
     assert [k.recipient_id for k in kudos_rows(ctx)] == ["UANA", "UCARL"]
+
+
+def test_the_daily_limit_holds_when_requests_arrive_at_the_same_moment(slack, fake_slack, ctx):
+    attempts = 12
+    start = threading.Barrier(attempts)
+
+    def give(n: int) -> None:
+        start.wait()
+        slack.command("/kudos", f"<@UANA|ana> thanks, take {n}")
+
+    threads = [threading.Thread(target=give, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(kudos_rows(ctx)) == ctx.settings.kudos_daily_limit
+    refused = [r for r in ephemeral_replies(fake_slack) if "You've given all 5 of today's kudos" in r]
+    assert len(refused) == attempts - ctx.settings.kudos_daily_limit
