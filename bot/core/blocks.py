@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from bot.core.text import truncate
+from bot.core.text import safe_prefix, truncate
 
 Message = tuple[str, list[dict]]  # (fallback text, blocks): what every Block Kit builder returns
 MAX_BLOCKS = 50  # per message
@@ -28,8 +28,31 @@ def section(text: str) -> dict:
     return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT))).to_dict()
 
 
-def sections(items: list[str], separator: str = "\n") -> list[dict]:
-    return [section(text) for text in pack(items, separator)]
+def sections(items: list[str], separator: str = "\n", limit: int = MAX_SECTION_TEXT) -> list[dict]:
+    return [section(text) for text in pack(items, separator, limit)]
+
+
+def text_sections(text: str, limit: int = MAX_SECTION_TEXT) -> list[dict]:
+    """A text of any length (a message someone wrote, once escaped) as the sections it needs, cut
+    between lines where it can and never inside a mention, a link or an entity: nothing is lost."""
+    return sections([piece for line in text.split("\n") for piece in _cut_line(line, limit)], limit=limit)
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    """A line longer than `limit` in pieces, cut at a space where there is one; the pieces of a
+    quoted line ("> …") stay quoted."""
+    marker = "> " if line.startswith("> ") else ""
+    pieces = []
+    while len(line) > limit:
+        head = safe_prefix(line, limit)
+        space = head.rfind(" ", len(marker) + 1)
+        if space > limit // 2:
+            head = safe_prefix(head, space)  # the space may be inside a link's label
+        if len(head) <= len(marker):  # one token longer than the limit: cut it anyway
+            head = line[:limit]
+        pieces.append(head)
+        line = marker + line[len(head) :].lstrip(" ")
+    return [*pieces, line]
 
 
 def split(blocks: list[dict], per_message: int = MAX_BLOCKS) -> list[list[dict]]:

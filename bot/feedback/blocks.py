@@ -69,13 +69,13 @@ def answer_dm(giver_id: str | None, topic: str, requested: bool, answers: dict[s
         headline = f":seedling: {who} answered your feedback request{_about(topic)}."
     else:
         headline = f":seedling: {who} sent you feedback."
-    blocks = [SectionBlock(text=MarkdownTextObject(text=headline))]
+    blocks = [limits.section(headline)]
     for prompt, (label, _hint) in PROMPTS.items():
         if answers[prompt]:
-            text = truncate(f"*{label}*\n{quote(answers[prompt])}", limits.MAX_SECTION_TEXT)
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Only you can see this. Growth is a team sport.")]))
-    return headline, [b.to_dict() for b in blocks]
+            blocks += limits.text_sections(f"*{label}*\n{quote(answers[prompt])}")
+    footer = "Only you can see this. Growth is a team sport."
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]).to_dict())
+    return headline, blocks
 
 
 def asked_confirmation(reviewer_ids: list[str], topic: str, remind_days: int, expire_days: int) -> str:
@@ -144,8 +144,8 @@ def feedback_modal(about_id: str, topic: str, metadata: dict) -> dict:
                 Option(
                     value=ANONYMOUS,
                     text="Send anonymously",
-                    description="Kaizen keeps no record of who you are. "
-                    "If you were the only one asked, they may still guess.",
+                    # Slack's limit for an option's description is 75 characters.
+                    description="Kaizen keeps no record of you. If only you were asked, they may guess.",
                 )
             ],
         ),

@@ -66,19 +66,16 @@ def idea_post(idea: Idea, votes: int, latest: IdeaStatusChange | None) -> Messag
     """The idea in the ideas channel: number, status, votes, and the buttons to vote and move it on."""
     body = f"*{_headline(idea)}*"
     if idea.description:
-        body += "\n" + truncate(idea.description, 2500)
+        body += "\n" + idea.description
     facts = [_status(idea.status), _votes(votes)]
     if idea.category:
         facts.append(f"`{idea.category}`")
     facts.append("anonymous" if idea.anonymous else f"from {mention(idea.author_id)}")
-    blocks = [
-        SectionBlock(text=MarkdownTextObject(text=body)),
-        ContextBlock(elements=[MarkdownTextObject(text="  ·  ".join(facts))]),
-    ]
+    more = [ContextBlock(elements=[MarkdownTextObject(text="  ·  ".join(facts))])]
     if latest and latest.note:
         update = f"{STATUS_LABELS[latest.to_status]} by {mention(latest.changed_by)}: {truncate(latest.note, 2000)}"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=update)]))
-    blocks.append(
+        more.append(ContextBlock(elements=[MarkdownTextObject(text=update)]))
+    more.append(
         ActionsBlock(
             elements=[
                 ButtonElement(
@@ -96,7 +93,7 @@ def idea_post(idea: Idea, votes: int, latest: IdeaStatusChange | None) -> Messag
         )
     )
     text = f"{_headline(idea)} — {STATUS_LABELS[idea.status]}, {_votes(votes)}"
-    return text, [b.to_dict() for b in blocks]
+    return text, limits.text_sections(body) + [b.to_dict() for b in more]
 
 
 def status_dm(idea: Idea, change: IdeaStatusChange) -> Message:

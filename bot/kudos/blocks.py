@@ -36,20 +36,20 @@ def _values_line(values: list[str]) -> str:
 
 def celebration(giver_id: str, recipient_ids: list[str], message: str, values: list[str]) -> Message:
     headline = f":tada: {names(recipient_ids)} — kudos from {mention(giver_id)}!"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(message)}"))]
+    blocks = limits.text_sections(f"{headline}\n{quote(message)}")
     if values:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]))
-    return f"{headline} {message}", [b.to_dict() for b in blocks]
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]).to_dict())
+    return f"{headline} {message}", blocks
 
 
 def recipient_dm(giver_id: str, message: str, values: list[str]) -> Message:
     headline = f":sparkles: {mention(giver_id)} gave you kudos:"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(message)}"))]
+    blocks = limits.text_sections(f"{headline}\n{quote(message)}")
     footer = "Effort and progress noticed — keep going."
     if values:
         footer = f"{_values_line(values)}  ·  {footer}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
-    return f"{headline} {message}", [b.to_dict() for b in blocks]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]).to_dict())
+    return f"{headline} {message}", blocks
 
 
 def withdrawn(emoji: str) -> Message:
