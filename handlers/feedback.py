@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission
+from bot.core.forms import answer_view_submission, open_modal_at_once
 from bot.core.text import escape, leading_mentions
 from bot.feedback import blocks as messages
 from bot.feedback.rules import (
@@ -41,14 +41,12 @@ def register(app: App, ctx: Context) -> None:
             _request(ctx, body, rest, respond)
         elif word == "give":
             ack()
-            try:
+
+            def give_modal() -> dict:  # users.info: after the modal is open
                 about_id = check_recipient(ctx.users.get, user_id, leading_mentions(rest.strip())[0])
-            except FeedbackRefused as refusal:
-                respond(refusal.reason, response_type="ephemeral")
-                return
-            client.views_open(
-                trigger_id=body["trigger_id"], view=messages.feedback_modal(about_id, "", {"about": about_id})
-            )
+                return messages.feedback_modal(about_id, "", {"about": about_id})
+
+            open_modal_at_once(client, body["trigger_id"], messages.MODAL_TITLE, give_modal)
         elif word == "list":
             ack()
             with ctx.transaction() as session:
@@ -60,20 +58,16 @@ def register(app: App, ctx: Context) -> None:
             ack(help_text)
 
     @app.action(messages.ANSWER_BUTTON)
-    def answer_clicked(ack: Ack, body: dict, respond: Respond | None, client: WebClient) -> None:
+    def answer_clicked(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
-        request_id = int(body["actions"][0]["value"])
-        try:
+
+        def answer_modal() -> dict:  # a transaction: after the modal is open
             with ctx.transaction() as session:
-                request = answerable_request(session, request_id, body["user"]["id"], ctx.now())
-        except FeedbackRefused as refusal:
-            if body.get("response_url"):
-                respond(refusal.reason, response_type="ephemeral", replace_original=False)
-            else:  # pressed on the Home tab, which has no channel to answer in
-                client.views_open(trigger_id=body["trigger_id"], view=messages.notice_modal(refusal.reason))
-            return
-        view = messages.feedback_modal(request.about_id, request.topic, {"request": request.id})
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+                request = answerable_request(session, int(body["actions"][0]["value"]), body["user"]["id"], ctx.now())
+            return messages.feedback_modal(request.about_id, request.topic, {"request": request.id})
+
+        # In a DM or on the Home tab alike, a refusal shows in the modal.
+        open_modal_at_once(client, body["trigger_id"], messages.MODAL_TITLE, answer_modal)
 
     @app.view(messages.FEEDBACK_MODAL)
     def feedback_modal_submitted(ack: Ack, body: dict, view: dict) -> None:

@@ -27,6 +27,7 @@ from bot.core.text import mention, names, quote, truncate
 from storage.feedback import Feedback
 
 FEEDBACK_MODAL = "feedback_modal"
+MODAL_TITLE = "Give feedback"
 ANSWER_BUTTON = "feedback_answer"
 ANONYMOUS = "anonymous"  # block, action and option value of the modal's anonymous checkbox
 # The modal's prompts, by block/action id: (label, hint).
@@ -154,7 +155,7 @@ def feedback_modal(about_id: str, topic: str, metadata: dict) -> dict:
         type="modal",
         callback_id=FEEDBACK_MODAL,
         private_metadata=json.dumps(metadata),
-        title=PlainTextObject(text="Give feedback"),
+        title=PlainTextObject(text=MODAL_TITLE),
         submit=PlainTextObject(text="Send"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
@@ -173,16 +174,6 @@ def sent_modal(about_id: str, anonymous: bool) -> dict:
         type="modal",
         title=PlainTextObject(text="Feedback sent"),
         close=PlainTextObject(text="Done"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    ).to_dict()
-
-
-def notice_modal(text: str) -> dict:
-    """A closing-only modal, for answers where there is no channel to answer in."""
-    return View(
-        type="modal",
-        title=PlainTextObject(text="Feedback"),
-        close=PlainTextObject(text="OK"),
         blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
     ).to_dict()
 
