@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import handlers.admin
 import handlers.feedback
 import handlers.home
 import handlers.ideas
 import handlers.kudos
 import handlers.tips
-from bot import feedback, home, ideas, kudos, tips, weekly
+from bot import admin, feedback, home, ideas, kudos, tips, weekly
 from bot.core.context import Feature
 from storage.models import Base
 
@@ -26,6 +27,7 @@ FEATURES: tuple[Feature, ...] = (
     tips.FEATURE.with_listeners(handlers.tips.register),
     home.FEATURE.with_listeners(handlers.home.register),
     weekly.FEATURE,
+    admin.FEATURE.with_listeners(handlers.admin.register),
 )
 
 

@@ -13,6 +13,7 @@ from bot.core.forms import answer_view_submission, open_modal_at_once
 from bot.core.text import escape, leading_mentions
 from bot.feedback import blocks as messages
 from bot.feedback.rules import (
+    ANONYMOUS_A_DAY,
     EXPIRE_AFTER,
     REMIND_AFTER,
     FeedbackAnswer,
@@ -22,6 +23,7 @@ from bot.feedback.rules import (
     check_recipient,
     give_feedback,
     parse_request,
+    report_feedback,
     request_feedback,
 )
 from storage import feedback as store
@@ -29,7 +31,7 @@ from storage.outbox import DuplicateRequest
 
 
 def register(app: App, ctx: Context) -> None:
-    help_text = messages.help_text(REMIND_AFTER.days, EXPIRE_AFTER.days)
+    help_text = messages.help_text(REMIND_AFTER.days, EXPIRE_AFTER.days, ANONYMOUS_A_DAY)
 
     @app.command("/feedback")
     def feedback_command(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
@@ -69,6 +71,26 @@ def register(app: App, ctx: Context) -> None:
         # In a DM or on the Home tab alike, a refusal shows in the modal.
         open_modal_at_once(client, body["trigger_id"], messages.MODAL_TITLE, answer_modal)
 
+    @app.action(messages.REPORT_BUTTON)
+    def report_clicked(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        try:
+            with ctx.transaction() as session:
+                report_feedback(
+                    session,
+                    ctx.settings,
+                    feedback_id=int(action["value"]),
+                    reporter_id=body["user"]["id"],
+                    now=ctx.now(),
+                )
+        except FeedbackRefused as refusal:
+            reply = refusal.reason
+        except DuplicateRequest:
+            reply = "You reported it already: the admins have it."
+        else:
+            reply = messages.reported(len(ctx.settings.admins))
+        respond(reply, response_type="ephemeral", replace_original=False)
+
     @app.view(messages.FEEDBACK_MODAL)
     def feedback_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
         state = view["state"]["values"]
@@ -94,6 +116,7 @@ def register(app: App, ctx: Context) -> None:
             else:
                 feedback = give_feedback(
                     session,
+                    ctx.settings,
                     giver_id=giver_id,
                     about_id=metadata["about"],
                     answer=answer_given,

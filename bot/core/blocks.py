@@ -1,15 +1,25 @@
-"""Block Kit's size limits, applied before Slack would refuse a message: long lists become
-several sections, and many sections several messages."""
+"""Block Kit's size limits, applied before Slack would refuse a message: long lists and long texts
+become several sections, and many sections several messages. And the admins' Hide option, which
+every feature's public messages carry the same way."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ButtonElement,
+    ConfirmObject,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    SectionBlock,
+)
 
 from bot.core.text import safe_prefix, truncate
 
 Message = tuple[str, list[dict]]  # (fallback text, blocks): what every Block Kit builder returns
 MAX_BLOCKS = 50  # per message
 MAX_SECTION_TEXT = 3000  # characters in a section's text
+# The admins' Hide option on a public message, and the Hide button on a report; value "KIND:N".
+HIDE_ACTION = "kaizen_hide"
 
 
 def pack(items: list[str], separator: str = "\n", limit: int = MAX_SECTION_TEXT) -> list[str]:
@@ -32,10 +42,14 @@ def sections(items: list[str], separator: str = "\n", limit: int = MAX_SECTION_T
     return [section(text) for text in pack(items, separator, limit)]
 
 
-def text_sections(text: str, limit: int = MAX_SECTION_TEXT) -> list[dict]:
+def text_sections(text: str, limit: int = MAX_SECTION_TEXT, *, accessory: dict | None = None) -> list[dict]:
     """A text of any length (a message someone wrote, once escaped) as the sections it needs, cut
-    between lines where it can and never inside a mention, a link or an entity: nothing is lost."""
-    return sections([piece for line in text.split("\n") for piece in _cut_line(line, limit)], limit=limit)
+    between lines where it can and never inside a mention, a link or an entity: nothing is lost.
+    The first section carries the `accessory`, if any."""
+    blocks = sections([piece for line in text.split("\n") for piece in _cut_line(line, limit)], limit=limit)
+    if accessory:
+        blocks[0]["accessory"] = accessory
+    return blocks
 
 
 def _cut_line(line: str, limit: int) -> list[str]:
@@ -57,3 +71,30 @@ def _cut_line(line: str, limit: int) -> list[str]:
 
 def split(blocks: list[dict], per_message: int = MAX_BLOCKS) -> list[list[dict]]:
     return [blocks[i : i + per_message] for i in range(0, len(blocks), per_message)]
+
+
+def _confirm_hide(what: str) -> ConfirmObject:
+    return ConfirmObject(
+        title=f"Hide {what}?",
+        text="Only Kaizen admins can. It leaves its messages, stats, exports and digests, "
+        "and the hide is logged with your name.",
+        confirm="Hide",
+        deny="Cancel",
+    )
+
+
+def hide_menu(kind: str, number: int, what: str) -> dict:
+    """The ⋯ menu on a public message: one option, for admins, to hide `what` ("kudos #12")."""
+    option = Option(text=f"Hide {what} (admins only)", value=f"{kind}:{number}")
+    return OverflowMenuElement(action_id=HIDE_ACTION, options=[option], confirm=_confirm_hide(what)).to_dict()
+
+
+def hide_button(kind: str, number: int, what: str) -> dict:
+    """The Hide button on a report to the admins."""
+    return ButtonElement(
+        text=f"Hide {what}",
+        action_id=HIDE_ACTION,
+        value=f"{kind}:{number}",
+        style="danger",
+        confirm=_confirm_hide(what),
+    ).to_dict()

@@ -20,6 +20,7 @@ def send_reminders(_ctx: Context, session: Session, now: datetime) -> list[str]:
 
     Each request's own reminded_at / status makes a second run (even a forced one) send nothing new.
     """
+    store.forget_anonymous_counts(session, before=now.date())  # a day's counts are kept that day only
     lines = []
     for request in store.open_requests_created_before(session, now - EXPIRE_AFTER):
         request.status, request.expired_at = "expired", now

@@ -34,9 +34,11 @@ def _values_line(values: list[str]) -> str:
     return "  ".join(f"`#{v}`" for v in values)
 
 
-def celebration(giver_id: str, recipient_ids: list[str], message: str, values: list[str]) -> Message:
+def celebration(number: int, giver_id: str, recipient_ids: list[str], message: str, values: list[str]) -> Message:
+    """The kudos channel's post; its ⋯ menu lets an admin hide it, and tells them its number."""
     headline = f":tada: {names(recipient_ids)} — kudos from {mention(giver_id)}!"
-    blocks = limits.text_sections(f"{headline}\n{quote(message)}")
+    hide = limits.hide_menu("kudos", number, f"kudos #{number}")
+    blocks = limits.text_sections(f"{headline}\n{quote(message)}", accessory=hide)
     if values:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]).to_dict())
     return f"{headline} {message}", blocks
@@ -56,6 +58,12 @@ def withdrawn(emoji: str) -> Message:
     """What a celebration becomes when its reaction is removed the same day."""
     text = f"_This kudos was withdrawn: its :{emoji}: reaction was removed._"
     return text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+def hidden() -> Message:
+    """What a kudos' celebration and DMs become when an admin hides it."""
+    text = "_This kudos was hidden by an admin._"
+    return text, [limits.section(text)]
 
 
 def reaction_refused(emoji: str, reason: str) -> str:

@@ -1,0 +1,44 @@
+"""moderation: hidden kudos, ideas and feedback, the log of hides, anonymous feedback counts
+
+Revision ID: 0006_moderation
+Revises: 0005_tips
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.db
+
+revision = '0006_moderation'
+down_revision = '0005_tips'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    for table in ('kudos', 'ideas', 'feedback'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('hidden_at', storage.db.UTCDateTime(), nullable=True))
+    op.create_table('moderation_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('admin_id', sa.String(length=32), nullable=False),
+    sa.Column('at', storage.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_log'))
+    )
+    op.create_table('anonymous_feedback_counts',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('giver_key', sa.String(length=64), nullable=False),
+    sa.Column('given', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'giver_key', name=op.f('pk_anonymous_feedback_counts'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('anonymous_feedback_counts')
+    op.drop_table('moderation_log')
+    for table in ('feedback', 'ideas', 'kudos'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('hidden_at')
