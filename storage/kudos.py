@@ -31,9 +31,10 @@ class Kudos(Hideable, Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_kudos_created_at", "created_at"),
+        # hidden_at last: the counts that leave hidden kudos out are still read from the index alone.
+        Index("ix_kudos_created_at", "created_at", "hidden_at"),
         Index("ix_kudos_giver_id_created_at", "giver_id", "created_at"),
-        Index("ix_kudos_recipient_id_created_at", "recipient_id", "created_at"),
+        Index("ix_kudos_recipient_id_created_at", "recipient_id", "created_at", "hidden_at"),
         UniqueConstraint("giver_id", "reacted_channel", "reacted_ts", name="uq_kudos_giver_reaction"),
     )
 
