@@ -7,6 +7,10 @@ from bot.core.parts import SlashCommand
 FEATURE = Feature(
     name="admin",
     commands=(
-        SlashCommand("/kaizen", "Admins: hide, run a job, see what waits to be sent", "help | status | run-job NAME"),
+        SlashCommand(
+            "/kaizen",
+            "Admins: hide, run a job, see what waits to be sent",
+            "hide kudos 12 | run-job NAME | status | help",
+        ),
     ),
 )

@@ -53,7 +53,7 @@ def job_report(report: JobReport, *, dry_run: bool) -> str:
 
 def job_failed(job: str, error: Exception) -> str:
     first_line = (str(error).splitlines() or [""])[0][:300]
-    return f":warning: `{job}` failed: {type(error).__name__}: {first_line}. Nothing of it was kept; the log has more."
+    return f":warning: `{job}` failed: {type(error).__name__}: {first_line}. The log has the details."
 
 
 def status(outbox: OutboxStatus, now: datetime) -> str:

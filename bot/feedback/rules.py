@@ -208,9 +208,9 @@ def hide_feedback(session: Session, _settings: Settings, number: int, now: datet
     if feedback.hidden_at:
         raise FeedbackRefused(f"Feedback #{number} is hidden already.")
     feedback.hidden_at = now
-    if outbox_store.by_key(session, answer_key(feedback.id)) is not None:
+    key = answer_key(feedback.id)
+    if outbox_store.by_key(session, key) is not None:
         text, blocks = messages.hidden_dm()
-        key = answer_key(feedback.id)
         update_message(session, f"{key}:hidden", of=key, text=text, blocks=blocks, now=now)
     source = "anonymous" if feedback.anonymous else f"from {mention(feedback.giver_id)}"
     return f"feedback #{feedback.id} to {mention(feedback.about_id)} ({source})"

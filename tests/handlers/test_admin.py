@@ -11,6 +11,7 @@ from bot.feedback.blocks import FEEDBACK_MODAL, REPORT_BUTTON
 from bot.ideas.blocks import VOTE_ACTION
 from storage.admin import ModerationLog
 from storage.feedback import AnonymousFeedbackCount
+from tests.block_kit import problems
 from tests.handlers.test_feedback import answer_values
 
 
@@ -88,6 +89,8 @@ def test_an_admin_hides_a_kudos_from_its_menu_and_it_leaves_every_count(
     rows = export("kudos", engine, env, monkeypatch, capsys, tmp_path)
     assert [row["recipient"] for row in rows] == ["UCARL"]
 
+    assert [problem for call in fake_slack.calls for problem in problems(call)] == []
+
     fake_slack.clear()
     slack.command("/kaizen", "hide kudos 2", user="UADMIN")  # another kudos of the same message
     assert replies(fake_slack) == ["Kudos #1 is hidden already."]
@@ -152,6 +155,7 @@ def test_the_recipient_reports_anonymous_feedback_and_an_admin_hides_it(
     assert "<@UANA> reported feedback #1" in report["text"] and "anonymous" in report["text"]
     assert "disgrace" not in json.dumps(report.params) and "UGIVER" not in json.dumps(report.params)
     [hide_button] = report["blocks"][-1]["elements"]
+    assert [problem for call in fake_slack.calls for problem in problems(call)] == []
     fake_slack.clear()
 
     slack.block_action(HIDE_ACTION, hide_button["value"], user="UADMIN", channel="DUADMIN")
