@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import handlers.admin
 import handlers.feedback
 import handlers.home
 import handlers.ideas
 import handlers.kudos
 import handlers.tips
-from bot import directory, feedback, home, housekeeping, ideas, kudos, tips, weekly
+from bot import admin, directory, feedback, home, housekeeping, ideas, kudos, tips, weekly
 from bot.core.context import Feature
 from storage.models import Base
 
@@ -28,6 +29,7 @@ FEATURES: tuple[Feature, ...] = (
     weekly.FEATURE,
     housekeeping.FEATURE,
     directory.FEATURE,
+    admin.FEATURE.with_listeners(handlers.admin.register),
 )
 
 

@@ -9,10 +9,11 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission
+from bot.core.forms import answer_view_submission, open_modal_at_once
 from bot.core.text import escape, leading_mentions
 from bot.feedback import blocks as messages
 from bot.feedback.rules import (
+    ANONYMOUS_A_DAY,
     EXPIRE_AFTER,
     REMIND_AFTER,
     FeedbackAnswer,
@@ -22,6 +23,7 @@ from bot.feedback.rules import (
     check_recipient,
     give_feedback,
     parse_request,
+    report_feedback,
     request_feedback,
 )
 from storage import feedback as store
@@ -29,7 +31,7 @@ from storage.outbox import DuplicateRequest
 
 
 def register(app: App, ctx: Context) -> None:
-    help_text = messages.help_text(REMIND_AFTER.days, EXPIRE_AFTER.days)
+    help_text = messages.help_text(REMIND_AFTER.days, EXPIRE_AFTER.days, ANONYMOUS_A_DAY)
 
     @app.command("/feedback")
     def feedback_command(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
@@ -41,14 +43,12 @@ def register(app: App, ctx: Context) -> None:
             _request(ctx, body, rest, respond)
         elif word == "give":
             ack()
-            try:
+
+            def give_modal() -> dict:  # users.info: after the modal is open
                 about_id = check_recipient(ctx.users.get, user_id, leading_mentions(rest.strip())[0])
-            except FeedbackRefused as refusal:
-                respond(refusal.reason, response_type="ephemeral")
-                return
-            client.views_open(
-                trigger_id=body["trigger_id"], view=messages.feedback_modal(about_id, "", {"about": about_id})
-            )
+                return messages.feedback_modal(about_id, "", {"about": about_id})
+
+            open_modal_at_once(client, body["trigger_id"], messages.MODAL_TITLE, give_modal)
         elif word == "list":
             ack()
             with ctx.transaction() as session:
@@ -59,20 +59,36 @@ def register(app: App, ctx: Context) -> None:
             ack(help_text)
 
     @app.action(messages.ANSWER_BUTTON)
-    def answer_clicked(ack: Ack, body: dict, respond: Respond | None, client: WebClient) -> None:
+    def answer_clicked(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
-        request_id = int(body["actions"][0]["value"])
+
+        def answer_modal() -> dict:  # a transaction: after the modal is open
+            with ctx.transaction() as session:
+                request = answerable_request(session, int(body["actions"][0]["value"]), body["user"]["id"], ctx.now())
+            return messages.feedback_modal(request.about_id, request.topic, {"request": request.id})
+
+        # In a DM or on the Home tab alike, a refusal shows in the modal.
+        open_modal_at_once(client, body["trigger_id"], messages.MODAL_TITLE, answer_modal)
+
+    @app.action(messages.REPORT_BUTTON)
+    def report_clicked(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
         try:
             with ctx.transaction() as session:
-                request = answerable_request(session, request_id, body["user"]["id"], ctx.now())
+                report_feedback(
+                    session,
+                    ctx.settings,
+                    feedback_id=int(action["value"]),
+                    reporter_id=body["user"]["id"],
+                    now=ctx.now(),
+                )
         except FeedbackRefused as refusal:
-            if body.get("response_url"):
-                respond(refusal.reason, response_type="ephemeral", replace_original=False)
-            else:  # pressed on the Home tab, which has no channel to answer in
-                client.views_open(trigger_id=body["trigger_id"], view=messages.notice_modal(refusal.reason))
-            return
-        view = messages.feedback_modal(request.about_id, request.topic, {"request": request.id})
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+            reply = refusal.reason
+        except DuplicateRequest:
+            reply = "You reported it already: the admins have it."
+        else:
+            reply = messages.reported(len(ctx.settings.admins))
+        respond(reply, response_type="ephemeral", replace_original=False)
 
     @app.view(messages.FEEDBACK_MODAL)
     def feedback_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
@@ -99,6 +115,7 @@ def register(app: App, ctx: Context) -> None:
             else:
                 feedback = give_feedback(
                     session,
+                    ctx.settings,
                     giver_id=giver_id,
                     about_id=metadata["about"],
                     answer=answer_given,

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission
+from bot.core.forms import answer_view_submission, open_modal_at_once
 from bot.core.text import escape
 from bot.kudos import blocks as messages
 from bot.kudos.reactions import (
@@ -164,17 +164,16 @@ def _register_message_kudos(app: App, ctx: Context) -> None:
             )
 
     @app.shortcut(messages.GIVE_KUDOS_SHORTCUT)
-    def give_kudos_shortcut(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def give_kudos_shortcut(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
         message = body["message"]
-        try:
+
+        def kudos_modal() -> dict:  # users.info and chat.getPermalink: after the modal is open
             author_id = shortcut_recipient(ctx.users.get, body["user"]["id"], message)
-        except KudosRefused as refusal:
-            respond(refusal.reason, response_type="ephemeral")
-            return
-        link = _permalink(client, body["channel"]["id"], message["ts"])
-        view = messages.kudos_modal(settings.values, recipients=[author_id], source="shortcut", link=link)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+            link = _permalink(client, body["channel"]["id"], message["ts"])
+            return messages.kudos_modal(settings.values, recipients=[author_id], source="shortcut", link=link)
+
+        open_modal_at_once(client, body["trigger_id"], "Give kudos", kudos_modal)
 
 
 def _give_from_command(ctx: Context, body: dict, text: str, respond: Respond) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, Join, Table, create_engine, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, sessionmaker, with_loader_criteria
 from sqlalchemy.types import TypeDecorator
 
 Range = tuple[datetime, datetime]  # [start, end): what the range queries of every feature take
@@ -57,10 +58,62 @@ def _sqlite_on_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class Hideable:
+    """A table whose rows admins can hide (abusive kudos, ideas, feedback).
+
+    A hidden row is left out of every ORM query of every session from make_session_factory, in
+    whatever form it is asked for (counts, joins, subqueries, `session.get`), so it is gone from
+    stats, exports, the Home tab, the celebration and the digests alike. The few queries that must
+    still see it say `execution_options(include_hidden=True)`.
+    """
+
+    hidden_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "do_orm_execute", _leave_out_hidden_rows)
+    return factory
+
+
+def _leave_out_hidden_rows(state: ORMExecuteState) -> None:
+    loading = state.is_column_load or state.is_relationship_load
+    if not state.is_select or loading or state.execution_options.get("include_hidden", False):
+        return
+    if state.is_orm_statement:
+        # SQLAlchemy's recipe for a global filter: criteria on every entity of the kind, aliases and joins too.
+        state.statement = state.statement.options(
+            with_loader_criteria(Hideable, lambda cls: cls.hidden_at.is_(None), include_aliases=True)
+        )
+        return
+    # A select that names no ORM entity (`count(*)` filtered by a plain and_(...)) is Core to SQLAlchemy,
+    # which then skips the recipe: the same criteria go on the tables it selects from.
+    for table in _hideable_tables(state.statement.get_final_froms()):
+        state.statement = state.statement.where(table.c.hidden_at.is_(None))
+
+
+def _hideable_tables(froms) -> list[Table]:
+    tables = []
+    for from_ in froms:
+        if isinstance(from_, Join):
+            tables += _hideable_tables([from_.left, from_.right])
+        elif isinstance(from_, Table) and "hidden_at" in from_.c:  # only Hideable gives a table that column
+            tables.append(from_)
+    return tables
 
 
 def dialect_insert(session: Session):
     """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL and SQLite share the same API)."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def lock_until_commit(session: Session, name: str) -> None:
+    """From here to commit, transactions that lock the same `name` run one after another, so a count
+    and the insert it allows cannot interleave with another's.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite needs none: every transaction starts with
+    BEGIN IMMEDIATE (above), so only one writes at a time from its first statement on.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))

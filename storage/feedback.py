@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index, String, Text, and_, func, or_, select, update
+from sqlalchemy import Index, String, Text, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.db import Range
+from storage.db import Hideable, Range, dialect_insert
 from storage.models import Base
 
 
-class Feedback(Base):
+class Feedback(Hideable, Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +41,35 @@ class Feedback(Base):
         Index("ix_feedback_about_id_status", "about_id", "status"),
         Index("ix_feedback_batch_key", "batch_key"),
     )
+
+
+class AnonymousFeedbackCount(Base):
+    """How much anonymous unrequested feedback someone gave on a day, under a key that names
+    nobody to whoever reads the database alone (see bot.feedback.rules.anonymous_giver_key)."""
+
+    __tablename__ = "anonymous_feedback_counts"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    giver_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    given: Mapped[int]
+
+
+def count_anonymous_given(session: Session, day: date, giver_key: str) -> int:
+    """Count one more anonymous feedback under this key on this day, and return the day's count so
+    far. An upsert: two at once are both counted. Earlier days are forgotten."""
+    forget_anonymous_counts(session, before=day)
+    counts = AnonymousFeedbackCount.__table__
+    statement = (
+        dialect_insert(session)(counts)
+        .values(day=day, giver_key=giver_key, given=1)
+        .on_conflict_do_update(index_elements=[counts.c.day, counts.c.giver_key], set_={"given": counts.c.given + 1})
+        .returning(counts.c.given)
+    )
+    return session.execute(statement).scalar_one()
+
+
+def forget_anonymous_counts(session: Session, before: date) -> None:
+    session.execute(delete(AnonymousFeedbackCount).where(AnonymousFeedbackCount.day < before))
 
 
 def mark_answered(session: Session, request_id: int, giver_id: str | None, anonymous: bool, now: datetime) -> bool:

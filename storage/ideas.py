@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.db import Range
+from storage.db import Hideable, Range
 from storage.models import Base
 
 
-class Idea(Base):
+class Idea(Hideable, Base):
     __tablename__ = "ideas"
 
     id: Mapped[int] = mapped_column(primary_key=True)  # the idea's number, as people see it
@@ -61,9 +61,10 @@ def _vote_count():
     return select(func.count()).where(IdeaVote.idea_id == Idea.id).correlate(Idea).scalar_subquery().label("votes")
 
 
-def lock_idea(session: Session, idea_id: int) -> Idea | None:
+def lock_idea(session: Session, idea_id: int, *, include_hidden: bool = False) -> Idea | None:
     """The idea, locked until commit, so votes and status changes on it run one at a time."""
-    return session.scalar(select(Idea).where(Idea.id == idea_id).with_for_update())
+    query = select(Idea).where(Idea.id == idea_id).with_for_update()
+    return session.scalar(query.execution_options(include_hidden=include_hidden))
 
 
 def vote_count(session: Session, idea_id: int) -> int:
@@ -140,6 +141,7 @@ def idea_status_counts(session: Session, range_: Range) -> dict[str, int]:
     count = func.count()
     changes = (
         select(IdeaStatusChange.to_status, count)
+        .join(Idea, Idea.id == IdeaStatusChange.idea_id)  # so a hidden idea's changes are not counted
         .where(IdeaStatusChange.changed_at >= start, IdeaStatusChange.changed_at < end)
         .group_by(IdeaStatusChange.to_status)
     )

@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text, UniqueConstraint, and_, exists, func, literal, nulls_first, or_, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from storage.db import Range
+from storage.db import Hideable, Range
 from storage.models import Base, Member
 
 
-class Kudos(Base):
+class Kudos(Hideable, Base):
     __tablename__ = "kudos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,9 +31,10 @@ class Kudos(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_kudos_created_at", "created_at"),
+        # hidden_at last: the counts that leave hidden kudos out are still read from the index alone.
+        Index("ix_kudos_created_at", "created_at", "hidden_at"),
         Index("ix_kudos_giver_id_created_at", "giver_id", "created_at"),
-        Index("ix_kudos_recipient_id_created_at", "recipient_id", "created_at"),
+        Index("ix_kudos_recipient_id_created_at", "recipient_id", "created_at", "hidden_at"),
         UniqueConstraint("giver_id", "reacted_channel", "reacted_ts", name="uq_kudos_giver_reaction"),
     )
 
@@ -43,13 +44,23 @@ class Kudos(Base):
 
 
 def count_given_since(session: Session, giver_id: str, since: datetime) -> int:
+    """For the daily limit: a kudos an admin hid still counts (hiding gives no one their kudos back)."""
     query = select(func.count()).where(Kudos.giver_id == giver_id, Kudos.created_at >= since)
-    return session.scalar(query) or 0
+    return session.scalar(query.execution_options(include_hidden=True)) or 0
 
 
-def for_reaction(session: Session, giver_id: str, channel: str, ts: str) -> Kudos | None:
+def for_reaction(
+    session: Session, giver_id: str, channel: str, ts: str, *, include_hidden: bool = False
+) -> Kudos | None:
     query = select(Kudos).where(Kudos.giver_id == giver_id, Kudos.reacted_channel == channel, Kudos.reacted_ts == ts)
-    return session.scalar(query)
+    return session.scalar(query.execution_options(include_hidden=include_hidden))
+
+
+def batch_of(session: Session, kudos_id: int) -> list[Kudos]:
+    """The kudos given with kudos `kudos_id` (one message to several people), hidden ones too."""
+    batch = select(Kudos.batch_key).where(Kudos.id == kudos_id).scalar_subquery()
+    query = select(Kudos).where(Kudos.batch_key == batch).order_by(Kudos.id)
+    return list(session.scalars(query.execution_options(include_hidden=True)))
 
 
 def top_recipients(session: Session, since: datetime | None, limit: int = 10) -> list[tuple[str, int]]:

@@ -123,6 +123,11 @@ class FakeSlack:
     def posts_to(self, channel: str) -> list[Call]:
         return [c for c in self.calls_to("chat.postMessage") if c.get("channel") == channel]
 
+    def modal(self) -> dict | None:
+        """The view a modal shows last: the one views.open opened, or the views.update that replaced it."""
+        views = [c for c in self.calls_to("views.open") + self.calls_to("views.update")]
+        return max(views, key=lambda c: c.at)["view"] if views else None
+
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
@@ -177,6 +182,9 @@ class FakeSlack:
             channel = params.get("channel", "")
             private = channel in self.private_channels or channel.startswith("G")
             return {"ok": True, "channel": {"id": channel, "is_channel": not private, "is_private": private}}
+        if method in ("views.open", "views.update", "views.push"):
+            view_id = params.get("view_id") or f"V{params.get('trigger_id')}"
+            return {"ok": True, "view": {"id": view_id, "hash": f"{view_id}-{next(self._ts)}"}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
         if method == "chat.getPermalink":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from slack_bolt import App
 
@@ -14,9 +15,11 @@ def create_app(ctx: Context, *, process_before_response: bool = False) -> App:
     settings = ctx.settings
     app = App(
         client=ctx.client,
-        signing_secret=settings.slack_signing_secret or "",
-        # Socket Mode requests are not signed; Bolt skips the check for them on its own.
-        request_verification_enabled=bool(settings.slack_signing_secret),
+        # Every HTTP request is verified, whatever the settings: without a signing secret (Socket Mode)
+        # the key is one nobody knows, so no HTTP request passes. Socket Mode requests come unsigned
+        # over the app token's connection, and Bolt knows them by their mode and lets them through.
+        signing_secret=settings.slack_signing_secret or secrets.token_hex(32),
+        request_verification_enabled=True,
         process_before_response=process_before_response,
         logger=logging.getLogger("kaizen.bolt"),
     )

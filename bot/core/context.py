@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.outbox import OUTBOX_KEYS, OutboxSender, utc_now
-from bot.core.parts import DigestPart, DigestWindow, Export, MessageShortcut, SlashCommand, WeekPart
+from bot.core.parts import DigestPart, DigestWindow, Export, MessageShortcut, Moderation, SlashCommand, WeekPart
 from bot.core.settings import Settings
 from bot.core.slack_users import UserDirectory
 from storage.db import Range, make_engine, make_session_factory
@@ -73,6 +73,7 @@ class Feature:
     week: Callable[[Session, Settings, Range], WeekPart | None] | None = None
     digest: Callable[[Session, Settings, DigestWindow], DigestPart | None] | None = None
     exports: tuple[Export, ...] = ()
+    moderation: Moderation | None = None  # how admins hide its items
     # What the Slack app manifest asks for on its behalf.
     commands: tuple[SlashCommand, ...] = ()
     shortcuts: tuple[MessageShortcut, ...] = ()

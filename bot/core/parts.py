@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.core.settings import Settings
 from storage.db import Range
 
 
@@ -64,3 +65,13 @@ class MessageShortcut:
     callback_id: str
     name: str
     description: str
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """How admins hide one of a feature's items: `/kaizen hide KIND N`, or the Hide option on its
+    public message (bot.core.blocks.hide_menu)."""
+
+    kind: str  # the word admins type: "kudos", "idea", "feedback"
+    # Hides item N (its rows, its messages), returns a few words saying what it was; raises Refused.
+    hide: Callable[[Session, Settings, int, datetime], str]

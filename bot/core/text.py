@@ -89,7 +89,13 @@ def truncate(text: str, limit: int) -> str:
     """At most `limit` characters; a cut never splits a mention, a link or an entity of safe mrkdwn."""
     if len(text) <= limit:
         return text
-    return re.sub(r"(<[^>]*|&[a-z]*)$", "", text[: limit - 1]).rstrip() + "…"
+    return safe_prefix(text, limit - 1).rstrip() + "…"
+
+
+def safe_prefix(text: str, limit: int) -> str:
+    """The longest start of `text` of at most `limit` characters that does not end inside a mention,
+    a link or an entity of safe mrkdwn."""
+    return re.sub(r"(<[^>]*|&[a-z]*)$", "", text[:limit])
 
 
 def plural(n: int, one: str, many: str) -> str:

@@ -1,9 +1,10 @@
 """Feedback: growth-oriented feedback, asked for or given, possibly anonymous."""
 
 from bot.core.context import Feature
-from bot.core.parts import SlashCommand
+from bot.core.parts import Moderation, SlashCommand
 from bot.feedback import reports
 from bot.feedback.jobs import REMINDERS_JOB
+from bot.feedback.rules import hide_feedback
 
 FEATURE = Feature(
     name="feedback",
@@ -11,6 +12,7 @@ FEATURE = Feature(
     home=reports.home_section,
     digest=reports.digest_part,
     exports=(reports.EXPORT,),
+    moderation=Moderation("feedback", hide_feedback),
     commands=(
         SlashCommand(
             "/feedback", "Ask for or give growth-oriented feedback", "request @ana @ben about the refund escalation"

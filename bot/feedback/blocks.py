@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
@@ -27,6 +28,8 @@ from bot.core.text import mention, names, quote, truncate
 from storage.feedback import AskedTogether, Feedback, FeedbackCounts
 
 FEEDBACK_MODAL = "feedback_modal"
+REPORT_BUTTON = "feedback_report"  # on feedback nobody asked for
+MODAL_TITLE = "Give feedback"
 ANSWER_BUTTON = "feedback_answer"
 ANONYMOUS = "anonymous"  # block, action and option value of the modal's anonymous checkbox
 # The modal's prompts, by block/action id: (label, hint).
@@ -62,20 +65,62 @@ def request_dm(request: Feedback, expire_days: int, *, reminder: bool = False) -
     return headline, [b.to_dict() for b in blocks]
 
 
-def answer_dm(giver_id: str | None, topic: str, requested: bool, answers: dict[str, str]) -> Message:
-    """The feedback, for the person it is about only. `giver_id` is None when it is anonymous."""
+def answer_dm(feedback: Feedback, giver_id: str | None, answers: dict[str, str]) -> Message:
+    """The feedback, for the person it is about only. `giver_id` is None when it is anonymous.
+    Feedback nobody asked for can be reported to the admins from here."""
     who = mention(giver_id) if giver_id else "An anonymous teammate"
-    if requested:
-        headline = f":seedling: {who} answered your feedback request{_about(topic)}."
+    if feedback.requested:
+        headline = f":seedling: {who} answered your feedback request{_about(feedback.topic)}."
     else:
         headline = f":seedling: {who} sent you feedback."
-    blocks = [SectionBlock(text=MarkdownTextObject(text=headline))]
+    blocks = [limits.section(headline)]
     for prompt, (label, _hint) in PROMPTS.items():
         if answers[prompt]:
-            text = truncate(f"*{label}*\n{quote(answers[prompt])}", limits.MAX_SECTION_TEXT)
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Only you can see this. Growth is a team sport.")]))
-    return headline, [b.to_dict() for b in blocks]
+            blocks += limits.text_sections(f"*{label}*\n{quote(answers[prompt])}")
+    footer = "Only you can see this. Growth is a team sport."
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]).to_dict())
+    if not feedback.requested:
+        blocks.append(ActionsBlock(elements=[_report_button(feedback.id)]).to_dict())
+    return headline, blocks
+
+
+def _report_button(feedback_id: int) -> ButtonElement:
+    return ButtonElement(
+        text="Report to the admins",
+        action_id=REPORT_BUTTON,
+        value=str(feedback_id),
+        confirm=ConfirmObject(
+            title="Report this feedback?",
+            text="The Kaizen admins are told that you reported it, not what it says, and can hide it.",
+            confirm="Report",
+            deny="Cancel",
+        ),
+    )
+
+
+def hidden_dm() -> Message:
+    """What a feedback DM becomes when an admin hides it."""
+    text = "_This feedback was hidden by an admin._"
+    return text, [limits.section(text)]
+
+
+def report_to_admins(feedback: Feedback, now: datetime) -> Message:
+    """What each admin is told when someone reports feedback they were sent: never its text."""
+    source = "anonymous" if feedback.anonymous else f"from {mention(feedback.giver_id)}"
+    text = (
+        f":triangular_flag_on_post: {mention(feedback.about_id)} reported feedback #{feedback.id} they were sent "
+        f"{ago(feedback.created_at, now)} ({source}) as not OK. Its text stays with them: ask them if you need "
+        "to know more. Hiding it takes it out of their DM and out of every count."
+    )
+    hide = limits.hide_button("feedback", feedback.id, f"feedback #{feedback.id}")
+    return text, [limits.section(text), ActionsBlock(elements=[hide]).to_dict()]
+
+
+def reported(admins: int) -> str:
+    return (
+        f":white_check_mark: Thank you for saying so. I told the Kaizen admin{'s' if admins > 1 else ''}, "
+        "without what it says; they can hide it."
+    )
 
 
 def asked_confirmation(reviewer_ids: list[str], topic: str, remind_days: int, expire_days: int) -> str:
@@ -123,7 +168,7 @@ def feedback_list(waiting_on_you: list[Feedback], your_requests: list[AskedToget
     return "\n".join(lines)
 
 
-def help_text(remind_days: int, expire_days: int) -> str:
+def help_text(remind_days: int, expire_days: int, anonymous_a_day: int) -> str:
     return "\n".join(
         [
             "*/feedback — ask for and give growth-oriented feedback*",
@@ -134,6 +179,8 @@ def help_text(remind_days: int, expire_days: int) -> str:
             f"Unanswered requests get one reminder after {remind_days} days and expire after {expire_days}.",
             "Feedback can be anonymous: then Kaizen keeps no record of who gave it. "
             "Only the person it is about sees the text.",
+            f"Anonymous feedback nobody asked for: up to {anonymous_a_day} a day each. If some you get is not OK, "
+            "*Report to the admins* under it tells them (never what it says); they can hide it.",
         ]
     )
 
@@ -160,8 +207,8 @@ def feedback_modal(about_id: str, topic: str, metadata: dict) -> dict:
                 Option(
                     value=ANONYMOUS,
                     text="Send anonymously",
-                    description="Kaizen keeps no record of who you are. "
-                    "If you were the only one asked, they may still guess.",
+                    # Slack's limit for an option's description is 75 characters.
+                    description="Kaizen keeps no record of you. If only you were asked, they may guess.",
                 )
             ],
         ),
@@ -170,7 +217,7 @@ def feedback_modal(about_id: str, topic: str, metadata: dict) -> dict:
         type="modal",
         callback_id=FEEDBACK_MODAL,
         private_metadata=json.dumps(metadata),
-        title=PlainTextObject(text="Give feedback"),
+        title=PlainTextObject(text=MODAL_TITLE),
         submit=PlainTextObject(text="Send"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
@@ -189,16 +236,6 @@ def sent_modal(about_id: str, anonymous: bool) -> dict:
         type="modal",
         title=PlainTextObject(text="Feedback sent"),
         close=PlainTextObject(text="Done"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    ).to_dict()
-
-
-def notice_modal(text: str) -> dict:
-    """A closing-only modal, for answers where there is no channel to answer in."""
-    return View(
-        type="modal",
-        title=PlainTextObject(text="Feedback"),
-        close=PlainTextObject(text="OK"),
         blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
     ).to_dict()
 

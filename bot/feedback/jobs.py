@@ -21,6 +21,7 @@ def send_reminders(_ctx: Context, session: Session, run: Run) -> list[str]:
     Its report counts and never names: who is left in a batch someone answered anonymously is secret.
     """
     now = run.now
+    store.forget_anonymous_counts(session, before=now.date())  # a day's counts are kept that day only
     lines = []
     expiring = store.open_requests_created_before(session, now - EXPIRE_AFTER)
     for request in expiring:

@@ -6,25 +6,30 @@ that were sent to the giver about it are deleted from the outbox, so no table li
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.core.outbox import post_message
+from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
+from bot.core.settings import Settings
 from bot.core.slack_users import NotAnActivePerson, UserLookup, active_people
-from bot.core.text import from_slack_formatted, leading_mentions
+from bot.core.text import from_slack_formatted, leading_mentions, mention
 from bot.feedback import blocks as messages
 from bot.home.rules import forget_home, home_changed
 from storage import feedback as store
+from storage import outbox as outbox_store
 from storage.feedback import Feedback
 from storage.outbox import claim_request, delete_messages
 
 REMIND_AFTER = timedelta(days=2)
 EXPIRE_AFTER = timedelta(days=14)
 MAX_TOPIC_LENGTH = 300
+ANONYMOUS_A_DAY = 3  # pieces of anonymous feedback nobody asked for, per person and day
 
 
 class FeedbackRefused(Refused):
@@ -150,10 +155,19 @@ def answer_request(
 
 
 def give_feedback(
-    session: Session, *, giver_id: str, about_id: str, answer: FeedbackAnswer, request_key: str, now: datetime
+    session: Session,
+    settings: Settings,
+    *,
+    giver_id: str,
+    about_id: str,
+    answer: FeedbackAnswer,
+    request_key: str,
+    now: datetime,
 ) -> Feedback:
-    """Record unrequested feedback and DM it to the person it is about."""
+    """Record unrequested feedback and DM it to the person it is about (anonymous: ANONYMOUS_A_DAY a day)."""
     _check_answer(answer)
+    if answer.anonymous:
+        _count_anonymous(session, settings, giver_id, now)
     claim_request(session, request_key, now)
     kept_giver = None if answer.anonymous else giver_id
     feedback = Feedback(
@@ -171,16 +185,78 @@ def give_feedback(
     return feedback
 
 
+def _count_anonymous(session: Session, settings: Settings, giver_id: str, now: datetime) -> None:
+    day = now.astimezone(settings.timezone).date()
+    given = store.count_anonymous_given(session, day, anonymous_giver_key(settings, giver_id, day))
+    if given > ANONYMOUS_A_DAY:
+        raise FeedbackRefused(
+            f"You've sent {ANONYMOUS_A_DAY} pieces of anonymous feedback today, the most anyone can: "
+            f"more can wait until tomorrow ({settings.timezone.key}), or go with your name "
+            "(untick *Send anonymously*).",
+            messages.ANONYMOUS,
+        )
+
+
+def anonymous_giver_key(settings: Settings, giver_id: str, day: date) -> str:
+    """What the daily count of someone's anonymous feedback is kept under: an HMAC of who and which day,
+    keyed by a secret that is not in the database (derived from the bot token), so the counts alone
+    name nobody, and no count links to any feedback."""
+    secret = hashlib.sha256(b"kaizen anonymous feedback limit\0" + (settings.slack_bot_token or "").encode()).digest()
+    return hmac.new(secret, f"{giver_id}\0{day.isoformat()}".encode(), hashlib.sha256).hexdigest()
+
+
+def hide_feedback(session: Session, _settings: Settings, number: int, now: datetime) -> str:
+    """An admin hides feedback nobody asked for: its DM is edited to say so, and counts and exports
+    leave it out from now on."""
+    feedback = session.get(Feedback, number, execution_options={"include_hidden": True})
+    if feedback is None:
+        raise FeedbackRefused(f"There is no feedback #{number}.")
+    if feedback.requested:
+        raise FeedbackRefused(f"Feedback #{number} answered a request: only feedback nobody asked for can be hidden.")
+    if feedback.hidden_at:
+        raise FeedbackRefused(f"Feedback #{number} is hidden already.")
+    feedback.hidden_at = now
+    key = answer_key(feedback.id)
+    if outbox_store.by_key(session, key) is not None:
+        text, blocks = messages.hidden_dm()
+        update_message(session, f"{key}:hidden", of=key, text=text, blocks=blocks, now=now)
+    source = "anonymous" if feedback.anonymous else f"from {mention(feedback.giver_id)}"
+    return f"feedback #{feedback.id} to {mention(feedback.about_id)} ({source})"
+
+
+def report_feedback(session: Session, settings: Settings, *, feedback_id: int, reporter_id: str, now: datetime) -> None:
+    """The person sent feedback nobody asked for tells the admins it is not OK (once); they can hide it.
+    Raises FeedbackRefused or DuplicateRequest (reported already)."""
+    feedback = session.get(Feedback, feedback_id)
+    if feedback is None:
+        raise FeedbackRefused("I can't find that feedback any more: an admin may have hidden it already.")
+    if feedback.requested or feedback.about_id != reporter_id:
+        raise FeedbackRefused("Only the person it was sent to can report feedback nobody asked for.")
+    if not settings.admins:
+        raise FeedbackRefused(
+            "No Kaizen admins are set up to tell (KAIZEN_ADMINS): please tell whoever runs Kaizen in your team."
+        )
+    claim_request(session, f"feedback:{feedback.id}:report", now)
+    text, blocks = messages.report_to_admins(feedback, now)
+    for admin_id in sorted(settings.admins):
+        key = f"feedback:{feedback.id}:report:{admin_id}"
+        post_message(session, key, channel=admin_id, text=text, blocks=blocks, now=now)
+
+
 def _check_answer(answer: FeedbackAnswer) -> None:
     if not any(answer.answers.values()):
         raise FeedbackRefused("Write at least one of the three — even one sentence helps.")
 
 
 def _send_answer(session: Session, feedback: Feedback, giver_id: str | None, answer: FeedbackAnswer, now: datetime):
-    text, blocks = messages.answer_dm(giver_id, feedback.topic, feedback.requested, answer.answers)
-    key = f"feedback:{feedback.id}:answer"
+    text, blocks = messages.answer_dm(feedback, giver_id, answer.answers)
     # The text is not kept once delivered: the outbox row keeps only where the DM went.
+    key = answer_key(feedback.id)
     post_message(session, key, channel=feedback.about_id, text=text, blocks=blocks, now=now, private=True)
+
+
+def answer_key(feedback_id: int) -> str:
+    return f"feedback:{feedback_id}:answer"
 
 
 def _ask_key(request_id: int) -> str:

@@ -1,8 +1,9 @@
 """Ideas: improvements anyone can suggest and vote for, and leads move from new to implemented."""
 
 from bot.core.context import Feature
-from bot.core.parts import SlashCommand
+from bot.core.parts import Moderation, SlashCommand
 from bot.ideas import reports
+from bot.ideas.rules import hide_idea
 
 FEATURE = Feature(
     name="ideas",
@@ -10,6 +11,7 @@ FEATURE = Feature(
     week=reports.week_part,
     digest=reports.digest_part,
     exports=(reports.EXPORT,),
+    moderation=Moderation("idea", hide_idea),
     commands=(
         SlashCommand(
             "/idea", "Suggest an improvement, vote, follow it to done", "Pre-fill the refund form from the order page"

@@ -63,22 +63,20 @@ def _headline(idea: Idea) -> str:
 
 
 def idea_post(idea: Idea, votes: int, latest: IdeaStatusChange | None) -> Message:
-    """The idea in the ideas channel: number, status, votes, and the buttons to vote and move it on."""
+    """The idea in the ideas channel: number, status, votes, the buttons to vote and move it on, and
+    the admins' ⋯ menu to hide it."""
     body = f"*{_headline(idea)}*"
     if idea.description:
-        body += "\n" + truncate(idea.description, 2500)
+        body += "\n" + idea.description
     facts = [_status(idea.status), _votes(votes)]
     if idea.category:
         facts.append(f"`{idea.category}`")
     facts.append("anonymous" if idea.anonymous else f"from {mention(idea.author_id)}")
-    blocks = [
-        SectionBlock(text=MarkdownTextObject(text=body)),
-        ContextBlock(elements=[MarkdownTextObject(text="  ·  ".join(facts))]),
-    ]
+    more = [ContextBlock(elements=[MarkdownTextObject(text="  ·  ".join(facts))])]
     if latest and latest.note:
         update = f"{STATUS_LABELS[latest.to_status]} by {mention(latest.changed_by)}: {truncate(latest.note, 2000)}"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=update)]))
-    blocks.append(
+        more.append(ContextBlock(elements=[MarkdownTextObject(text=update)]))
+    more.append(
         ActionsBlock(
             elements=[
                 ButtonElement(
@@ -96,7 +94,14 @@ def idea_post(idea: Idea, votes: int, latest: IdeaStatusChange | None) -> Messag
         )
     )
     text = f"{_headline(idea)} — {STATUS_LABELS[idea.status]}, {_votes(votes)}"
-    return text, [b.to_dict() for b in blocks]
+    hide = limits.hide_menu("idea", idea.id, f"idea #{idea.id}")
+    return text, limits.text_sections(body, accessory=hide) + [b.to_dict() for b in more]
+
+
+def hidden_post(idea: Idea) -> Message:
+    """What an idea's post becomes when an admin hides it: no title, no buttons."""
+    text = f"_Idea #{idea.id} was hidden by an admin._"
+    return text, [limits.section(text)]
 
 
 def status_dm(idea: Idea, change: IdeaStatusChange) -> Message:

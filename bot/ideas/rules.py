@@ -179,6 +179,23 @@ def change_status(
     return idea
 
 
+def hide_idea(session: Session, _settings: Settings, number: int, now: datetime) -> str:
+    """An admin hides idea `number`: its post is edited to say so, and lists, votes, status changes,
+    exports and digests leave it out from now on."""
+    idea = store.lock_idea(session, number, include_hidden=True)
+    if idea is None:
+        raise IdeaRefused(f"There is no idea #{number}.")
+    if idea.hidden_at:
+        raise IdeaRefused(f"Idea #{number} is hidden already.")
+    idea.hidden_at = now
+    if idea.author_id:
+        home_changed(session, idea.author_id)
+    if outbox_store.by_key(session, post_key(idea)) is not None:
+        text, blocks = messages.hidden_post(idea)
+        update_message(session, f"{post_key(idea)}:hidden", of=post_key(idea), text=text, blocks=blocks, now=now)
+    return f"idea #{idea.id} “{idea.title}”"
+
+
 def list_ideas(session: Session, status: str | None) -> tuple[list[tuple[Idea, int]], int]:
     """The newest ideas (of one status, or all) and how many there are in all."""
     if status is not None and status not in STATUSES:

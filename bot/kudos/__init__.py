@@ -1,9 +1,10 @@
 """Kudos: recognition of effort and progress, by command, form, reaction or message shortcut."""
 
 from bot.core.context import Feature
-from bot.core.parts import MessageShortcut, SlashCommand
+from bot.core.parts import MessageShortcut, Moderation, SlashCommand
 from bot.kudos import reports
 from bot.kudos.blocks import GIVE_KUDOS_SHORTCUT
+from bot.kudos.rules import hide_kudos
 
 FEATURE = Feature(
     name="kudos",
@@ -11,6 +12,7 @@ FEATURE = Feature(
     week=reports.week_part,
     digest=reports.digest_part,
     exports=(reports.EXPORT,),
+    moderation=Moderation("kudos", hide_kudos),
     commands=(
         SlashCommand(
             "/kudos", "Recognise a teammate's effort and progress", "@ana thanks for clearing the queue #teamwork"

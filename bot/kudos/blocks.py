@@ -34,31 +34,39 @@ def _values_line(values: list[str]) -> str:
     return "  ".join(f"`#{v}`" for v in values)
 
 
-def celebration(giver_id: str, recipient_ids: list[str], message: str, values: list[str]) -> Message:
+def celebration(number: int, giver_id: str, recipient_ids: list[str], message: str, values: list[str]) -> Message:
+    """The kudos channel's post; its ⋯ menu lets an admin hide it, and tells them its number."""
     headline = f":tada: {names(recipient_ids)} — kudos from {mention(giver_id)}!"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(message)}"))]
+    hide = limits.hide_menu("kudos", number, f"kudos #{number}")
+    blocks = limits.text_sections(f"{headline}\n{quote(message)}", accessory=hide)
     if values:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]))
-    return f"{headline} {message}", [b.to_dict() for b in blocks]
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]).to_dict())
+    return f"{headline} {message}", blocks
 
 
 def recipient_dm(giver_id: str, message: str, values: list[str], *, linked_only: bool = False) -> Message:
     headline = f":sparkles: {mention(giver_id)} gave you kudos:"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(message)}"))]
+    blocks = limits.text_sections(f"{headline}\n{quote(message)}")
     if linked_only:
         note = "Your message is in a private channel, so the kudos channel links to it without quoting it."
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict())
     footer = "Effort and progress noticed — keep going."
     if values:
         footer = f"{_values_line(values)}  ·  {footer}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
-    return f"{headline} {message}", [b.to_dict() for b in blocks]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]).to_dict())
+    return f"{headline} {message}", blocks
 
 
 def withdrawn(emoji: str) -> Message:
     """What a celebration becomes when its reaction is removed the same day."""
     text = f"_This kudos was withdrawn: its :{emoji}: reaction was removed._"
     return text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+def hidden() -> Message:
+    """What a kudos' celebration and DMs become when an admin hides it."""
+    text = "_This kudos was hidden by an admin._"
+    return text, [limits.section(text)]
 
 
 def reaction_refused(emoji: str, reason: str) -> str:

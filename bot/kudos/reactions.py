@@ -57,7 +57,7 @@ def give_for_reaction(
     the author's DM says why. Returns [] when they already gave one for this message; raises like
     give_kudos.
     """
-    if store.for_reaction(session, giver_id, channel, ts):
+    if store.for_reaction(session, giver_id, channel, ts, include_hidden=True):  # one per message, hidden or not
         return []
     # A message with no text (a file, an image) still earns the kudos: the emoji and the link say it.
     quoted = truncate(from_slack_formatted(text or "").strip(), MAX_MESSAGE_LENGTH)

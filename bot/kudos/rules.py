@@ -9,15 +9,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core.clock import day_start, describe_wait, month_start, next_day_start, week_start
-from bot.core.outbox import post_message
+from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.slack_users import NotAnActivePerson, SlackUser, UserLookup, active_people
-from bot.core.text import USER_MENTION, from_slack_formatted, leading_mentions
+from bot.core.text import USER_MENTION, from_slack_formatted, leading_mentions, mention, names, to_plain
 from bot.home.rules import home_changed
 from bot.kudos import blocks as messages
 from storage import kudos as store
 from storage import members
+from storage import outbox as outbox_store
+from storage.db import lock_until_commit
 from storage.kudos import Kudos, KudosStats
 from storage.outbox import claim_request
 
@@ -84,7 +86,7 @@ def give_kudos(
         raise KudosRefused(
             "Say what they did, so they know what to keep doing: `/kudos @ana thanks for untangling that refund`.",
         )
-    if len(draft.message) > MAX_MESSAGE_LENGTH:
+    if len(to_plain(draft.message)) > MAX_MESSAGE_LENGTH:  # what they typed: `&` counts once, not as `&amp;`
         raise KudosRefused(f"That message is a little long: please keep it under {MAX_MESSAGE_LENGTH} characters.")
     unknown = [v for v in draft.values if v not in settings.values]
     if unknown:
@@ -108,12 +110,13 @@ def give_kudos(
         for recipient in recipients
     ]
     session.add_all(given)
+    session.flush()  # the first kudos' id numbers the batch
     members.remember(session, recipients, now)
 
     recipient_ids = [r.id for r in recipients]
     home_changed(session, *recipient_ids)
     if settings.kudos_channel:
-        text, blocks = messages.celebration(giver_id, recipient_ids, message, draft.values)
+        text, blocks = messages.celebration(given[0].id, giver_id, recipient_ids, message, draft.values)
         post_message(
             session,
             celebration_key(request_key),
@@ -124,15 +127,37 @@ def give_kudos(
         )
     for recipient_id in recipient_ids:
         text, blocks = messages.recipient_dm(giver_id, message, draft.values, linked_only=linked_only)
-        post_message(
-            session, f"kudos:{request_key}:dm:{recipient_id}", channel=recipient_id, text=text, blocks=blocks, now=now
-        )
+        key = dm_key(request_key, recipient_id)
+        post_message(session, key, channel=recipient_id, text=text, blocks=blocks, now=now)
     return given
 
 
 def celebration_key(batch_key: str) -> str:
     """The outbox key of the kudos channel post for one batch of kudos."""
     return f"kudos:{batch_key}:celebration"
+
+
+def dm_key(batch_key: str, recipient_id: str) -> str:
+    return f"kudos:{batch_key}:dm:{recipient_id}"
+
+
+def hide_kudos(session: Session, _settings: Settings, number: int, now: datetime) -> str:
+    """An admin hides kudos `number` and those given with it: one message, so one hide. Its
+    celebration and DMs are edited to say so; stats, exports and digests leave it out from now on."""
+    batch = store.batch_of(session, number)
+    if not batch:
+        raise KudosRefused(f"There is no kudos #{number}.")
+    if batch[0].hidden_at:
+        raise KudosRefused(f"Kudos #{batch[0].id} is hidden already.")
+    for kudos in batch:
+        kudos.hidden_at = now
+    recipient_ids = [k.recipient_id for k in batch]
+    home_changed(session, *recipient_ids)
+    text, blocks = messages.hidden()
+    for key in [celebration_key(batch[0].batch_key), *(dm_key(batch[0].batch_key, r) for r in recipient_ids)]:
+        if outbox_store.by_key(session, key) is not None:
+            update_message(session, f"{key}:hidden", of=key, text=text, blocks=blocks, now=now)
+    return f"kudos #{batch[0].id} from {mention(batch[0].giver_id)} to {names(recipient_ids)}"
 
 
 def check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]) -> list[SlackUser]:
@@ -154,6 +179,8 @@ def check_recipients(lookup: UserLookup, giver_id: str, recipient_ids: list[str]
 
 
 def _check_daily_limit(session: Session, settings: Settings, giver_id: str, wanted: int, now: datetime) -> None:
+    # Held to commit: two kudos from one person at the same moment are counted one after the other.
+    lock_until_commit(session, f"kudos given by {giver_id}")
     tz = settings.timezone
     given_today = store.count_given_since(session, giver_id, day_start(now, tz))
     left = max(0, settings.kudos_daily_limit - given_today)

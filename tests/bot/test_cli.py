@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from bot.cli import main
 
 
@@ -28,8 +30,10 @@ def test_run_in_socket_mode_needs_the_app_token(tmp_path):
     assert result.returncode == 2 and "SLACK_APP_TOKEN is missing" in result.stderr
 
 
-def test_run_in_http_mode_needs_the_signing_secret(tmp_path):
-    result = run_kaizen("run", "--http", env={"SLACK_BOT_TOKEN": "xoxb-1"}, cwd=tmp_path)
+@pytest.mark.parametrize("secret", [None, "", "   "])
+def test_run_in_http_mode_needs_the_signing_secret(tmp_path, secret):
+    env = {"SLACK_BOT_TOKEN": "xoxb-1"} | ({} if secret is None else {"SLACK_SIGNING_SECRET": secret})
+    result = run_kaizen("run", "--http", env=env, cwd=tmp_path)
     assert result.returncode == 2 and "SLACK_SIGNING_SECRET is missing" in result.stderr
 
 
@@ -50,7 +54,7 @@ def test_manifest_socket_mode(capsys):
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["settings"]["socket_mode_enabled"] is True
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {"/kudos", "/feedback", "/idea", "/tip"}
+    assert set(commands) == {"/kudos", "/feedback", "/idea", "/tip", "/kaizen"}
     assert all(c["should_escape"] and "url" not in c for c in commands.values())
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "give_kudos"
     assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == [

@@ -1,7 +1,8 @@
 import json
 import logging
+import time
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.core.jobs import run_job
 from bot.features import tables
@@ -28,11 +29,15 @@ def answer_values(went_well="", try_next="", anything_else="", *, anonymous=Fals
 
 
 def click_answer(slack, fake_slack, request_id, user):
-    """Press the button in the request DM; the modal Slack was asked to open, or None."""
+    """Press the button in the request DM; the feedback modal it shows, or None (then a refusal shows)."""
     fake_slack.clear()
     slack.block_action(ANSWER_BUTTON, str(request_id), user=user, channel=f"D{user}")
-    opened = fake_slack.calls_to("views.open")
-    return opened[0]["view"] if opened else None
+    view = fake_slack.modal()
+    return view if view.get("callback_id") == FEEDBACK_MODAL else None
+
+
+def modal_text(fake_slack) -> str:
+    return json.dumps(fake_slack.modal()["blocks"])
 
 
 def ask_ana_and_ben(slack):
@@ -124,7 +129,7 @@ def test_empty_answer_is_an_error_on_the_field_and_keeps_the_request_open(slack,
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
-def test_answered_or_expired_requests_answer_the_button_instead_of_opening_the_modal(slack, fake_slack, ctx, clock):
+def test_answered_or_expired_requests_say_so_in_the_modal_instead_of_the_form(slack, fake_slack, ctx, clock):
     ask_ana_and_ben(slack)
     answered, left = feedback_rows(ctx)
     view = click_answer(slack, fake_slack, answered.id, "UANA")
@@ -133,11 +138,11 @@ def test_answered_or_expired_requests_answer_the_button_instead_of_opening_the_m
     )
 
     assert click_answer(slack, fake_slack, answered.id, "UANA") is None
-    assert "already been answered" in ephemeral_replies(fake_slack)[0]
+    assert "already been answered" in modal_text(fake_slack)
 
     clock.advance(days=14)  # expired even before the reminders job has marked it
     assert click_answer(slack, fake_slack, left.id, "UBEN") is None
-    assert "expired after 14 days" in ephemeral_replies(fake_slack)[0]
+    assert "expired after 14 days" in modal_text(fake_slack)
 
 
 def test_a_modal_submitted_after_the_request_expired_is_refused_on_the_field(slack, fake_slack, ctx, clock):
@@ -188,20 +193,22 @@ def test_only_the_person_asked_can_answer(slack, fake_slack, ctx):
     slack.command("/feedback", "request <@UANA|ana>", user="UREQ")
     [request] = feedback_rows(ctx)
     assert click_answer(slack, fake_slack, request.id, "UMALLORY") is None
-    assert "sent to someone else" in ephemeral_replies(fake_slack)[0]
+    assert "sent to someone else" in modal_text(fake_slack)
 
 
 def test_give_opens_the_same_modal_and_delivers_unrequested_feedback(slack, fake_slack, ctx):
     slack.command("/feedback", "give <@UANA|ana>", user="UGIVER", trigger_id="trigger-give")
     [opened] = fake_slack.calls_to("views.open")
-    assert opened["trigger_id"] == "trigger-give" and opened["view"]["callback_id"] == FEEDBACK_MODAL
+    assert opened["trigger_id"] == "trigger-give"
+    view = fake_slack.modal()
+    assert view["callback_id"] == FEEDBACK_MODAL
     fake_slack.clear()
 
     slack.view_submission(
         FEEDBACK_MODAL,
         answer_values(anything_else="Thanks for covering my shift"),
         user="UGIVER",
-        private_metadata=opened["view"]["private_metadata"],
+        private_metadata=view["private_metadata"],
     )
 
     [row] = feedback_rows(ctx)
@@ -212,12 +219,11 @@ def test_give_opens_the_same_modal_and_delivers_unrequested_feedback(slack, fake
 
 def test_anonymous_unrequested_feedback_keeps_no_giver(slack, fake_slack, ctx):
     slack.command("/feedback", "give <@UANA|ana>", user="UGIVER")
-    [opened] = fake_slack.calls_to("views.open")
     slack.view_submission(
         FEEDBACK_MODAL,
         answer_values("Patient with a hard caller", anonymous=True),
         user="UGIVER",
-        private_metadata=opened["view"]["private_metadata"],
+        private_metadata=fake_slack.modal()["private_metadata"],
     )
     [row] = feedback_rows(ctx)
     assert (row.giver_id, row.anonymous) == (None, True)
@@ -236,9 +242,8 @@ def test_give_refusals(slack, fake_slack, ctx):
     for text, expected in cases.items():
         fake_slack.clear()
         slack.command("/feedback", text, user="UGIVER")
-        [reply] = ephemeral_replies(fake_slack)
-        assert expected in reply, (text, reply)
-        assert fake_slack.calls_to("views.open") == []
+        assert fake_slack.modal().get("callback_id") != FEEDBACK_MODAL
+        assert expected in modal_text(fake_slack), text
 
 
 def test_help_alone_and_unknown_words_explain_the_command(slack):
@@ -369,3 +374,16 @@ def test_the_expiry_note_counts_who_did_not_answer_once_an_answer_is_anonymous(s
     assert "request to <@UCARL> and <@UDAN> about chats expired after 14 days" in named_batch
     assert report.lines == ["3 requests expired; their requesters were told (2 messages)"]
     assert not any(user in repr(report.lines) for user in ("UANA", "UCARL", "UDAN"))
+
+
+def test_the_answer_button_opens_its_modal_before_the_database_work(slack, fake_slack, ctx):
+    """A click's trigger_id expires 3 seconds after it: the modal opens first, the request is read after."""
+    slack.command("/feedback", "request <@UANA|ana>", user="UREQ")
+    began: list[float] = []
+    event.listen(ctx.session_factory, "after_begin", lambda *_: began.append(time.monotonic()))
+
+    view = click_answer(slack, fake_slack, 1, "UANA")
+
+    [opened] = fake_slack.calls_to("views.open")
+    assert began and opened.at < min(began)
+    assert view["callback_id"] == FEEDBACK_MODAL

@@ -1,3 +1,5 @@
+import threading
+
 from sqlalchemy import func, select
 
 from storage.kudos import Kudos
@@ -165,3 +167,51 @@ def test_leaderboard_and_stats(slack, fake_slack, ctx, clock):
 def test_help_is_answered_in_the_ack(slack):
     response = slack.command("/kudos", "help")
     assert "/kudos leaderboard" in response.body
+
+
+def slack_escaped(typed: str) -> str:
+    """Command text as Slack sends it (escaping on): &, < and > as entities."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_the_length_limit_counts_what_was_typed_not_its_escaping(slack, fake_slack, ctx):
+    typed = ("Q&A <3 > " * 112)[:1000]
+    assert len(typed) == 1000
+    slack.command("/kudos", f"<@UANA|ana> {slack_escaped(typed)}")
+    [row] = kudos_rows(ctx)
+    assert row.message == slack_escaped(typed.strip())
+
+    fake_slack.clear()
+    slack.command("/kudos", f"<@UBEN|ben> {slack_escaped(typed + '!')}")
+    [reply] = ephemeral_replies(fake_slack)
+    assert "keep it under 1000 characters" in reply
+
+    response = slack.view_submission(
+        "kudos_modal",
+        {
+            "recipients": {"recipients": {"selected_users": ["UCARL"]}},
+            "message": {"message": {"value": typed}},
+            "values": {"values": {"selected_options": []}},
+        },
+    )
+    assert '"response_action": "update"' in response.body
+    assert [k.recipient_id for k in kudos_rows(ctx)] == ["UANA", "UCARL"]
+
+
+def test_the_daily_limit_holds_when_requests_arrive_at_the_same_moment(slack, fake_slack, ctx):
+    attempts = 12
+    start = threading.Barrier(attempts)
+
+    def give(n: int) -> None:
+        start.wait()
+        slack.command("/kudos", f"<@UANA|ana> thanks, take {n}")
+
+    threads = [threading.Thread(target=give, args=(n,)) for n in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(kudos_rows(ctx)) == ctx.settings.kudos_daily_limit
+    refused = [r for r in ephemeral_replies(fake_slack) if "You've given all 5 of today's kudos" in r]
+    assert len(refused) == attempts - ctx.settings.kudos_daily_limit

@@ -191,7 +191,7 @@ def test_shortcut_opens_the_modal_for_the_author_and_records_a_shortcut_kudos(sl
     assert response.status == 200
     [opened] = fake_slack.calls_to("views.open")
     assert opened["trigger_id"] == "trigger-shortcut"
-    view = opened["view"]
+    view = fake_slack.modal()
     assert view["callback_id"] == "kudos_modal"
     recipients = next(b for b in view["blocks"] if b.get("block_id") == "recipients")
     assert recipients["element"]["initial_users"] == ["UANA"]
@@ -222,7 +222,16 @@ def test_shortcut_on_an_app_a_bot_or_your_own_message_is_refused_kindly(slack, f
     for message, expected in cases:
         fake_slack.clear()
         shortcut(slack, message)
-        [reply] = fake_slack.calls_to("response_url")
-        assert expected in reply["text"] and reply["response_type"] == "ephemeral"
-    assert fake_slack.calls_to("views.open") == []
+        view = fake_slack.modal()  # the modal opened at once says why, instead of the form
+        assert view.get("callback_id") != "kudos_modal" and expected in json.dumps(view["blocks"])
     assert kudos_rows(ctx) == []
+
+
+def test_the_shortcut_opens_its_modal_before_asking_slack_anything(slack, fake_slack, ctx):
+    """A shortcut's trigger_id expires 3 seconds after the click: the modal opens first, then
+    users.info and chat.getPermalink fill it."""
+    shortcut(slack, {"user": "UANA", "ts": TS, "text": "Fixed it"})
+    calls = [c.method for c in fake_slack.calls if c.method != "auth.test"]
+    assert calls == ["views.open", "users.info", "chat.getPermalink", "views.update"]
+    [filled] = fake_slack.calls_to("views.update")
+    assert filled["view_id"] == "Vtrigger-shortcut" and filled["view"]["callback_id"] == "kudos_modal"

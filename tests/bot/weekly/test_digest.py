@@ -116,10 +116,8 @@ def test_feedback_requests_and_their_answers_are_counted_apart_from_unrequested_
     request_id = opened["blocks"][-1]["elements"][0]["value"]
     answer(slack, fake_slack, request_id, "UANA")
     slack.command("/feedback", "give <@UCARL|carl>", user="UDAN")
-    [form] = fake_slack.calls_to("views.open")[-1:]
-    slack.view_submission(
-        FEEDBACK_MODAL, answer_values("Clear notes"), user="UDAN", private_metadata=form["view"]["private_metadata"]
-    )
+    metadata = fake_slack.modal()["private_metadata"]
+    slack.view_submission(FEEDBACK_MODAL, answer_values("Clear notes"), user="UDAN", private_metadata=metadata)
     fake_slack.clear()
     clock.set(MONDAY_0900)
 

@@ -1,0 +1,72 @@
+"""The admins' audit log of hides, and what `/kaizen status` reads from the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.models import Base, OutboxMessage
+
+
+class ModerationLog(Base):
+    """Who hid what, and when. The hidden row itself stays where it was, with its hidden_at."""
+
+    __tablename__ = "moderation_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))  # hide
+    kind: Mapped[str] = mapped_column(String(20))  # kudos | idea | feedback: what admins type
+    number: Mapped[int]  # the item's number (its id)
+    admin_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+def log_hide(session: Session, kind: str, number: int, admin_id: str, now: datetime) -> None:
+    session.add(ModerationLog(action="hide", kind=kind, number=number, admin_id=admin_id, at=now))
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    waiting: list[tuple[str, int, datetime]]  # by Web API method: how many, and since when the oldest is due
+    waiting_errors: list[tuple[str, int]]  # what the waiting ones last met, and how often
+    refused: list[OutboxMessage]  # given up on, newest first
+
+
+def outbox_status(session: Session, refused_since: datetime) -> OutboxStatus:
+    return OutboxStatus(_waiting_by_method(session), _waiting_errors(session), _refused_since(session, refused_since))
+
+
+def _waiting_by_method(session: Session) -> list[tuple[str, int, datetime]]:
+    """Messages not sent yet, by Web API method: how many, and since when the oldest is due."""
+    query = (
+        select(OutboxMessage.method, func.count(), func.min(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.status == "pending")
+        .group_by(OutboxMessage.method)
+        .order_by(func.count().desc(), OutboxMessage.method)
+    )
+    return [(method, n, oldest) for method, n, oldest in session.execute(query)]
+
+
+def _waiting_errors(session: Session) -> list[tuple[str, int]]:
+    """What the messages not sent yet last met (they are tried again), most frequent first."""
+    query = (
+        select(OutboxMessage.last_error, func.count())
+        .where(OutboxMessage.status == "pending", OutboxMessage.last_error.is_not(None))
+        .group_by(OutboxMessage.last_error)
+        .order_by(func.count().desc(), OutboxMessage.last_error)
+    )
+    return [(error, n) for error, n in session.execute(query)]
+
+
+def _refused_since(session: Session, since: datetime, limit: int = 1000) -> list[OutboxMessage]:
+    """Messages given up on whose last attempt was due since `since`, newest first."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "failed", OutboxMessage.next_attempt_at >= since)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
