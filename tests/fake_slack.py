@@ -76,8 +76,19 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_user(self, user_id: str, name: str | None = None, *, is_bot: bool = False, deleted: bool = False) -> None:
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        is_bot: bool = False,
+        deleted: bool = False,
+        email: str | None = None,
+    ) -> None:
+        """A user users.info describes; one with an `email` is also found by users.lookupByEmail."""
         self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "is_bot": is_bot, "deleted": deleted}
+        if email:
+            self.users[user_id]["email"] = email
 
     def add_message(self, channel: str, ts: str, text: str, *, user: str, thread_ts: str | None = None) -> None:
         """A message conversations.history / conversations.replies answer with."""
@@ -140,7 +151,11 @@ class FakeSlack:
                 user = {"id": user_id, "name": user_id.lower(), "is_bot": False, "deleted": False}
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "user": {**user, "profile": {"display_name": user["name"]}}}
+            return {"ok": True, "user": _user_object(user)}
+        if method == "users.lookupByEmail":
+            email = params.get("email", "").lower()
+            user = next((u for u in self.users.values() if u.get("email", "").lower() == email), None)
+            return {"ok": True, "user": _user_object(user)} if user else {"ok": False, "error": "users_not_found"}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}
@@ -217,6 +232,11 @@ class FakeSlack:
                 self.wfile.write(payload)
 
         return Handler
+
+
+def _user_object(user: dict[str, Any]) -> dict[str, Any]:
+    profile = {"display_name": user["name"], **({"email": user["email"]} if "email" in user else {})}
+    return {**{k: v for k, v in user.items() if k != "email"}, "profile": profile}
 
 
 def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:

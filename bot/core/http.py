@@ -1,35 +1,103 @@
-"""HTTP mode: Bolt's WSGI adapter served by gunicorn, plus a health check."""
+"""HTTP: Bolt's WSGI adapter, a health check and each feature's routes (a help desk's webhook, say),
+as one WSGI app: served by gunicorn in HTTP mode, or by a small threaded server beside Socket Mode."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
+from bot.core.context import Context, HttpAnswer, Route
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
+log = logging.getLogger(__name__)
 
-def wsgi_app(app: App, engine: Engine) -> Callable:
-    """POST /slack/events to Bolt (which verifies Slack's signature); GET /healthz checks the database."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+def wsgi_app(app: App | None, ctx: Context) -> Callable:
+    """POST /slack/events to Bolt (which verifies Slack's signature) when given a Bolt app (HTTP mode);
+    GET /healthz checks the database; every feature's routes at their paths."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH) if app else None
+    routes = {route.path: route for feature in ctx.features for route in feature.routes}
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            try:
-                with engine.connect() as connection:
-                    connection.execute(text("SELECT 1"))
-            except Exception as error:  # a health check reports, it does not raise
-                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-                return [f"database unavailable: {type(error).__name__}\n".encode()]
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok\n"]
-        return slack(environ, start_response)
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method == "GET":
+            status, reason = _health(ctx.engine)
+        elif path in routes:
+            status, reason = _serve(ctx, routes[path], environ)
+        elif slack:
+            return slack(environ, start_response)
+        else:
+            status, reason = 404, "not found"
+        headers = [("Content-Type", "text/plain; charset=utf-8")]
+        if status == 405:
+            headers.append(("Allow", "POST"))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [f"{reason}\n".encode()]
 
     return application
+
+
+def _health(engine: Engine) -> HttpAnswer:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # a health check reports, it does not raise
+        return 503, f"database unavailable: {type(error).__name__}"
+    return 200, "ok"
+
+
+def _serve(ctx: Context, route: Route, environ: dict) -> HttpAnswer:
+    if environ.get("REQUEST_METHOD") != "POST":
+        return 405, f"{route.path} takes a POST"
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 400, "bad Content-Length"
+    stream = environ["wsgi.input"]
+    too_big = 413, f"the body is over {route.max_body // 1024} KB"
+    if length > route.max_body:  # refused before reading a byte of it
+        return too_big
+    if length:
+        body = stream.read(length)
+    elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        body = stream.read(route.max_body + 1)  # one byte past the limit is enough to know
+        if len(body) > route.max_body:
+            return too_big
+    else:
+        body = b""
+    headers = {name[5:].replace("_", "-").lower(): value for name, value in environ.items() if name.startswith("HTTP_")}
+    if "CONTENT_TYPE" in environ:
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return route.handle(ctx, headers, body)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a slow client never keeps the process from stopping
+
+
+class _LoggingRequestHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def serve_in_background(application: Callable, *, port: int, host: str = "0.0.0.0") -> WSGIServer:
+    """Serve `application` on a thread of its own (beside Socket Mode); `shutdown()` stops it."""
+    server = make_server(
+        host, port, application, server_class=_ThreadingWSGIServer, handler_class=_LoggingRequestHandler
+    )
+    threading.Thread(target=server.serve_forever, name="kaizen-http", daemon=True).start()
+    return server
 
 
 class GunicornServer(BaseApplication):

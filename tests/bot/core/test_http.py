@@ -49,17 +49,17 @@ def kudos_count(ctx):
 
 
 def test_healthz(app, ctx):
-    assert call(wsgi_app(app, ctx.engine), "GET", "/healthz") == (200, "ok\n")
+    assert call(wsgi_app(app, ctx), "GET", "/healthz") == (200, "ok\n")
 
 
 def test_signed_request_is_served(app, ctx, fake_slack):
     body = kudos_body(fake_slack)
-    status, _ = call(wsgi_app(app, ctx.engine), "POST", "/slack/events", body, signed_headers(body))
+    status, _ = call(wsgi_app(app, ctx), "POST", "/slack/events", body, signed_headers(body))
     assert status == 200 and kudos_count(ctx) == 1
 
 
 def test_missing_wrong_or_stale_signatures_get_401_and_change_nothing(app, ctx, fake_slack):
-    application = wsgi_app(app, ctx.engine)
+    application = wsgi_app(app, ctx)
     body = kudos_body(fake_slack)
     stale = signed_headers(body, timestamp=int(time.time()) - 10 * 60)
     wrong = signed_headers(body, secret="not-the-secret")
@@ -71,4 +71,4 @@ def test_missing_wrong_or_stale_signatures_get_401_and_change_nothing(app, ctx, 
 
 
 def test_other_paths_are_not_found(app, ctx):
-    assert call(wsgi_app(app, ctx.engine), "GET", "/")[0] == 404
+    assert call(wsgi_app(app, ctx), "GET", "/")[0] == 404
