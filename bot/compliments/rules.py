@@ -62,7 +62,7 @@ def parse_rating(body: bytes) -> TicketRating:
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise BadRating("the body is not valid JSON") from None
     if not isinstance(data, dict):
-        raise BadRating(f"the body must be a JSON object with {', '.join(FIELDS)}")
+        raise BadRating(f"the body must be a JSON object with {', '.join(FIELDS[:-1])} and {FIELDS[-1]}")
     missing = [name for name in FIELDS if name not in data]
     if missing:
         raise BadRating(f"missing field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
@@ -83,11 +83,12 @@ def parse_rating(body: bytes) -> TicketRating:
 def _rating(value: object) -> str:
     """`good`, `great`, 4, 5 (as numbers or text) and the other ratings, in one spelling. Zendesk's own
     labels ("Good, I'm satisfied") are read by their first words."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str) and (word := value.split(",")[0].strip().lower()) in COMPLIMENTS + NOT_COMPLIMENTS:
+    word = None
+    if isinstance(value, str):
+        word = value.split(",")[0].strip().lower()
+    elif (isinstance(value, float) and value.is_integer()) or (isinstance(value, int) and not isinstance(value, bool)):
+        word = str(int(value))
+    if word in COMPLIMENTS + NOT_COMPLIMENTS:
         return word
     shown = truncate(json.dumps(value), 40)
     raise BadRating(f"unknown rating {shown}: send good, great, bad, offered, unoffered or 1 to 5")

@@ -65,14 +65,15 @@ def _serve(ctx: Context, route: Route, environ: dict) -> HttpAnswer:
     except ValueError:
         return 400, "bad Content-Length"
     stream = environ["wsgi.input"]
-    too_big = 413, f"the body is over {route.max_body // 1024} KB"
-    if length > route.max_body:  # refused before reading a byte of it
+    limit = route.max_body
+    too_big = 413, f"the body is over {f'{limit // 1024} KB' if limit % 1024 == 0 else f'{limit} bytes'}"
+    if length > limit:  # refused before reading a byte of it
         return too_big
     if length:
         body = stream.read(length)
     elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        body = stream.read(route.max_body + 1)  # one byte past the limit is enough to know
-        if len(body) > route.max_body:
+        body = stream.read(limit + 1)  # one byte past the limit is enough to know
+        if len(body) > limit:
             return too_big
     else:
         body = b""

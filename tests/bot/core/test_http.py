@@ -1,13 +1,17 @@
-import io
 import time
+from dataclasses import replace
+from urllib.error import HTTPError
 from urllib.parse import urlencode
-from wsgiref.util import setup_testing_defaults
+from urllib.request import Request, urlopen
 
+import pytest
 from sqlalchemy import func, select
 
-from bot.core.http import wsgi_app
+from bot.core.context import Feature, Route
+from bot.core.http import serve_in_background, wsgi_app
 from storage.kudos import Kudos
 from tests.slack_requests import signed_headers
+from tests.wsgi_requests import call
 
 
 def kudos_body(fake_slack) -> str:
@@ -22,25 +26,6 @@ def kudos_body(fake_slack) -> str:
             "channel_id": "C1",
         }
     )
-
-
-def call(application, method, path, body="", headers=None):
-    environ = {}
-    setup_testing_defaults(environ)
-    environ.update(
-        {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "CONTENT_LENGTH": str(len(body.encode())),
-            "wsgi.input": io.BytesIO(body.encode()),
-        }
-    )
-    for name, value in (headers or {}).items():
-        environ["HTTP_" + name.upper().replace("-", "_")] = value
-    status = []
-    chunks = application(environ, lambda s, h: status.append(s))
-    return int(status[0].split()[0]), b"".join(chunks).decode()
 
 
 def kudos_count(ctx):
@@ -72,3 +57,36 @@ def test_missing_wrong_or_stale_signatures_get_401_and_change_nothing(app, ctx, 
 
 def test_other_paths_are_not_found(app, ctx):
     assert call(wsgi_app(app, ctx), "GET", "/")[0] == 404
+
+
+def echo(ctx, headers, body):
+    return 200, f"{headers.get('x-desk')} sent {len(body)} bytes"
+
+
+ECHO = Feature("echo", routes=(Route("/echo", echo, max_body=10),))
+
+
+def test_feature_routes_are_served_with_their_headers_and_body(app, ctx):
+    application = wsgi_app(app, replace(ctx, features=(ECHO,)))
+
+    assert call(application, "POST", "/echo", "0123456789", {"X-Desk": "help"}) == (200, "help sent 10 bytes\n")
+    assert call(application, "POST", "/echo", "0123456789!") == (413, "the body is over 10 bytes\n")
+    assert call(application, "GET", "/echo") == (405, "/echo takes a POST\n")
+    assert call(application, "GET", "/healthz") == (200, "ok\n")
+
+
+def test_beside_socket_mode_a_small_server_serves_health_and_routes_but_not_slack(ctx):
+    server = serve_in_background(wsgi_app(None, replace(ctx, features=(ECHO,))), port=0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with urlopen(f"{base}/healthz", timeout=10) as response:
+            assert (response.status, response.read()) == (200, b"ok\n")
+        request = Request(f"{base}/echo", data=b"hello", headers={"X-Desk": "any"}, method="POST")
+        with urlopen(request, timeout=10) as response:
+            assert response.read() == b"any sent 5 bytes\n"
+        with pytest.raises(HTTPError) as refused:
+            urlopen(Request(f"{base}/slack/events", data=b"{}", method="POST"), timeout=10)
+        assert refused.value.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
