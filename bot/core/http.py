@@ -60,10 +60,10 @@ def _health(engine: Engine) -> HttpAnswer:
 def _serve(ctx: Context, route: Route, environ: dict) -> HttpAnswer:
     if environ.get("REQUEST_METHOD") != "POST":
         return 405, f"{route.path} takes a POST"
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
+    declared = environ.get("CONTENT_LENGTH") or "0"
+    if not (declared.isascii() and declared.isdigit()):
         return 400, "bad Content-Length"
+    length = int(declared)
     stream = environ["wsgi.input"]
     limit = route.max_body
     too_big = 413, f"the body is over {f'{limit // 1024} KB' if limit % 1024 == 0 else f'{limit} bytes'}"
