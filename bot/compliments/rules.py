@@ -17,7 +17,7 @@ from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.slack_users import SlackUser
 from bot.core.text import escape, truncate
-from bot.kudos.rules import record_customer_kudos
+from bot.kudos.rules import celebration_key, record_customer_kudos
 from storage import compliments as store
 from storage.compliments import Compliment
 from storage.kudos import Kudos
@@ -121,6 +121,7 @@ def record_compliment(
     text, blocks = messages.agent_dm(comment, rating.rating_label, rating.ticket_id, rating.ticket_url)
     post_message(session, f"{key}:dm", channel=agent.id, text=text, blocks=blocks, now=now)
     if settings.compliments_public and settings.kudos_channel:
+        # Under the kudos' own celebration key, so what edits a kudos' post (withdrawing, hiding) finds it.
         text, blocks = messages.celebration(agent.id, comment, rating.ticket_id, rating.ticket_url)
-        post_message(session, f"{key}:celebration", channel=settings.kudos_channel, text=text, blocks=blocks, now=now)
+        post_message(session, celebration_key(key), channel=settings.kudos_channel, text=text, blocks=blocks, now=now)
     return kudos

@@ -10,6 +10,8 @@ from sqlalchemy import func, select, text
 
 from bot.core.manifest import bot_scopes
 from bot.features import FEATURES, tables
+from bot.kudos.rules import celebration_key
+from storage import outbox as outbox_store
 from storage.compliments import Compliment
 from storage.kudos import Kudos
 from storage.models import OutboxMessage
@@ -77,12 +79,19 @@ def test_any_help_desk_signs_with_the_kaizen_headers_and_unix_seconds(help_desk,
     "path, headers",
     [
         (ZENDESK_PATH, lambda body, at: {}),
-        (ZENDESK_PATH, lambda body, at: {"X-Zendesk-Webhook-Signature": zendesk_headers(body, at)[
-            "X-Zendesk-Webhook-Signature"]}),
+        (
+            ZENDESK_PATH,
+            lambda body, at: {"X-Zendesk-Webhook-Signature": zendesk_headers(body, at)["X-Zendesk-Webhook-Signature"]},
+        ),
         (ZENDESK_PATH, lambda body, at: zendesk_headers(body, at, secret="not-the-secret")),
         (ZENDESK_PATH, lambda body, at: zendesk_headers(rating(comment="something else"), at)),
-        (ZENDESK_PATH, lambda body, at: {**zendesk_headers(body, at), "X-Zendesk-Webhook-Signature-Timestamp": (
-            at - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}),
+        (
+            ZENDESK_PATH,
+            lambda body, at: {
+                **zendesk_headers(body, at),
+                "X-Zendesk-Webhook-Signature-Timestamp": (at - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        ),
         (ZENDESK_PATH, lambda body, at: kaizen_headers(body, at, secret=ZENDESK_SECRET)),  # the other desk's headers
         (COMPLIMENTS_PATH, lambda body, at: zendesk_headers(body, at, secret=COMPLIMENTS_SECRET)),
         (COMPLIMENTS_PATH, lambda body, at: kaizen_headers(body, at, secret=ZENDESK_SECRET)),
@@ -213,8 +222,18 @@ def test_a_body_over_64_kb_is_refused_without_reading_it(help_desk, ctx, fake_sl
 
 
 @pytest.mark.parametrize(
-    "value, kept", [("good", "good"), ("great", "great"), ("Great", "great"), (4, "4"), (5, "5"), ("5", "5"),
-                    (5.0, "5"), ("Good, I'm satisfied", "good"), (" GOOD ", "good")]
+    "value, kept",
+    [
+        ("good", "good"),
+        ("great", "great"),
+        ("Great", "great"),
+        (4, "4"),
+        (5, "5"),
+        ("5", "5"),
+        (5.0, "5"),
+        ("Good, I'm satisfied", "good"),
+        (" GOOD ", "good"),
+    ],
 )
 def test_good_great_4_and_5_are_compliments(help_desk, ctx, value, kept):
     assert help_desk.zendesk(rating(rating=value))[0] == 200
@@ -272,6 +291,9 @@ def test_compliments_public_also_celebrates_it_in_the_kudos_channel(request, env
     assert post["text"] == f":speech_balloon: A customer thanked <@UANA>! {COMMENT}"
     assert TICKET_LINK in json.dumps(post["blocks"])
     assert len(fake_slack.posts_to("UANA")) == 1  # the agent is DMed too
+    # Posted under the kudos' celebration key, where editing a kudos' post (hiding it) looks for it.
+    with request.getfixturevalue("ctx").session_factory() as session:
+        assert outbox_store.by_key(session, celebration_key("compliment:zendesk:4711")).result["channel"] == "CKUDOS"
 
 
 def test_agents_are_looked_up_by_email_once(help_desk, ctx, fake_slack):
