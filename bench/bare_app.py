@@ -8,7 +8,9 @@ import os
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.core.context import build_context
 from bot.core.http import serve, wsgi_app
+from bot.core.settings import load_settings
 from storage.db import make_engine
 
 
@@ -20,7 +22,7 @@ def bare_app():
     def only_ack(ack):
         ack()
 
-    return wsgi_app(app, make_engine("sqlite://"))
+    return wsgi_app(app, build_context(load_settings(os.environ), (), engine=make_engine("sqlite://")))
 
 
 if __name__ == "__main__":

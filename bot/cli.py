@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from bot.core.app import create_app
 from bot.core.context import Context, build_context, jobs_by_name
 from bot.core.exports import write_export
-from bot.core.http import EVENTS_PATH, serve, wsgi_app
+from bot.core.http import EVENTS_PATH, serve, serve_in_background, wsgi_app
 from bot.core.jobs import run_job
 from bot.core.manifest import build_manifest
 from bot.core.outbox import Sweeper
@@ -29,6 +29,7 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 
 BACKGROUND_THREADS = 4  # per process: the work each request does after its ack, and its deliveries
+HTTP_PORT = 3000
 EXPORTS = {export.name: export for feature in FEATURES for export in feature.exports}
 
 
@@ -59,7 +60,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="connect to Slack (Socket Mode, or --http) and run the scheduler")
     run.add_argument("--http", action="store_true", help="serve POST /slack/events instead of Socket Mode")
-    run.add_argument("--port", type=int, default=3000)
+    run.add_argument(
+        "--port",
+        type=int,
+        help=f"HTTP port (default {HTTP_PORT} with --http); in Socket Mode, serves /healthz and the integrations there",
+    )
     run.add_argument("--workers", type=int, default=2, help="HTTP worker processes")
     run.add_argument("--threads", type=int, default=8, help="threads per HTTP worker")
     run.set_defaults(func=cmd_run)
@@ -103,20 +108,23 @@ def cmd_run(args) -> None:
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
     if args.http:
-        serve(lambda: _http_app(settings), port=args.port, workers=args.workers, threads=args.threads)
+        serve(lambda: _http_app(settings), port=args.port or HTTP_PORT, workers=args.workers, threads=args.threads)
         return
 
     ctx = _serving_context(settings)
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     scheduler.start()
+    if args.port:
+        # Slack's requests come over the socket; this serves /healthz and the integrations.
+        serve_in_background(wsgi_app(None, ctx), port=args.port)
     SocketModeHandler(create_app(ctx), settings.slack_app_token).start()
 
 
 def _http_app(settings: Settings):
     """Built in each gunicorn worker, after the fork, so each has its own pool and sweeper."""
     ctx = _serving_context(settings)
-    return wsgi_app(create_app(ctx), ctx.engine, ctx.outbox)
+    return wsgi_app(create_app(ctx), ctx)
 
 
 def cmd_scheduler(_args) -> None:

@@ -1,9 +1,9 @@
 """The one list of Kaizen's features.
 
-The app (listeners), the scheduler and `kaizen jobs run` (jobs), `kaizen export` (exports), the
-manifest (commands, events, scopes), the Home tab, the weekly celebration and the lead digest (their
-parts, in this order) and the migrations (tables) all read it. A new feature is a package in bot/,
-a module in handlers/ and one in storage/, and one line here.
+The app (listeners), the HTTP server (routes), the scheduler and `kaizen jobs run` (jobs), `kaizen
+export` (exports), the manifest (commands, events, scopes), the Home tab, the weekly celebration and
+the lead digest (their parts, in this order) and the migrations (tables) all read it. A new feature
+is a package in bot/, a module in handlers/ and one in storage/, and one line here.
 """
 
 from __future__ import annotations
@@ -11,17 +11,19 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import handlers.admin
+import handlers.compliments
 import handlers.feedback
 import handlers.home
 import handlers.ideas
 import handlers.kudos
 import handlers.tips
-from bot import admin, directory, feedback, home, housekeeping, ideas, kudos, tips, weekly
+from bot import admin, compliments, directory, feedback, home, housekeeping, ideas, kudos, tips, weekly
 from bot.core.context import Feature
 from storage.models import Base
 
 FEATURES: tuple[Feature, ...] = (
     kudos.FEATURE.with_listeners(handlers.kudos.register),
+    compliments.FEATURE.with_routes(handlers.compliments.ROUTES),
     feedback.FEATURE.with_listeners(handlers.feedback.register),
     ideas.FEATURE.with_listeners(handlers.ideas.register),
     tips.FEATURE.with_listeners(handlers.tips.register),

@@ -63,8 +63,8 @@ def _register_command(app: App, ctx: Context) -> None:
                 return
             ack()
             with ctx.transaction() as session:
-                rows = leaderboard(session, settings, period, ctx.now())
-            respond(messages.leaderboard(period, rows), response_type="ephemeral")
+                teammates, customers = leaderboard(session, settings, period, ctx.now())
+            respond(messages.leaderboard(period, teammates, customers), response_type="ephemeral")
         elif word == "stats":
             ack()
             user_id = single_user_id(rest) or body["user_id"]

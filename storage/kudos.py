@@ -20,14 +20,17 @@ class Kudos(Hideable, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # One /kudos to several people is one batch: one celebration message for all of them.
     batch_key: Mapped[str] = mapped_column(String(200))
-    giver_id: Mapped[str] = mapped_column(String(32))
+    # NULL for a customer's kudos (source `customer`): a compliment from a help desk has no giver in Slack.
+    giver_id: Mapped[str | None] = mapped_column(String(32))
     recipient_id: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.core.text
     values: Mapped[str] = mapped_column(String(500), default="")  # space-separated value names
-    source: Mapped[str] = mapped_column(String(20))  # command | modal | reaction | shortcut
+    source: Mapped[str] = mapped_column(String(20))  # command | modal | reaction | shortcut | customer
     # The message a reaction kudos is on (NULL for the other sources): one per giver and message.
     reacted_channel: Mapped[str | None] = mapped_column(String(32))
     reacted_ts: Mapped[str | None] = mapped_column(String(32))
+    # The help desk's ticket a customer's kudos is for (NULL for the other sources).
+    ticket_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
 
     __table_args__ = (
@@ -41,6 +44,11 @@ class Kudos(Hideable, Base):
     @property
     def value_list(self) -> list[str]:
         return self.values.split()
+
+
+def _given_by(from_customers: bool):
+    """Kudos from customers (no giver: customer compliments), or from teammates."""
+    return Kudos.giver_id.is_(None) if from_customers else Kudos.giver_id.is_not(None)
 
 
 def count_given_since(session: Session, giver_id: str, since: datetime) -> int:
@@ -63,9 +71,11 @@ def batch_of(session: Session, kudos_id: int) -> list[Kudos]:
     return list(session.scalars(query.execution_options(include_hidden=True)))
 
 
-def top_recipients(session: Session, since: datetime | None, limit: int = 10) -> list[tuple[str, int]]:
+def top_recipients(
+    session: Session, since: datetime | None, limit: int = 10, *, from_customers: bool = False
+) -> list[tuple[str, int]]:
     count = func.count().label("n")
-    query = select(Kudos.recipient_id, count).group_by(Kudos.recipient_id)
+    query = select(Kudos.recipient_id, count).where(_given_by(from_customers)).group_by(Kudos.recipient_id)
     if since is not None:
         query = query.where(Kudos.created_at >= since)
     query = query.order_by(count.desc(), Kudos.recipient_id).limit(limit)
@@ -77,14 +87,15 @@ class KudosStats:
     received_week: int
     received_month: int
     received_all: int
+    from_customers_all: int  # of received_all
     given_all: int
     top_values: list[tuple[str, int]]
     latest: list[Kudos]
 
 
 def stats_for(session: Session, user_id: str, week_start: datetime, month_start: datetime) -> KudosStats:
-    def received_since(since: datetime | None) -> int:
-        query = select(func.count()).where(Kudos.recipient_id == user_id)
+    def received_since(since: datetime | None, *conditions) -> int:
+        query = select(func.count()).where(Kudos.recipient_id == user_id, *conditions)
         if since is not None:
             query = query.where(Kudos.created_at >= since)
         return session.scalar(query) or 0
@@ -101,6 +112,7 @@ def stats_for(session: Session, user_id: str, week_start: datetime, month_start:
         received_week=received_since(week_start),
         received_month=received_since(month_start),
         received_all=received_since(None),
+        from_customers_all=received_since(None, _given_by(from_customers=True)),
         given_all=session.scalar(select(func.count()).where(Kudos.giver_id == user_id)) or 0,
         top_values=values.most_common(3),
         latest=list(latest),
@@ -121,17 +133,17 @@ def _in(range_: Range):
     return and_(Kudos.created_at >= range_[0], Kudos.created_at < range_[1])
 
 
-def kudos_counts(session: Session, ranges: list[Range]) -> list[int]:
-    """The number of kudos in each range, in one indexed pass over their span."""
+def kudos_counts(session: Session, ranges: list[Range], *, from_customers: bool = False) -> list[int]:
+    """The number of kudos from teammates (or from customers) in each range, in one indexed pass over their span."""
     span = (min(start for start, _ in ranges), max(end for _, end in ranges))
-    row = session.execute(select(*(func.count().filter(_in(r)) for r in ranges)).where(_in(span))).one()
-    return list(row)
+    query = select(*(func.count().filter(_in(r)) for r in ranges)).where(_in(span), _given_by(from_customers))
+    return list(session.execute(query).one())
 
 
-def recognised(session: Session, range_: Range) -> list[tuple[str, int]]:
-    """Everyone who received kudos in the range, with how many, most first."""
+def recognised(session: Session, range_: Range, *, from_customers: bool = False) -> list[tuple[str, int]]:
+    """Everyone who received kudos from teammates (or from customers) in the range, with how many, most first."""
     count = func.count().label("n")
-    query = select(Kudos.recipient_id, count).where(_in(range_)).group_by(Kudos.recipient_id)
+    query = select(Kudos.recipient_id, count).where(_in(range_), _given_by(from_customers)).group_by(Kudos.recipient_id)
     return [(user, n) for user, n in session.execute(query.order_by(count.desc(), Kudos.recipient_id))]
 
 
@@ -150,10 +162,15 @@ def value_counts(session: Session, values: tuple[str, ...], range_: Range) -> li
 
 
 def first_time_recipients(session: Session, range_: Range) -> list[str]:
-    """People whose first kudos ever arrived in the range."""
+    """People whose first kudos ever (from anyone) arrived in the range from a teammate."""
     earlier = aliased(Kudos)
     before = exists().where(earlier.recipient_id == Kudos.recipient_id, earlier.created_at < range_[0])
-    query = select(Kudos.recipient_id).where(_in(range_), ~before).distinct().order_by(Kudos.recipient_id)
+    query = (
+        select(Kudos.recipient_id)
+        .where(_in(range_), _given_by(from_customers=False), ~before)
+        .distinct()
+        .order_by(Kudos.recipient_id)
+    )
     return list(session.scalars(query))
 
 
@@ -161,7 +178,8 @@ def members_without_kudos_since(
     session: Session, since: datetime, *, include_guests: bool
 ) -> list[tuple[str, datetime | None]]:
     """Members (not bots, not deactivated, and not guests unless `include_guests`) with no kudos
-    received since `since`, and their last one; never-recognised first, then longest ago."""
+    received since `since` (from a teammate or a customer: either is recognition), and their last
+    one; never-recognised first, then longest ago."""
     last = select(func.max(Kudos.created_at)).where(Kudos.recipient_id == Member.user_id).scalar_subquery()
     people = select(Member.user_id, last.label("last_kudos")).where(~Member.is_bot, ~Member.deleted)
     if not include_guests:

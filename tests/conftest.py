@@ -1,5 +1,5 @@
 """Fixtures: settings, a database per test (SQLite, and PostgreSQL when reachable), the fake
-Slack Web API, a fixed clock, the Bolt app and a signed-request helper."""
+Slack Web API, a fixed clock, the Bolt app, a signed-request helper and a help desk."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.app import create_app
 from bot.core.context import build_context
+from bot.core.http import wsgi_app
 from bot.core.outbox import Sweeper
 from bot.core.settings import load_settings
 from bot.features import FEATURES, tables
 from storage.db import make_engine
 from storage.migrate import upgrade
 from tests.fake_slack import FakeSlack
+from tests.help_desk import COMPLIMENTS_SECRET, ZENDESK_SECRET, HelpDesk
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
 
 WEDNESDAY_MORNING = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)  # 10:00 in Paris
@@ -221,3 +223,12 @@ def live_app(live_ctx):
 @pytest.fixture
 def live_slack(live_app, fake_slack) -> SlackRequests:
     return SlackRequests(live_app, fake_slack.response_url())
+@pytest.fixture
+def help_desk(request, env, clock, engine) -> HelpDesk:
+    """Both integrations switched on (unless the test set their secrets in `env` first: then it asks for
+    `engine`, not `ctx`, and this fixture with request.getfixturevalue), served by the same WSGI app as
+    `kaizen run --http`."""
+    env.setdefault("KAIZEN_ZENDESK_SECRET", ZENDESK_SECRET)
+    env.setdefault("KAIZEN_COMPLIMENTS_SECRET", COMPLIMENTS_SECRET)
+    ctx = request.getfixturevalue("ctx")
+    return HelpDesk(wsgi_app(request.getfixturevalue("app"), ctx), clock)

@@ -85,8 +85,10 @@ class FakeSlack:
         is_bot: bool = False,
         deleted: bool = False,
         guest: str | None = None,  # "multi" (is_restricted) or "single" (is_ultra_restricted)
+        email: str | None = None,
     ) -> None:
-        """A user users.info and users.list know (users.info also answers for any other U… ID)."""
+        """A user users.info and users.list know (users.info also answers for any other U… ID); one with an
+        `email` is also found by users.lookupByEmail."""
         self.users[user_id] = {
             "id": user_id,
             "name": name or user_id.lower(),
@@ -95,6 +97,8 @@ class FakeSlack:
             "is_restricted": guest == "multi",
             "is_ultra_restricted": guest == "single",
         }
+        if email:
+            self.users[user_id]["email"] = email
 
     def add_channel(self, channel_id: str, *, private: bool = False) -> None:
         """How conversations.info describes a channel; any other channel is public (unless G…)."""
@@ -167,14 +171,18 @@ class FakeSlack:
                 user = {"id": user_id, "name": user_id.lower(), "is_bot": False, "deleted": False}
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "user": {**user, "profile": {"display_name": user["name"]}}}
+            return {"ok": True, "user": _user_object(user)}
         if method == "users.list":
             # The users added with add_user, in pages of `limit`; the cursor is where the next page starts.
-            users = [{**user, "profile": {"display_name": user["name"]}} for _, user in sorted(self.users.items())]
+            users = [_user_object(user) for _, user in sorted(self.users.items())]
             start = int(params.get("cursor") or 0)
             end = start + int(params.get("limit") or 1000)
             next_cursor = str(end) if end < len(users) else ""
             return {"ok": True, "members": users[start:end], "response_metadata": {"next_cursor": next_cursor}}
+        if method == "users.lookupByEmail":
+            email = params.get("email", "").lower()
+            user = next((u for u in self.users.values() if u.get("email", "").lower() == email), None)
+            return {"ok": True, "user": _user_object(user)} if user else {"ok": False, "error": "users_not_found"}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}
@@ -258,6 +266,11 @@ class FakeSlack:
                 self.wfile.write(payload)
 
         return Handler
+
+
+def _user_object(user: dict[str, Any]) -> dict[str, Any]:
+    profile = {"display_name": user["name"], **({"email": user["email"]} if "email" in user else {})}
+    return {**{k: v for k, v in user.items() if k != "email"}, "profile": profile}
 
 
 def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def test_a_dropped_connection_is_retried_by_the_process_alone(live_slack, live_c
 
 def test_a_revoked_token_pauses_sending_says_so_and_resumes(live_app, live_slack, live_ctx, fake_slack):
     live_slack.command("/kudos", "help")  # Bolt's own auth.test, before Slack refuses the token
-    health = wsgi_app(live_app, live_ctx.engine, live_ctx.outbox)
+    health = wsgi_app(live_app, live_ctx)
     fake_slack.fail("chat.postMessage", error="token_revoked")
     fake_slack.fail("auth.test", error="token_revoked", times=10)  # the sweeper probes it every 0.2 s here
 

@@ -4,7 +4,7 @@ into it (Feature, Job). bot/features.py lists the features; core never names one
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -59,12 +59,28 @@ class Job:
     at_start: bool = False
 
 
+# What a route answers: an HTTP status and a one-line reason (the response body).
+HttpAnswer = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class Route:
+    """`POST path` from outside Slack (a help desk's webhook, say), served beside Slack's requests by
+    `kaizen run --http` and by `kaizen run --port`. bot.core.http refuses a body over `max_body`
+    bytes without reading it, then calls `handle` with the headers (lower-case names) and the body."""
+
+    path: str
+    handle: Callable[[Context, Mapping[str, str], bytes], HttpAnswer]
+    max_body: int = 64 * 1024
+
+
 @dataclass(frozen=True)
 class Feature:
     """Everything one feature adds to Kaizen; each part is optional."""
 
     name: str
     listeners: Callable[[App, Context], None] | None = None  # handlers.<feature>.register
+    routes: tuple[Route, ...] = ()  # handlers.<feature>.ROUTES: HTTP endpoints of its own
     jobs: tuple[Job, ...] = ()
     # Run on every context, whoever builds it (a request's process, the scheduler, the CLI).
     on_context: Callable[[Context], None] | None = None
@@ -82,6 +98,9 @@ class Feature:
 
     def with_listeners(self, register: Callable[[App, Context], None]) -> Feature:
         return replace(self, listeners=register)
+
+    def with_routes(self, routes: tuple[Route, ...]) -> Feature:
+        return replace(self, routes=routes)
 
 
 def jobs_by_name(features: tuple[Feature, ...]) -> dict[str, Job]:

@@ -1,4 +1,4 @@
-"""Who a Slack user ID is, from users.info, cached for a while per process."""
+"""Who a Slack user is, by ID (users.info) or by e-mail (users.lookupByEmail), cached for a while per process."""
 
 from __future__ import annotations
 
@@ -78,20 +78,30 @@ class UserDirectory:
 
     def get(self, user_id: str) -> SlackUser | None:
         """The user, or None when Slack does not know the ID. Other Slack errors propagate."""
+        return self._cached(user_id, lambda: self._fetch(self.client.users_info, user=user_id))
+
+    def by_email(self, email: str) -> SlackUser | None:
+        """The member whose Slack account has this e-mail (users:read.email), or None. Other Slack errors
+        propagate. The e-mail is kept in memory only, as a cache key."""
+        email = email.strip().lower()
+        return self._cached("email:" + email, lambda: self._fetch(self.client.users_lookupByEmail, email=email))
+
+    def _cached(self, key: str, fetch: Callable[[], SlackUser | None]) -> SlackUser | None:
         with self._lock:
-            cached = self._cache.get(user_id)
+            cached = self._cache.get(key)
         if cached and self.monotonic() - cached[0] < self.ttl:
             return cached[1]
-        user = self._fetch(user_id)
+        user = fetch()
         with self._lock:
-            self._cache[user_id] = (self.monotonic(), user)
+            self._cache[key] = (self.monotonic(), user)
         return user
 
-    def _fetch(self, user_id: str) -> SlackUser | None:
+    @staticmethod
+    def _fetch(method: Callable, **arguments: str) -> SlackUser | None:
         try:
-            info = self.client.users_info(user=user_id)["user"]
+            info = method(**arguments)["user"]
         except SlackApiError as error:
-            if error.response.get("error") == "user_not_found":
+            if error.response.get("error") in ("user_not_found", "users_not_found"):
                 return None
             raise
         return slack_user(info)

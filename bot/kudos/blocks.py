@@ -78,26 +78,43 @@ def confirmation(recipient_ids: list[str], left_today: int, posted_in: str | Non
     return f":white_check_mark: Kudos sent to {names(recipient_ids)}{where}. You have {left_today} left today."
 
 
-def leaderboard(period: str, rows: list[tuple[str, int]]) -> str:
+def giver(giver_id: str | None) -> str:
+    """Who gave a kudos: a teammate, or a customer (a compliment from the help desk has no giver)."""
+    return mention(giver_id) if giver_id else "a customer"
+
+
+def leaderboard(period: str, teammates: list[tuple[str, int]], customers: list[tuple[str, int]]) -> str:
+    """Kudos from teammates, and customer compliments apart: they are different kinds of recognition."""
     title = {"week": "this week", "month": "this month", "all": "of all time"}[period]
-    if not rows:
-        return f"No kudos {title} yet — be the first: `/kudos @teammate thanks for …`"
-    lines = [f"{rank}. {mention(user)} — {n} kudos" for rank, (user, n) in enumerate(rows, 1)]
-    return f"*Most recognised {title}*\n" + "\n".join(lines) + "\n_Everyone's effort counts, not only the top ten._"
+
+    def ranking(rows: list[tuple[str, int]], one: str, many: str) -> str:
+        return "\n".join(f"{rank}. {mention(user)} — {plural(n, one, many)}" for rank, (user, n) in enumerate(rows, 1))
+
+    if teammates:
+        text = f"*Most recognised {title}*\n{ranking(teammates, 'kudos', 'kudos')}"
+    else:
+        text = f"No kudos {title} yet — be the first: `/kudos @teammate thanks for …`"
+    if customers:
+        text += f"\n*Thanked most by customers {title}*\n{ranking(customers, 'compliment', 'compliments')}"
+    return text + "\n_Everyone's effort counts, not only the top ten._"
 
 
 def stats(user_id: str, numbers: KudosStats) -> str:
     lines = [
         f"*Kudos for {mention(user_id)}*",
         f"Received: {numbers.received_week} this week · {numbers.received_month} this month · "
-        f"{numbers.received_all} in all",
+        f"{numbers.received_all} in all" + _from_customers(numbers),
         f"Given: {numbers.given_all}",
     ]
     if numbers.top_values:
         lines.append("Values shown most: " + ", ".join(f"#{v} ({n})" for v, n in numbers.top_values))
     for kudos in numbers.latest:
-        lines.append(f"• from {mention(kudos.giver_id)}: {kudos.message.splitlines()[0]}")
+        lines.append(f"• from {giver(kudos.giver_id)}: {kudos.message.splitlines()[0]}")
     return "\n".join(lines)
+
+
+def _from_customers(numbers: KudosStats) -> str:
+    return f" ({numbers.from_customers_all} from customers)" if numbers.from_customers_all else ""
 
 
 def help_text(values: tuple[str, ...], daily_limit: int, emoji: str) -> str:
@@ -168,11 +185,12 @@ def home_section(numbers: KudosStats) -> list[dict]:
     blocks = [
         limits.section(
             f"*:sparkles: Kudos* — {numbers.received_week} this week · {numbers.received_all} in all"
+            + _from_customers(numbers)
             + ("" if numbers.received_all else "\nNone yet. Notice someone's effort today: `/kudos @teammate …`")
         )
     ]
     for given in numbers.latest:
-        line = truncate(f"from {mention(given.giver_id)}: {given.message.splitlines()[0]}", 300)
+        line = truncate(f"from {giver(given.giver_id)}: {given.message.splitlines()[0]}", 300)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]).to_dict())
     return blocks
 

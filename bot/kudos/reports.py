@@ -58,12 +58,13 @@ def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Itera
     for kudos in store.kudos_since(session, since):
         yield [
             local_time(kudos.created_at, tz),
-            kudos.giver_id,
+            kudos.giver_id or "",  # a customer's kudos has no giver
             kudos.recipient_id,
             to_plain(kudos.message),
             " ".join(kudos.value_list),
             kudos.source,
+            kudos.ticket_id or "",
         ]
 
 
-EXPORT = Export("kudos", ["date", "giver", "recipient", "message", "values", "source"], export_rows)
+EXPORT = Export("kudos", ["date", "giver", "recipient", "message", "values", "source", "ticket"], export_rows)

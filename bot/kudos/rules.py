@@ -24,6 +24,7 @@ from storage.kudos import Kudos, KudosStats
 from storage.outbox import claim_request
 
 MAX_MESSAGE_LENGTH = 1000
+CUSTOMER = "customer"  # the source of a customer's kudos, which has no giver
 
 
 class KudosRefused(Refused):
@@ -132,6 +133,27 @@ def give_kudos(
     return given
 
 
+def record_customer_kudos(
+    session: Session, *, recipient: SlackUser, message: str, ticket_id: str, batch_key: str, now: datetime
+) -> Kudos:
+    """A kudos from a customer (a help desk's compliment): no giver, so no one's daily limit. The caller
+    has checked the recipient and says it in Slack; `message` is safe mrkdwn."""
+    kudos = Kudos(
+        batch_key=batch_key,
+        giver_id=None,
+        recipient_id=recipient.id,
+        message=message,
+        values="",
+        source=CUSTOMER,
+        ticket_id=ticket_id,
+        created_at=now,
+    )
+    session.add(kudos)
+    members.remember(session, [recipient], now)
+    home_changed(session, recipient.id)
+    return kudos
+
+
 def celebration_key(batch_key: str) -> str:
     """The outbox key of the kudos channel post for one batch of kudos."""
     return f"kudos:{batch_key}:celebration"
@@ -208,13 +230,16 @@ def kudos_left_today(session: Session, settings: Settings, giver_id: str, now: d
 LEADERBOARD_PERIODS = ("week", "month", "all")
 
 
-def leaderboard(session: Session, settings: Settings, period: str, now: datetime) -> list[tuple[str, int]]:
+def leaderboard(
+    session: Session, settings: Settings, period: str, now: datetime
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The most recognised by teammates, and apart from them the most thanked by customers."""
     since = {
         "week": week_start(now, settings.timezone),
         "month": month_start(now, settings.timezone),
         "all": None,
     }[period]
-    return store.top_recipients(session, since)
+    return store.top_recipients(session, since), store.top_recipients(session, since, from_customers=True)
 
 
 def stats(session: Session, settings: Settings, user_id: str, now: datetime) -> KudosStats:

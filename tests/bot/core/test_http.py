@@ -1,20 +1,23 @@
 import hashlib
 import hmac
-import io
 import time
+from dataclasses import replace
+from urllib.error import HTTPError
 from urllib.parse import urlencode
-from wsgiref.util import setup_testing_defaults
+from urllib.request import Request, urlopen
 
+import pytest
 from slack_bolt import BoltRequest
 from sqlalchemy import func, select
 
 from bot.core.app import create_app
-from bot.core.context import build_context
-from bot.core.http import wsgi_app
+from bot.core.context import Feature, Route, build_context
+from bot.core.http import serve_in_background, wsgi_app
 from bot.core.settings import load_settings
 from bot.features import FEATURES
 from storage.kudos import Kudos
 from tests.slack_requests import signed_headers
+from tests.wsgi_requests import call
 
 
 def kudos_body(fake_slack) -> str:
@@ -31,42 +34,23 @@ def kudos_body(fake_slack) -> str:
     )
 
 
-def call(application, method, path, body="", headers=None):
-    environ = {}
-    setup_testing_defaults(environ)
-    environ.update(
-        {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "CONTENT_LENGTH": str(len(body.encode())),
-            "wsgi.input": io.BytesIO(body.encode()),
-        }
-    )
-    for name, value in (headers or {}).items():
-        environ["HTTP_" + name.upper().replace("-", "_")] = value
-    status = []
-    chunks = application(environ, lambda s, h: status.append(s))
-    return int(status[0].split()[0]), b"".join(chunks).decode()
-
-
 def kudos_count(ctx):
     with ctx.session_factory() as session:
         return session.scalar(select(func.count()).select_from(Kudos))
 
 
 def test_healthz(app, ctx):
-    assert call(wsgi_app(app, ctx.engine), "GET", "/healthz") == (200, "ok\n")
+    assert call(wsgi_app(app, ctx), "GET", "/healthz") == (200, "ok\n")
 
 
 def test_signed_request_is_served(app, ctx, fake_slack):
     body = kudos_body(fake_slack)
-    status, _ = call(wsgi_app(app, ctx.engine), "POST", "/slack/events", body, signed_headers(body))
+    status, _ = call(wsgi_app(app, ctx), "POST", "/slack/events", body, signed_headers(body))
     assert status == 200 and kudos_count(ctx) == 1
 
 
 def test_missing_wrong_or_stale_signatures_get_401_and_change_nothing(app, ctx, fake_slack):
-    application = wsgi_app(app, ctx.engine)
+    application = wsgi_app(app, ctx)
     body = kudos_body(fake_slack)
     stale = signed_headers(body, timestamp=int(time.time()) - 10 * 60)
     wrong = signed_headers(body, secret="not-the-secret")
@@ -78,14 +62,47 @@ def test_missing_wrong_or_stale_signatures_get_401_and_change_nothing(app, ctx, 
 
 
 def test_other_paths_are_not_found(app, ctx):
-    assert call(wsgi_app(app, ctx.engine), "GET", "/")[0] == 404
+    assert call(wsgi_app(app, ctx), "GET", "/")[0] == 404
+
+
+def echo(ctx, headers, body):
+    return 200, f"{headers.get('x-desk')} sent {len(body)} bytes"
+
+
+ECHO = Feature("echo", routes=(Route("/echo", echo, max_body=10),))
+
+
+def test_feature_routes_are_served_with_their_headers_and_body(app, ctx):
+    application = wsgi_app(app, replace(ctx, features=(ECHO,)))
+
+    assert call(application, "POST", "/echo", "0123456789", {"X-Desk": "help"}) == (200, "help sent 10 bytes\n")
+    assert call(application, "POST", "/echo", "0123456789!") == (413, "the body is over 10 bytes\n")
+    assert call(application, "GET", "/echo") == (405, "/echo takes a POST\n")
+    assert call(application, "GET", "/healthz") == (200, "ok\n")
+
+
+def test_beside_socket_mode_a_small_server_serves_health_and_routes_but_not_slack(ctx):
+    server = serve_in_background(wsgi_app(None, replace(ctx, features=(ECHO,))), port=0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with urlopen(f"{base}/healthz", timeout=10) as response:
+            assert (response.status, response.read()) == (200, b"ok\n")
+        request = Request(f"{base}/echo", data=b"hello", headers={"X-Desk": "any"}, method="POST")
+        with urlopen(request, timeout=10) as response:
+            assert response.read() == b"any sent 5 bytes\n"
+        with pytest.raises(HTTPError) as refused:
+            urlopen(Request(f"{base}/slack/events", data=b"{}", method="POST"), timeout=10)
+        assert refused.value.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_without_a_signing_secret_no_http_request_is_served(env, fake_slack, engine, clock):
     """A missing secret never switches verification off: unsigned, and signed with an empty key, both refused."""
     del env["SLACK_SIGNING_SECRET"]
     ctx = build_context(load_settings(env), FEATURES, engine=engine, clock=clock)
-    application = wsgi_app(create_app(ctx, process_before_response=True), ctx.engine)
+    application = wsgi_app(create_app(ctx, process_before_response=True), ctx)
     body = kudos_body(fake_slack)
     timestamp = str(int(time.time()))
     empty_key = hmac.new(b"", f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()

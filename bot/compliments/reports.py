@@ -1,0 +1,36 @@
+"""Customer compliments seen from further away: the weekly celebration and the lead digest. (Stats, the
+Home tab and `kaizen export kudos` show them as kudos from a customer.)"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.compliments import blocks
+from bot.core.parts import DigestPart, DigestWindow, WeekPart
+from bot.core.settings import Settings
+from storage import compliments as store
+from storage import kudos as kudos_store
+from storage.db import Range
+
+
+def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
+    thanked = kudos_store.recognised(session, week, from_customers=True)
+    if not thanked:
+        return None
+    return WeekPart(summary=blocks.week_summary(sum(n for _, n in thanked)), blocks=blocks.week_blocks(thanked))
+
+
+def digest_part(session: Session, settings: Settings, window: DigestWindow) -> DigestPart | None:
+    this_week, last_week = kudos_store.kudos_counts(session, [window.this_week, window.last_week], from_customers=True)
+    unmatched, agents = store.unmatched(session, window.this_week)
+    switched_on = settings.zendesk_secret or settings.compliments_secret
+    if not (switched_on or this_week or last_week or unmatched):
+        return None
+    now = dict(kudos_store.recognised(session, window.this_week, from_customers=True))
+    before = dict(kudos_store.recognised(session, window.last_week, from_customers=True))
+    people = sorted(now.keys() | before.keys(), key=lambda user: (-now.get(user, 0), -before.get(user, 0), user))
+    return DigestPart(
+        summary=blocks.week_summary(this_week) if this_week else "",
+        comparison=[blocks.digest_comparison(this_week, last_week)],
+        blocks=blocks.digest_blocks([(u, now.get(u, 0), before.get(u, 0)) for u in people], unmatched, agents),
+    )
