@@ -1,6 +1,6 @@
 """The outbox: every Slack message the bot sends is a row first, sent after commit.
 
-Services call `post_message` / `update_message` / `enqueue` inside their transaction.
+Services call `post_message` / `post_to_group` / `update_message` / `enqueue` inside their transaction.
 `OutboxSender.deliver` sends those rows right after the commit; `OutboxSender.sweep`
 (a scheduled job) sends whatever is still due: retries after a 429, a 5xx, a dropped
 connection or a restart. Each row is claimed before it is sent, so two senders never
@@ -61,6 +61,16 @@ def post_message(
     session: Session, key: str, *, channel: str, text: str, blocks: list[dict] | None, now: datetime
 ) -> None:
     payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+    if blocks:
+        payload["blocks"] = blocks
+    enqueue(session, key, "chat.postMessage", payload, now)
+
+
+def post_to_group(
+    session: Session, key: str, *, users: list[str], text: str, blocks: list[dict] | None, now: datetime
+) -> None:
+    """Post into the group DM of `users`, which is opened (conversations.open) when it is sent."""
+    payload: dict[str, Any] = {"users": ",".join(users), "text": text, "unfurl_links": False}
     if blocks:
         payload["blocks"] = blocks
     enqueue(session, key, "chat.postMessage", payload, now)
@@ -263,7 +273,16 @@ class OutboxSender:
     def _call(self, method: str, payload: dict[str, Any]):
         if method == "files.uploadV2":
             return self.client.files_upload_v2(**self._upload_arguments(payload))
+        if "users" in payload:
+            payload = self._group_arguments(payload)
         return self.client.api_call(method, json=payload)
+
+    def _group_arguments(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A row written by post_to_group names its users: their group DM is opened here, at send
+        time (opening it again on a retry gives the same conversation)."""
+        arguments = dict(payload)
+        arguments["channel"] = self.client.conversations_open(users=arguments.pop("users"))["channel"]["id"]
+        return arguments
 
     def _upload_arguments(self, payload: dict[str, Any]) -> dict[str, Any]:
         """files_upload_v2 wants bytes and a channel ID: the row keeps base64 (JSON) and may name a

@@ -45,7 +45,7 @@ def brute_force(offers, wants, previous) -> tuple[int, int]:
         if any(n > LEARNERS_PER_MENTOR for n in Counter(m for m in mentors if m).values()):
             continue
         matched = sum(m is not None for m in mentors)
-        repeated = sum(m is not None and previous.get(learner) == m for learner, m in zip(learners, mentors, strict=True))
+        repeated = sum(m is not None and previous.get(who) == m for who, m in zip(learners, mentors, strict=True))
         best = max(best, (matched, -repeated))
     return best[0], -best[1]
 
