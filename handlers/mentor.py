@@ -15,15 +15,15 @@ from bot.mentor import blocks as messages
 from bot.mentor.matching import LEARNERS_PER_MENTOR
 from bot.mentor.rules import (
     MentorRefused,
+    add_skills,
     answer_follow_up,
     nobody_else_offers,
-    offer_skills,
     overview,
     parse_skills,
     save_skills,
     stop,
-    want_skills,
 )
+from storage.mentor import OFFER, WANT
 from storage.outbox import DuplicateRequest
 
 
@@ -100,14 +100,12 @@ def _answer(ctx: Context, user_id: str, word: str, rest: str) -> str:
     with ctx.transaction() as session:
         if word == "stop":
             return messages.stopped(stop(session, user_id, skills), skills)
-        if word == "offer":
-            added = offer_skills(session, user_id, skills, now)
+        if word == "list":
             mine = overview(session, settings, user_id, now)
-            return messages.offered(added, mine.offers, mine.next_matching, LEARNERS_PER_MENTOR)
-        if word == "want":
-            added = want_skills(session, user_id, skills, now)
-            mine = overview(session, settings, user_id, now)
-            unoffered = nobody_else_offers(session, user_id, skills)
-            return messages.wanted(added, mine.wants, unoffered, mine.next_matching)
+            return messages.overview_text(mine.offers, mine.wants, mine.pairs, user_id, mine.next_matching)
+        role = OFFER if word == "offer" else WANT
+        added = add_skills(session, user_id, role, skills, now)
         mine = overview(session, settings, user_id, now)
-        return messages.overview_text(mine.offers, mine.wants, mine.pairs, user_id, mine.next_matching)
+        if role == OFFER:
+            return messages.offered(added, mine.offers, mine.next_matching, LEARNERS_PER_MENTOR)
+        return messages.wanted(added, mine.wants, nobody_else_offers(session, user_id, skills), mine.next_matching)

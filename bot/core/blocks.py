@@ -3,7 +3,8 @@ several sections, and many sections several messages."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.views import View
 
 from bot.core.text import truncate
 
@@ -34,3 +35,13 @@ def sections(items: list[str], separator: str = "\n") -> list[dict]:
 
 def split(blocks: list[dict], per_message: int = MAX_BLOCKS) -> list[list[dict]]:
     return [blocks[i : i + per_message] for i in range(0, len(blocks), per_message)]
+
+
+def notice_modal(title: str, text: str, close: str = "Done") -> dict:
+    """A modal that only says something: what a form becomes once it is submitted."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text=title),
+        close=PlainTextObject(text=close),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)))],
+    ).to_dict()

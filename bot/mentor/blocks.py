@@ -192,12 +192,7 @@ def mentor_modal(skills: tuple[str, ...], offers: list[str], wants: list[str], e
 
 
 def saved_modal(text: str) -> dict:
-    return View(
-        type="modal",
-        title=PlainTextObject(text="Mentoring"),
-        close=PlainTextObject(text="Done"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=":white_check_mark: Saved.\n" + text))],
-    ).to_dict()
+    return limits.notice_modal("Mentoring", ":white_check_mark: Saved.\n" + text)
 
 
 # --- the pair's group DM --------------------------------------------------------------------

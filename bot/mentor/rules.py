@@ -25,6 +25,8 @@ SKILL = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # A word, or a whole <…> token: Slack sends `#billing` as `<#C123|billing>` when a channel has that name.
 _TOKEN = re.compile(r"<[^<>]*>|[^\s,]+")
 _CHANNEL = re.compile(r"<#[CG][A-Z0-9]+(?:\|([^<>]*))?>")
+DOING = {OFFER: "offer", WANT: "want to learn"}  # a person's two lists, as replies name them
+LIST_FIELD = {OFFER: messages.OFFERS, WANT: messages.WANTS}  # the form's input for each list
 
 
 class MentorRefused(Refused):
@@ -74,31 +76,23 @@ def parse_skills(text: str, known: tuple[str, ...], field: str | None = None) ->
     return list(dict.fromkeys(skills))
 
 
-def offer_skills(session: Session, user_id: str, skills: list[str], now: datetime) -> list[str]:
-    """Add skills `user_id` can teach; returns those that are new."""
-    _check_given(skills, "offer")
-    _check_not_in(skills, store.skills_of(session, user_id, WANT), "want to learn", "wants")
-    _check_size(set(skills) | set(store.skills_of(session, user_id, OFFER)), "offer", "offers")
-    added = store.add_skills(session, user_id, OFFER, skills, now)
-    home_changed(session, user_id)
-    return added
-
-
-def want_skills(session: Session, user_id: str, skills: list[str], now: datetime) -> list[str]:
-    """Add skills `user_id` wants to learn; returns those that are new."""
-    _check_given(skills, "want")
-    _check_not_in(skills, store.skills_of(session, user_id, OFFER), "offer", "wants")
-    _check_size(set(skills) | set(store.skills_of(session, user_id, WANT)), "want", "wants")
-    added = store.add_skills(session, user_id, WANT, skills, now)
+def add_skills(session: Session, user_id: str, role: str, skills: list[str], now: datetime) -> list[str]:
+    """Add skills `user_id` can teach (role OFFER) or wants to learn (WANT); returns those that are new."""
+    if not skills:
+        raise MentorRefused(f"Which skills? For example: `/mentor {role} #billing #de-escalation`.")
+    other = WANT if role == OFFER else OFFER
+    _check_not_in(skills, store.skills_of(session, user_id, other), DOING[other], messages.WANTS)
+    _check_size(set(skills) | set(store.skills_of(session, user_id, role)), DOING[role], LIST_FIELD[role])
+    added = store.add_skills(session, user_id, role, skills, now)
     home_changed(session, user_id)
     return added
 
 
 def save_skills(session: Session, user_id: str, offers: list[str], wants: list[str], now: datetime) -> None:
     """The form: both whole lists at once."""
-    _check_not_in(wants, offers, "offer", "wants")
-    _check_size(set(offers), "offer", "offers")
-    _check_size(set(wants), "want", "wants")
+    _check_not_in(wants, offers, DOING[OFFER], messages.WANTS)
+    _check_size(set(offers), DOING[OFFER], messages.OFFERS)
+    _check_size(set(wants), DOING[WANT], messages.WANTS)
     store.set_skills(session, user_id, OFFER, offers, now)
     store.set_skills(session, user_id, WANT, wants, now)
     home_changed(session, user_id)
@@ -145,6 +139,7 @@ def answer_follow_up(
     claim_request(session, request_key, now)
     if pair.answer != answer:
         pair.answer, pair.answered_by, pair.answered_at = answer, user_id, now
+        home_changed(session, pair.mentor_id, pair.learner_id)  # it shows whether they met
         text, blocks = messages.follow_up(pair)
         update_message(
             session, f"{follow_up_key(pair)}:{request_key}", of=follow_up_key(pair), text=text, blocks=blocks, now=now
@@ -174,11 +169,6 @@ def next_matching(settings: Settings, now: datetime) -> datetime:
             if moment > local:
                 return moment
         monday += timedelta(weeks=1)
-
-
-def _check_given(skills: list[str], verb: str) -> None:
-    if not skills:
-        raise MentorRefused(f"Which skills? For example: `/mentor {verb} #billing #de-escalation`.")
 
 
 def _check_not_in(skills: list[str], others: list[str], other_verb: str, field: str) -> None:

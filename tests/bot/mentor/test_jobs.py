@@ -185,6 +185,7 @@ def test_a_week_later_one_follow_up_per_pair_and_its_answers_are_kept(slack, fak
     [update] = fake_slack.calls_to("chat.update")
     assert update["channel"] == "DUMAYA,UANA" and update["ts"] == follow_up_ts(ctx)
     assert "<@UANA>: :hourglass_flowing_sand: not yet" in json.dumps(update["blocks"])
+    assert {c["user_id"] for c in fake_slack.calls_to("views.publish")} == {"UMAYA", "UANA"}
 
     click(slack, 1, "met", "UMAYA")  # a later answer replaces the earlier one
     click(slack, 1, "met", "UMAYA", trigger_id="trigger-UMAYA-met")  # the same click, retried by Slack

@@ -5,14 +5,14 @@ import pytest
 
 from bot.mentor.rules import (
     MentorRefused,
+    add_skills,
     mentors_offering,
     next_matching,
-    offer_skills,
     parse_skills,
     round_starting,
     stop,
-    want_skills,
 )
+from storage.mentor import OFFER, WANT
 
 PARIS = ZoneInfo("Europe/Paris")
 KNOWN = ("billing", "written-tone")
@@ -40,10 +40,10 @@ def test_anything_else_is_refused_on_the_field_it_came_from(text):
 
 def test_mentors_offering_a_skill_for_someone_who_is_stuck(ctx):
     with ctx.transaction() as session:
-        offer_skills(session, "UMAYA", ["billing", "coaching"], ctx.now())
-        offer_skills(session, "UNOAH", ["billing"], ctx.now())
-        offer_skills(session, "UOLGA", ["billing"], ctx.now())
-        want_skills(session, "UANA", ["billing"], ctx.now())
+        add_skills(session, "UMAYA", OFFER, ["billing", "coaching"], ctx.now())
+        add_skills(session, "UNOAH", OFFER, ["billing"], ctx.now())
+        add_skills(session, "UOLGA", OFFER, ["billing"], ctx.now())
+        add_skills(session, "UANA", WANT, ["billing"], ctx.now())
         stop(session, "UOLGA", [])
 
     with ctx.session_factory() as session:
