@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core.context import Context, Job
 from bot.core.jobs import daily, weekly, weekly_schedule
 from bot.core.outbox import post_message, post_to_group
+from bot.core.text import plural
 from bot.home.rules import home_changed
 from bot.mentor import blocks as messages
 from bot.mentor.matching import LEARNERS_PER_MENTOR, match_round
@@ -54,8 +55,8 @@ def match_mentors(ctx: Context, session: Session, now: datetime) -> list[str]:
     unmatched = sorted(set(wants) - {pair.learner for pair in pairs})
     told = _tell_unmatched(session, round_, unmatched, offers, wants, next_at, now)
     lines.append(
-        f"round of {messages.day(round_)}: {len(pairs)} new pairs, {len(unmatched)} learners without a mentor "
-        f"({told} told why)"
+        f"round of {messages.day(round_)}: {plural(len(pairs), 'new pair', 'new pairs')}, "
+        f"{plural(len(unmatched), 'learner', 'learners')} without a mentor ({told} told why)"
     )
     return lines
 

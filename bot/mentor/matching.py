@@ -4,10 +4,13 @@ The rules, in order of priority:
 1. as many learners as possible get a mentor who offers a skill they want;
 2. a mentor takes at most LEARNERS_PER_MENTOR learners a round; nobody is paired with themselves;
 3. among the matchings that pair the most learners, one that repeats the fewest of last round's
-   pairs: a learner meets last round's mentor again only when nobody else could take them.
+   pairs: a learner meets last round's mentor again only when nobody else could take them;
+4. then, when there are not enough mentors, learners who had no mentor last round come first,
+   so the same people are not left out round after round.
 
 It is a min-cost max-flow: source → learner (1) → mentors offering a wanted skill → mentor
-(capacity) → sink, where the learner's edge to last round's mentor costs 1 and every other edge 0.
+(capacity) → sink. Costs order rules 3 and 4: the learner's edge to last round's mentor costs
+more than all of rule 4 can weigh, and the source's edge to a learner paired last round costs 1.
 A learner is not linked to every mentor of a skill (200,000 edges for 2,000 people): each skill
 has a segment tree over its mentors, and a learner links to the few tree nodes that cover all of
 them except itself and last round's mentor. Solved by primal-dual: Dijkstra on reduced costs,
@@ -57,11 +60,12 @@ def match_round(
         network.add(node, _SINK, spare.get(mentor, LEARNERS_PER_MENTOR))
     trees = {skill: _SkillTree(network, [mentor_node[m] for m in mentors]) for skill, mentors in mentors_of.items()}
 
+    repeat_cost = len(learners) + 1
     source_edge: dict[str, int] = {}
     skill_of_edge: dict[int, str] = {}
     for learner in learners:
         node = network.node()
-        source_edge[learner] = network.add(_SOURCE, node, 1)
+        source_edge[learner] = network.add(_SOURCE, node, 1, cost=int(learner in previous))
         last_mentor = previous.get(learner)
         repeat_skill = None
         for skill in sorted(set(wants[learner]) & mentors_of.keys()):
@@ -72,7 +76,7 @@ def match_round(
             for target in trees[skill].all_but(skipped):
                 skill_of_edge[network.add(node, target, 1)] = skill
         if repeat_skill is not None:
-            skill_of_edge[network.add(node, mentor_node[last_mentor], 1, cost=1)] = repeat_skill
+            skill_of_edge[network.add(node, mentor_node[last_mentor], 1, cost=repeat_cost)] = repeat_skill
 
     network.min_cost_max_flow()
     mentor_at = {node: mentor for mentor, node in mentor_node.items()}

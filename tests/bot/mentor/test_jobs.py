@@ -60,7 +60,7 @@ def test_each_pair_gets_a_group_dm_and_learners_nobody_can_teach_hear_why(slack,
     assert report.lines == [
         "UMAYA mentors UANA in #billing",
         "UNOAH mentors UBEN in #written-tone",
-        "round of Mon 16 Nov: 2 new pairs, 1 learners without a mentor (1 told why)",
+        "round of Mon 16 Nov: 2 new pairs, 1 learner without a mentor (1 told why)",
     ]
     assert pairs(ctx) == [("2026-11-16", "UMAYA", "UANA", "billing"), ("2026-11-16", "UNOAH", "UBEN", "written-tone")]
     assert sorted(c["users"] for c in fake_slack.calls_to("conversations.open")) == ["UMAYA,UANA", "UNOAH,UBEN"]
@@ -84,7 +84,7 @@ def test_a_round_is_claimed_once_and_off_weeks_do_nothing(slack, fake_slack, ctx
     assert not matching(ctx).ran
     # A forced run of the same round pairs nobody twice and tells nobody twice.
     forced = matching(ctx, force=True)
-    assert forced.lines == ["round of Mon 16 Nov: 0 new pairs, 1 learners without a mentor (0 told why)"]
+    assert forced.lines == ["round of Mon 16 Nov: 0 new pairs, 1 learner without a mentor (0 told why)"]
     assert fake_slack.calls_to("chat.postMessage") == []
     # …but pairs a newcomer, within the mentor's places left: UMAYA has one more.
     mentor(slack, "UDEV", "want #billing")

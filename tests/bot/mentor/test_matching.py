@@ -34,20 +34,26 @@ def check_valid(pairs: list[Pair], offers, wants, spare=None):
         assert learners <= spare.get(mentor, LEARNERS_PER_MENTOR)
 
 
-def brute_force(offers, wants, previous) -> tuple[int, int]:
-    """(most learners matched, fewest repeats among matchings that match that many)."""
+def outcome(pairs: list[Pair], previous: dict[str, str]) -> tuple[int, int, int]:
+    """(learners matched, repeats, learners matched who had no mentor last round)."""
+    return len(pairs), repeats(pairs, previous), sum(pair.learner not in previous for pair in pairs)
+
+
+def brute_force(offers, wants, previous) -> tuple[int, int, int]:
+    """The best outcome: most learners matched, then fewest repeats, then most who waited last round."""
     learners = sorted(wants)
     choices = [
         [None] + [m for m in sorted(offers) if m != learner and offers[m] & wants[learner]] for learner in learners
     ]
-    best = (0, 0)
+    best = (0, 0, 0)
     for mentors in itertools.product(*choices):
         if any(n > LEARNERS_PER_MENTOR for n in Counter(m for m in mentors if m).values()):
             continue
-        matched = sum(m is not None for m in mentors)
-        repeated = sum(m is not None and previous.get(who) == m for who, m in zip(learners, mentors, strict=True))
-        best = max(best, (matched, -repeated))
-    return best[0], -best[1]
+        paired = [(who, m) for who, m in zip(learners, mentors, strict=True) if m is not None]
+        repeated = sum(previous.get(who) == m for who, m in paired)
+        waited = sum(who not in previous for who, _ in paired)
+        best = max(best, (len(paired), -repeated, waited))
+    return best[0], -best[1], best[2]
 
 
 @pytest.mark.parametrize("seed", range(300))
@@ -58,7 +64,7 @@ def test_small_populations_match_as_many_as_brute_force_with_the_fewest_repeats(
     pairs = match_round(offers, wants, previous)
 
     check_valid(pairs, offers, wants)
-    assert (len(pairs), repeats(pairs, previous)) == brute_force(offers, wants, previous)
+    assert outcome(pairs, previous) == brute_force(offers, wants, previous)
 
 
 def test_the_brute_force_cases_include_unavoidable_repeats_and_people_left_out():
@@ -67,10 +73,11 @@ def test_the_brute_force_cases_include_unavoidable_repeats_and_people_left_out()
     for seed in range(300):
         rng = random.Random(seed)
         offers, wants, previous = population(rng, rng.randint(2, 7), SKILLS[:3])
-        matched, repeated = brute_force(offers, wants, previous)
+        matched, repeated, waited = brute_force(offers, wants, previous)
         outcomes["repeats"] += repeated > 0
         outcomes["left out"] += matched < len(wants)
-    assert outcomes["repeats"] >= 30 and outcomes["left out"] >= 100
+        outcomes["a choice of who waits"] += matched < len(wants) and 0 < waited < matched
+    assert outcomes["repeats"] >= 30 and outcomes["left out"] >= 100 and outcomes["a choice of who waits"] >= 30
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -117,6 +124,17 @@ def test_last_rounds_mentor_only_when_nobody_else_can_take_the_learner():
         Pair("UANA", "UNOAH", "billing"),  # someone new
         Pair("UBEN", "UOLGA", "coaching"),  # nobody else offers coaching: better the same mentor than none
     ]
+
+
+def test_when_mentors_are_few_those_who_waited_last_round_come_first():
+    offers = {"UMAYA": {"billing"}}
+    wants = {"UANA": {"billing"}, "UBEN": {"billing"}, "UCAL": {"billing"}}
+    assert [p.learner for p in match_round(offers, wants)] == ["UANA", "UBEN"]
+
+    # UOLGA mentored UANA and UBEN last round and offers nothing now; UCAL had nobody.
+    learners = [p.learner for p in match_round(offers, wants, {"UANA": "UOLGA", "UBEN": "UOLGA"})]
+
+    assert len(learners) == 2 and "UCAL" in learners
 
 
 def test_a_mentor_takes_at_most_two_and_spare_places_count():
