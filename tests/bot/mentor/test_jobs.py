@@ -11,6 +11,7 @@ from bot.core.jobs import run_job
 from bot.core.scheduler import add_jobs
 from bot.mentor.blocks import FOLLOW_UP_ACTION
 from storage.mentor import MentorPair
+from storage.models import Member
 from storage.outbox import by_key
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -276,3 +277,16 @@ def test_matching_is_weekly_at_its_time_and_follow_ups_daily(ctx):
     follow_ups = scheduler.get_job("mentor-follow-ups").trigger
     assert matching_trigger.get_next_fire_time(None, after) == datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
     assert follow_ups.get_next_fire_time(None, after) == datetime(2026, 11, 17, 10, 0, tzinfo=PARIS)
+
+
+def test_people_known_to_be_deactivated_are_not_matched(slack, ctx):
+    mentor(slack, "UGONE", "offer #billing")
+    mentor(slack, "UMAYA", "offer #billing")
+    mentor(slack, "UANA", "want #billing")
+    mentor(slack, "UBEN", "want #billing")
+    with ctx.session_factory.begin() as session:
+        session.add(Member(user_id="UGONE", deleted=True, first_seen_at=ctx.now()))
+
+    matching(ctx)
+
+    assert pairs(ctx) == [("2026-11-16", "UMAYA", "UANA", "billing"), ("2026-11-16", "UMAYA", "UBEN", "billing")]
