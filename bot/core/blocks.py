@@ -10,8 +10,10 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     OverflowMenuElement,
+    PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot.core.text import safe_prefix, truncate
 
@@ -97,4 +99,14 @@ def hide_button(kind: str, number: int, what: str) -> dict:
         value=f"{kind}:{number}",
         style="danger",
         confirm=_confirm_hide(what),
+    ).to_dict()
+
+
+def notice_modal(title: str, text: str, close: str = "Done") -> dict:
+    """A modal that only says something: what a form becomes once it is submitted."""
+    return View(
+        type="modal",
+        title=PlainTextObject(text=title),
+        close=PlainTextObject(text=close),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)))],
     ).to_dict()

@@ -83,6 +83,6 @@ def _ran(ctx: Context, name: str, period: str) -> bool:
 def _describe(session: Session, key: str) -> str:
     message = outbox_store.by_key(session, key)
     payload = message.payload
-    target = payload.get("channel") or payload.get("user_id") or payload.get("channel_id") or "?"
+    target = next((payload[k] for k in ("channel", "users", "user_id", "channel_id") if payload.get(k)), "?")
     about = payload.get("text") or payload.get("initial_comment") or payload.get("title", "")
     return f"would send {message.method} to {target}: {about}"

@@ -1,11 +1,11 @@
 """The outbox: every Slack message the bot sends is a row first, sent after commit.
 
-Services call `post_message` / `update_message` / `enqueue` inside their transaction. After the
-commit, `OutboxSender.deliver` sends those rows from the thread that wrote them, waiting out a short
-pause (a channel's turn, a Retry-After of a few seconds); what would wait longer is left to the
-`Sweeper`, a light thread every serving process runs, which sends each row when it is due. A job or
-a CLI command `drain`s what it wrote before it returns. Each row is claimed before it is sent, so
-two senders never send the same row, whichever processes they are in.
+Services call `post_message` / `post_to_group` / `update_message` / `enqueue` inside their
+transaction. After the commit, `OutboxSender.deliver` sends those rows from the thread that wrote
+them, waiting out a short pause (a channel's turn, a Retry-After of a few seconds); what would
+wait longer is left to the `Sweeper`, a light thread every serving process runs, which sends each
+row when it is due. A job or a CLI command `drain`s what it wrote before it returns. Each row is
+claimed before it is sent, so two senders never send the same row, whichever processes they are in.
 
 Order: the rows of one lane (a channel, a person's DM, a Home tab) go out one at a time, in the order
 written, at least LANE_SPACING apart (Slack allows about one message a second per channel); the
@@ -92,6 +92,17 @@ def post_message(
     if blocks:
         payload["blocks"] = blocks
     enqueue(session, key, "chat.postMessage", payload, now, private=private)
+
+
+def post_to_group(
+    session: Session, key: str, *, users: list[str], text: str, blocks: list[dict] | None, now: datetime
+) -> None:
+    """Post into the group DM of `users`, which is opened (conversations.open) when it is sent; the
+    group's messages keep their order in a lane of their own."""
+    payload: dict[str, Any] = {"users": ",".join(users), "text": text, "unfurl_links": False}
+    if blocks:
+        payload["blocks"] = blocks
+    enqueue(session, key, "chat.postMessage", payload, now, lane="group:" + ",".join(sorted(users)))
 
 
 def update_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:
@@ -429,7 +440,16 @@ class OutboxSender:
     def _call(self, method: str, payload: dict[str, Any]):
         if method == "files.uploadV2":
             return self.client.files_upload_v2(**self._upload_arguments(payload))
+        if "users" in payload:
+            payload = self._group_arguments(payload)
         return self.client.api_call(method, json=payload)
+
+    def _group_arguments(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A row written by post_to_group names its users: their group DM is opened here, at send
+        time (opening it again on a retry gives the same conversation)."""
+        arguments = dict(payload)
+        arguments["channel"] = self.client.conversations_open(users=arguments.pop("users"))["channel"]["id"]
+        return arguments
 
     def _upload_arguments(self, payload: dict[str, Any]) -> dict[str, Any]:
         """files_upload_v2 wants bytes and a channel ID: the row keeps base64 (JSON) and may name a

@@ -1,0 +1,133 @@
+"""The mentoring jobs: matching a round every KAIZEN_MENTOR_EVERY_WEEKS weeks, and "Did you meet?"
+a week later.
+
+mentor-matching runs every week at KAIZEN_MENTOR_MATCH_AT and matches only in the first week of
+a round (weeks counted from rules.ROUNDS_FROM); its period is the week, so a round is claimed
+once. A forced run of the same round pairs only the learners not paired yet, within the mentors'
+places left, so it never pairs anyone twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.core.context import Context, Job, Run
+from bot.core.jobs import daily, weekly, weekly_schedule
+from bot.core.outbox import post_message, post_to_group
+from bot.core.text import plural
+from bot.home.rules import home_changed
+from bot.mentor import blocks as messages
+from bot.mentor.matching import LEARNERS_PER_MENTOR, match_round
+from bot.mentor.rules import follow_up_key, next_matching, round_starting
+from storage import mentor as store
+from storage.mentor import OFFER, WANT, MentorPair
+
+FOLLOW_UP_AFTER = timedelta(weeks=1)
+
+
+def match_mentors(ctx: Context, session: Session, run: Run) -> list[str]:
+    settings, now = ctx.settings, run.now
+    local = now.astimezone(settings.timezone)
+    next_at = next_matching(settings, local)
+    round_ = round_starting(local.date(), settings.mentor_every_weeks)
+    if round_ is None:
+        return [f"no round this week: the next one is matched {messages.when(next_at)}"]
+    offers, wants, previous, spare = _round_inputs(session, round_)
+    pairs = match_round(offers, wants, previous, spare)
+    rows = [
+        MentorPair(
+            round=round_,
+            mentor_id=pair.mentor,
+            learner_id=pair.learner,
+            skill=pair.skill,
+            created_at=local,
+            follow_up_on=local.date() + FOLLOW_UP_AFTER,
+        )
+        for pair in pairs
+    ]
+    session.add_all(rows)
+    session.flush()  # their IDs, for the keys and buttons
+    lines = [_introduce(session, row, next_at, now) for row in rows]
+    home_changed(session, *(person for pair in pairs for person in (pair.mentor, pair.learner)))
+    unmatched = sorted(set(wants) - {pair.learner for pair in pairs})
+    told = _tell_unmatched(session, round_, unmatched, offers, wants, next_at, now)
+    lines.append(
+        f"round of {messages.day(round_)}: {plural(len(pairs), 'new pair', 'new pairs')}, "
+        f"{plural(len(unmatched), 'learner', 'learners')} without a mentor ({told} told why)"
+    )
+    return lines
+
+
+def _round_inputs(session: Session, round_: date) -> tuple[dict, dict, dict, dict]:
+    """Offers, wants, last round's mentor of each learner, and places left: a forced run of the
+    same round pairs only learners not paired yet, within what their mentors have left."""
+    already = store.pairs_of_round(session, round_)
+    paired = {pair.learner_id for pair in already}
+    taken = Counter(pair.mentor_id for pair in already)
+    wants = {user: skills for user, skills in store.everyone_skills(session, WANT).items() if user not in paired}
+    earlier = store.round_before(session, round_)
+    previous = {pair.learner_id: pair.mentor_id for pair in store.pairs_of_round(session, earlier)} if earlier else {}
+    spare = {mentor: LEARNERS_PER_MENTOR - n for mentor, n in taken.items()}
+    return store.everyone_skills(session, OFFER), wants, previous, spare
+
+
+def _tell_unmatched(
+    session: Session,
+    round_: date,
+    unmatched: list[str],
+    offers: dict[str, set[str]],
+    wants: dict[str, set[str]],
+    next_at: datetime,
+    now: datetime,
+) -> int:
+    """Tell each learner left without a mentor why, once (a new want makes them hear it again)."""
+    offered_by: dict[str, set[str]] = {}
+    for mentor, skills in offers.items():
+        for skill in skills:
+            offered_by.setdefault(skill, set()).add(mentor)
+    untold = sorted(store.untold_learners(session, unmatched))
+    for learner in untold:
+        nobody = sorted(skill for skill in wants[learner] if not offered_by.get(skill, set()) - {learner})
+        text, blocks = messages.unmatched(nobody, sorted(wants[learner] - set(nobody)), next_at)
+        key = f"mentor:{round_}:unmatched:{learner}"
+        post_message(session, key, channel=learner, text=text, blocks=blocks, now=now)
+    store.mark_told(session, untold, now)
+    return len(untold)
+
+
+def _introduce(session: Session, pair: MentorPair, next_at: datetime, now: datetime) -> str:
+    text, blocks = messages.introduction(pair, next_at)
+    users = [pair.mentor_id, pair.learner_id]
+    post_to_group(session, f"mentor:pair:{pair.id}:intro", users=users, text=text, blocks=blocks, now=now)
+    return f"{pair.mentor_id} mentors {pair.learner_id} in #{pair.skill}"
+
+
+def send_follow_ups(ctx: Context, session: Session, run: Run) -> list[str]:
+    """"Did you meet?" to each pair made a week ago or more and not asked yet, once."""
+    now = run.now
+    lines = []
+    for pair in store.due_follow_ups(session, now.astimezone(ctx.settings.timezone).date()):
+        pair.followed_up_at = now
+        text, blocks = messages.follow_up(pair)
+        post_to_group(
+            session, follow_up_key(pair), users=[pair.mentor_id, pair.learner_id], text=text, blocks=blocks, now=now
+        )
+        lines.append(f"asked {pair.mentor_id} and {pair.learner_id} whether they met")
+    return lines
+
+
+MENTOR_MATCHING = Job(
+    name="mentor-matching",
+    work=match_mentors,
+    period=weekly,
+    schedule=lambda s: weekly_schedule(s.mentor_match_at),
+)
+MENTOR_FOLLOW_UPS = Job(
+    name="mentor-follow-ups",
+    work=send_follow_ups,
+    period=daily,
+    schedule=lambda s: {"hour": s.mentor_match_at.at.hour, "minute": s.mentor_match_at.at.minute},
+)

@@ -1,0 +1,175 @@
+"""Mentoring: the skills people offer and want, the pairs each round made, and what became of them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Date, Index, String, UniqueConstraint, delete, func, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.db import Range
+from storage.models import Base, Member
+
+OFFER, WANT = "offer", "want"
+
+
+class MentorSkill(Base):
+    """One skill one person offers to teach, or wants to learn."""
+
+    __tablename__ = "mentor_skills"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(5), primary_key=True)  # offer | want
+    skill: Mapped[str] = mapped_column(String(40), primary_key=True)
+    added_at: Mapped[datetime]
+    # A want: when its learner was told why no mentor could be found, so they hear it once.
+    told_unmatched_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_mentor_skills_role_skill", "role", "skill"),)
+
+
+class MentorPair(Base):
+    """A mentor and a learner matched for one round, on one skill."""
+
+    __tablename__ = "mentor_pairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round: Mapped[date] = mapped_column(Date)  # the Monday the round started
+    mentor_id: Mapped[str] = mapped_column(String(32), index=True)
+    learner_id: Mapped[str] = mapped_column(String(32), index=True)
+    skill: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    follow_up_on: Mapped[date] = mapped_column(Date)  # the day "Did you meet?" is asked
+    followed_up_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(String(10))  # met | not-yet | not-going
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("round", "learner_id"),
+        Index("ix_mentor_pairs_follow_up_on", "follow_up_on", "followed_up_at"),
+    )
+
+
+def skills_of(session: Session, user_id: str, role: str) -> list[str]:
+    query = select(MentorSkill.skill).where(MentorSkill.user_id == user_id, MentorSkill.role == role)
+    return list(session.scalars(query.order_by(MentorSkill.skill)))
+
+
+def add_skills(session: Session, user_id: str, role: str, skills: list[str], now: datetime) -> list[str]:
+    """Add the skills not there yet; returns those."""
+    new = [skill for skill in skills if skill not in skills_of(session, user_id, role)]
+    session.add_all(MentorSkill(user_id=user_id, role=role, skill=skill, added_at=now) for skill in new)
+    return new
+
+
+def set_skills(session: Session, user_id: str, role: str, skills: list[str], now: datetime) -> None:
+    """Make `skills` the whole list; skills kept keep their history."""
+    session.execute(
+        delete(MentorSkill).where(
+            MentorSkill.user_id == user_id, MentorSkill.role == role, MentorSkill.skill.not_in(skills)
+        )
+    )
+    add_skills(session, user_id, role, skills, now)
+
+
+def remove_skills(session: Session, user_id: str, skills: list[str] | None = None) -> int:
+    """Remove these skills (None: all) from both of a person's lists; how many rows went."""
+    statement = delete(MentorSkill).where(MentorSkill.user_id == user_id)
+    if skills is not None:
+        statement = statement.where(MentorSkill.skill.in_(skills))
+    return session.execute(statement).rowcount
+
+
+def offering(session: Session, skill: str) -> list[str]:
+    query = select(MentorSkill.user_id).where(MentorSkill.role == OFFER, MentorSkill.skill == skill)
+    return list(session.scalars(query.order_by(MentorSkill.user_id)))
+
+
+def everyone_skills(session: Session, role: str) -> dict[str, set[str]]:
+    """Person → skills, for everyone but those Kaizen knows are deactivated."""
+    gone = select(Member.user_id).where(Member.deleted)
+    query = select(MentorSkill.user_id, MentorSkill.skill).where(
+        MentorSkill.role == role, MentorSkill.user_id.not_in(gone)
+    )
+    skills: dict[str, set[str]] = {}
+    for user_id, skill in session.execute(query.order_by(MentorSkill.user_id, MentorSkill.skill)):
+        skills.setdefault(user_id, set()).add(skill)
+    return skills
+
+
+def untold_learners(session: Session, user_ids: list[str]) -> set[str]:
+    """Of these learners, those with a want they were never told about."""
+    query = select(MentorSkill.user_id).where(
+        MentorSkill.role == WANT, MentorSkill.told_unmatched_at.is_(None), MentorSkill.user_id.in_(user_ids)
+    )
+    return set(session.scalars(query.distinct()))
+
+
+def mark_told(session: Session, user_ids: list[str], now: datetime) -> None:
+    session.execute(
+        update(MentorSkill)
+        .where(MentorSkill.user_id.in_(user_ids), MentorSkill.role == WANT, MentorSkill.told_unmatched_at.is_(None))
+        .values(told_unmatched_at=now)
+    )
+
+
+def wanted_not_offered(session: Session) -> list[tuple[str, int]]:
+    """Skills someone wants and nobody offers, with how many want each; most wanted first."""
+    offered = select(MentorSkill.skill).where(MentorSkill.role == OFFER)
+    query = (
+        select(MentorSkill.skill, func.count())
+        .where(MentorSkill.role == WANT, MentorSkill.skill.not_in(offered))
+        .group_by(MentorSkill.skill)
+    )
+    return sorted(((skill, n) for skill, n in session.execute(query)), key=lambda row: (-row[1], row[0]))
+
+
+def anyone_taking_part(session: Session) -> bool:
+    return session.scalar(select(MentorSkill.user_id).limit(1)) is not None
+
+
+def pairs_of_round(session: Session, round_: date) -> Sequence[MentorPair]:
+    return session.scalars(select(MentorPair).where(MentorPair.round == round_).order_by(MentorPair.id)).all()
+
+
+def round_before(session: Session, round_: date) -> date | None:
+    return session.scalar(select(func.max(MentorPair.round)).where(MentorPair.round < round_))
+
+
+def latest_round(session: Session) -> date | None:
+    return session.scalar(select(func.max(MentorPair.round)))
+
+
+def pairs_of(session: Session, user_id: str, round_: date) -> Sequence[MentorPair]:
+    query = select(MentorPair).where(
+        MentorPair.round == round_, or_(MentorPair.mentor_id == user_id, MentorPair.learner_id == user_id)
+    )
+    return session.scalars(query.order_by(MentorPair.id)).all()
+
+
+def due_follow_ups(session: Session, today: date) -> Sequence[MentorPair]:
+    query = select(MentorPair).where(MentorPair.follow_up_on <= today, MentorPair.followed_up_at.is_(None))
+    return session.scalars(query.order_by(MentorPair.id).with_for_update()).all()
+
+
+def lock_pair(session: Session, pair_id: int) -> MentorPair | None:
+    return session.scalar(select(MentorPair).where(MentorPair.id == pair_id).with_for_update())
+
+
+def pair_counts(session: Session, range_: Range) -> tuple[int, int]:
+    """(pairs made, pairs that said they met) in the range."""
+    start, end = range_
+    made = select(func.count()).where(MentorPair.created_at >= start, MentorPair.created_at < end)
+    met = select(func.count()).where(
+        MentorPair.answer == "met", MentorPair.answered_at >= start, MentorPair.answered_at < end
+    )
+    return session.scalar(made) or 0, session.scalar(met) or 0
+
+
+def answers_in_round(session: Session, round_: date) -> Counter[str | None]:
+    """How the pairs of a round answered "Did you meet?" (None: no answer yet)."""
+    query = select(MentorPair.answer, func.count()).where(MentorPair.round == round_).group_by(MentorPair.answer)
+    return Counter({answer: n for answer, n in session.execute(query)})
