@@ -14,8 +14,9 @@ import handlers.feedback
 import handlers.home
 import handlers.ideas
 import handlers.kudos
+import handlers.lessons
 import handlers.tips
-from bot import feedback, home, ideas, kudos, tips, weekly
+from bot import feedback, home, ideas, kudos, lessons, tips, weekly
 from bot.core.context import Feature
 from storage.models import Base
 
@@ -24,6 +25,7 @@ FEATURES: tuple[Feature, ...] = (
     feedback.FEATURE.with_listeners(handlers.feedback.register),
     ideas.FEATURE.with_listeners(handlers.ideas.register),
     tips.FEATURE.with_listeners(handlers.tips.register),
+    lessons.FEATURE.with_listeners(handlers.lessons.register),
     home.FEATURE.with_listeners(handlers.home.register),
     weekly.FEATURE,
 )
