@@ -49,7 +49,7 @@ def _day(day: date) -> str:
 
 
 def _became_tip(tip: Tip) -> str:
-    return f"it is tip {tip.id}, the daily tip on {_day(tip.show_from)}, and then one of the rotation"
+    return f"tip {tip.id}, the daily tip on {_day(tip.show_from)}, then part of the rotation"
 
 
 def lesson_post(lesson: Lesson, votes: int, promote_votes: int) -> Message:

@@ -38,7 +38,7 @@ class LessonDraft:
 
 
 @dataclass(frozen=True)
-class Vote:
+class VoteOutcome:
     lesson: Lesson
     voted: bool  # False: the vote was withdrawn
     votes: int
@@ -96,7 +96,7 @@ def post_key(lesson: Lesson) -> str:
 
 def toggle_vote(
     session: Session, settings: Settings, *, lesson_id: int, voter_id: str, request_key: str, now: datetime
-) -> Vote:
+) -> VoteOutcome:
     """Find the lesson useful, or withdraw that vote; the vote that brings it to
     KAIZEN_LESSON_PROMOTE_VOTES makes it a tip. The lesson stays locked until commit, so
     simultaneous votes count one after another and exactly one of them promotes it.
@@ -118,7 +118,7 @@ def toggle_vote(
     _refresh_post(session, settings, lesson, votes, f"lesson:{lesson.id}:update:{request_key}", now)
     if lesson.author_id:
         home_changed(session, lesson.author_id)
-    return Vote(lesson, vote is None, votes, tip)
+    return VoteOutcome(lesson, vote is None, votes, tip)
 
 
 def promote_lesson(

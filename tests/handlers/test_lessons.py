@@ -304,7 +304,7 @@ def test_an_admin_promotes_a_lesson_at_once(slack, fake_slack, ctx):
     assert "Only admins" in not_admin and "3 Useful votes" in not_admin
     assert "`/lesson promote 12`" in no_number
     assert "There is no lesson #7" in unknown
-    assert f"Lesson #1 is a tip now: it is tip {tip.id}, the daily tip on Thursday 19 November" in promoted
+    assert f"Lesson #1 is a tip now: tip {tip.id}, the daily tip on Thursday 19 November" in promoted
     assert f"already tip {tip.id}" in again
     [lesson] = lessons(ctx)
     assert (lesson.tip_id, lesson.promoted_by) == (tip.id, "UADMIN")
