@@ -16,9 +16,10 @@ import handlers.feedback
 import handlers.home
 import handlers.ideas
 import handlers.kudos
+import handlers.lessons
 import handlers.mentor
 import handlers.tips
-from bot import admin, compliments, directory, feedback, home, housekeeping, ideas, kudos, mentor, tips, weekly
+from bot import admin, compliments, directory, feedback, home, housekeeping, ideas, kudos, lessons, mentor, tips, weekly
 from bot.core.context import Feature
 from storage.models import Base
 
@@ -28,6 +29,7 @@ FEATURES: tuple[Feature, ...] = (
     feedback.FEATURE.with_listeners(handlers.feedback.register),
     ideas.FEATURE.with_listeners(handlers.ideas.register),
     tips.FEATURE.with_listeners(handlers.tips.register),
+    lessons.FEATURE.with_listeners(handlers.lessons.register),
     mentor.FEATURE.with_listeners(handlers.mentor.register),
     home.FEATURE.with_listeners(handlers.home.register),
     weekly.FEATURE,

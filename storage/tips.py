@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, delete, func, nulls_first, select
+from sqlalchemy import Date, ForeignKey, String, Text, and_, case, delete, func, nulls_first, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -23,6 +23,10 @@ class Tip(Base):
     active: Mapped[bool] = mapped_column(default=True)
     added_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # Who to thank for it, shown with it (safe mrkdwn, e.g. "shared by <@U123>"); None for most tips.
+    credit: Mapped[str | None] = mapped_column(String(200))
+    # A tip queued to come next: never shown before this day, then before any other tip until it is shown.
+    show_from: Mapped[date | None] = mapped_column(Date)
 
 
 class DailyTip(Base):
@@ -53,16 +57,18 @@ def tip_of(session: Session, day: date) -> Tip | None:
     return session.scalar(select(Tip).join(DailyTip, DailyTip.tip_id == Tip.id).where(DailyTip.day == day))
 
 
-def least_recently_shown(session: Session) -> Tip | None:
-    """The active tip shown longest ago; never-shown tips first, in the order they were added."""
+def next_tip(session: Session, day: date) -> Tip | None:
+    """The tip for `day`: a queued tip due by then and not shown yet (the first queued first); else
+    the active tip shown longest ago, never-shown tips first, in the order they were added."""
     last_shown = (
         select(DailyTip.tip_id, func.max(DailyTip.day).label("day")).group_by(DailyTip.tip_id).subquery("last_shown")
     )
+    queued_and_due = and_(Tip.show_from.is_not(None), last_shown.c.day.is_(None))
     query = (
         select(Tip)
         .outerjoin(last_shown, last_shown.c.tip_id == Tip.id)
-        .where(Tip.active)
-        .order_by(nulls_first(last_shown.c.day), Tip.id)
+        .where(Tip.active, or_(Tip.show_from.is_(None), Tip.show_from <= day))
+        .order_by(case((queued_and_due, 0), else_=1), nulls_first(last_shown.c.day), Tip.id)
         .limit(1)
     )
     return session.scalar(query)

@@ -11,13 +11,18 @@ from storage.tips import Tip
 TIP_TOGGLE = "home_tip_toggle"  # the Home tab's subscribe / unsubscribe button
 
 
+def _credited(tip: Tip) -> str:
+    """The tip's text, and whom to thank for it when it came from the team."""
+    return f"{tip.text}\n— {tip.credit}" if tip.credit else tip.text
+
+
 def _tip(tip: Tip, headline: str, footer: str) -> Message:
     about = f"#{tip.theme} · " if tip.theme else ""
     blocks = [
-        SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{tip.text}")),
+        SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{_credited(tip)}")),
         ContextBlock(elements=[MarkdownTextObject(text=f"{about}tip {tip.id} · {footer}")]),
     ]
-    return f"{headline} {tip.text}", [b.to_dict() for b in blocks]
+    return f"{headline} {_credited(tip)}", [b.to_dict() for b in blocks]
 
 
 def channel_tip(tip: Tip) -> Message:
@@ -70,6 +75,6 @@ def home_section(tip: Tip | None, subscribed: bool) -> list[dict]:
         )
     )
     return [
-        limits.section("*:seedling: Today's tip*\n" + (tip.text if tip else "No tips yet.")),
+        limits.section("*:seedling: Today's tip*\n" + (_credited(tip) if tip else "No tips yet.")),
         ActionsBlock(block_id="tip", elements=[toggle]).to_dict(),
     ]

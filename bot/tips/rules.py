@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -52,9 +52,43 @@ def todays_tip(session: Session, settings: Settings, now: datetime) -> Tip:
     tip = store.tip_of(session, day)
     if tip is None:
         store.add_builtin(session, list(builtin_tips()), now)
-        store.set_tip_of(session, day, store.least_recently_shown(session))
+        store.set_tip_of(session, day, store.next_tip(session, day))
         tip = store.tip_of(session, day)  # ours, or the one a concurrent request chose first
     return tip
+
+
+def queue_tip(
+    session: Session,
+    settings: Settings,
+    *,
+    text: str,
+    theme: str | None,
+    credit: str,
+    added_by: str | None,
+    now: datetime,
+) -> Tip:
+    """Add a tip that comes next: the daily tip of the next working day after `now` (after the tips
+    queued before it, if any), then one of the rotation like any tip. `credit` (safe mrkdwn, e.g.
+    "shared by <@U123>") is shown with it wherever it is shown."""
+    tip = Tip(
+        theme=theme,
+        text=text,
+        credit=credit,
+        added_by=added_by,
+        show_from=next_working_day(now.astimezone(settings.timezone).date()),
+        created_at=now,
+    )
+    session.add(tip)
+    session.flush()
+    return tip
+
+
+def next_working_day(day: date) -> date:
+    """The next Monday to Friday after `day`: the days the daily tip is posted."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def parse_new_tip(text: str) -> tuple[str, str | None]:

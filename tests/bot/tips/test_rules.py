@@ -1,9 +1,9 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from bot.core.jobs import run_job
-from bot.tips.rules import builtin_tips, themes, todays_tip
+from bot.tips.rules import builtin_tips, next_working_day, queue_tip, themes, todays_tip
 from storage import tips as store
 from storage.tips import Tip
 
@@ -68,3 +68,25 @@ def test_daily_tip_posts_to_the_channel_and_dms_subscribers_once(ctx, fake_slack
     assert tip.text in post["text"] and tip.text in dm_ana["text"]
     assert "/tip unsubscribe" in str(dm_ana["blocks"])
     assert report.lines[-1] == f"tip {tip.id} by DM to 2 subscribers"
+
+
+def test_a_queued_tip_waits_for_the_next_working_day_then_comes_before_any_other(ctx):
+    wednesday = datetime(2026, 11, 18, 9, tzinfo=UTC)
+    with ctx.session_factory.begin() as session:
+        first = todays_tip(session, ctx.settings, wednesday - timedelta(days=1))
+        queued = queue_tip(
+            session, ctx.settings, text="A lesson", theme=None, credit="shared by <@UANA>", added_by=None, now=wednesday
+        )
+        days = [todays_tip(session, ctx.settings, wednesday + timedelta(days=n)).id for n in range(3)]
+    assert queued.show_from == date(2026, 11, 19)
+    # Wednesday: the rotation goes on; Thursday: the queued tip; Friday: the rotation again.
+    assert days == [first.id + 1, queued.id, first.id + 2]
+
+
+def test_the_next_working_day_skips_the_weekend():
+    assert [next_working_day(date(2026, 11, d)).isoformat() for d in (19, 20, 21, 22)] == [
+        "2026-11-20",
+        "2026-11-23",
+        "2026-11-23",
+        "2026-11-23",
+    ]

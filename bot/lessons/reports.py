@@ -1,0 +1,54 @@
+"""Lessons seen from further away: a person's lessons on their Home tab, the lessons that became
+tips in the weekly celebration, lessons shared and promoted in the lead digest, and
+`kaizen export lessons`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.core.exports import local_time
+from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
+from bot.core.settings import Settings
+from bot.core.text import to_plain
+from bot.lessons import blocks
+from storage import lessons as store
+from storage.db import Range
+
+SHOWN_ON_HOME = 10
+
+
+def home_section(session: Session, _settings: Settings, user_id: str, _now: datetime) -> list[dict]:
+    return blocks.home_section(*store.newest(session, SHOWN_ON_HOME, author_id=user_id))
+
+
+def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
+    promoted = store.promoted_in(session, week)
+    if not promoted:
+        return None
+    return WeekPart(blocks=blocks.promoted_this_week(promoted), summary=blocks.week_summary(promoted))
+
+
+def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
+    this_week, last_week = (store.lesson_counts(session, week) for week in (window.this_week, window.last_week))
+    return DigestPart(comparison=[blocks.digest_comparison(this_week, last_week)])
+
+
+def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
+    for lesson, votes in store.lessons_since(session, since):
+        yield [
+            str(lesson.id),
+            local_time(lesson.created_at, tz),
+            to_plain(lesson.text),
+            lesson.theme or "",
+            str(votes),
+            str(lesson.tip_id or ""),
+            local_time(lesson.promoted_at, tz) if lesson.promoted_at else "",
+            lesson.author_id or "",  # blank for an anonymous lesson
+        ]
+
+
+EXPORT = Export("lessons", ["number", "date", "lesson", "theme", "votes", "tip", "promoted", "author"], export_rows)
