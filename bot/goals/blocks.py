@@ -491,7 +491,10 @@ def week_summary(milestones: int, done: int, people_with_progress: int) -> str:
 
 def digest_comparison(this_week: tuple[int, int, int], last_week: tuple[int, int, int]) -> str:
     def counts(progress: int, milestones: int, done: int) -> str:
-        return f"{progress} check-ins with progress, {milestones} milestones, {done} done"
+        return (
+            f"{plural(progress, 'check-in with progress', 'check-ins with progress')}, "
+            f"{plural(milestones, 'milestone', 'milestones')}, {done} done"
+        )
 
     return f"• Shared growth goals: {counts(*this_week)} (before: {counts(*last_week)})"
 
