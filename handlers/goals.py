@@ -34,7 +34,7 @@ from bot.goals.rules import (
     set_goal,
 )
 from storage import goals as store
-from storage.goals import DONE, DROPPED
+from storage.goals import DONE, DROPPED, Goal
 from storage.outbox import DuplicateRequest
 
 
@@ -172,7 +172,7 @@ def _answer(ctx: Context, body: dict, word: str, rest: str) -> str:
     with ctx.transaction() as session:
         if word == "list":
             goals = store.goals_of(session, user_id)
-            progress = store.progress_of(session, [goal.id for goal in goals])
+            progress = store.progress_of(session, Goal.owner_id == user_id)
             return messages.goal_list(goals, progress, ctx.settings.timezone)
         if word == "add":
             goal = set_goal(session, owner_id=user_id, draft=parse_add(rest), request_key=request_key, now=now)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ColumnElement, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from storage.db import Range
@@ -105,13 +105,13 @@ def lock_goal(session: Session, goal_id: int) -> Goal | None:
     return session.scalar(select(Goal).where(Goal.id == goal_id).with_for_update())
 
 
-def progress_of(session: Session, goal_ids: list[int]) -> dict[int, Progress]:
-    """Each goal's count of progress and its latest (goals with none are left out)."""
-    if not goal_ids:
-        return {}
+def progress_of(session: Session, *where: ColumnElement[bool]) -> dict[int, Progress]:
+    """The progress of the goals that match `where` (`Goal.owner_id == "U1"`): each one's count and
+    its latest (goals with none are left out). A join, not a list of IDs, however many goals match."""
     counts = (
         select(GoalProgress.goal_id, func.count().label("n"), func.max(GoalProgress.id).label("latest"))
-        .where(GoalProgress.goal_id.in_(goal_ids))
+        .join(Goal, Goal.id == GoalProgress.goal_id)
+        .where(*where)
         .group_by(GoalProgress.goal_id)
         .subquery()
     )

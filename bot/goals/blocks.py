@@ -288,15 +288,7 @@ def progress_modal(goal: Goal, max_note: int) -> dict:
                 element=CheckboxesElement(action_id=REACHED, options=options),
             ).to_dict()
         )
-    return View(
-        type="modal",
-        callback_id=PROGRESS_MODAL,
-        private_metadata=str(goal.id),
-        title=PlainTextObject(text=PROGRESS_TITLE),
-        submit=PlainTextObject(text="Log it"),
-        close=PlainTextObject(text="Cancel"),
-        blocks=blocks,
-    ).to_dict()
+    return _goal_form(PROGRESS_MODAL, goal, PROGRESS_TITLE, "Log it", "Cancel", blocks)
 
 
 def progress_logged_modal(goal: Goal, progress: Progress, ticked: list[GoalMilestone]) -> dict:
@@ -327,14 +319,13 @@ def stuck_modal(goal: Goal, helpers: list[tuple[str, str]], max_note: int) -> di
         f"{'' if goal.shared else ' (it stays private from everyone else)'}. Close this, and nobody hears a thing."
     )
     options = [Option(value=value, text=label) for value, label in helpers]
-    return View(
-        type="modal",
-        callback_id=STUCK_MODAL,
-        private_metadata=str(goal.id),
-        title=PlainTextObject(text=STUCK_TITLE),
-        submit=PlainTextObject(text="Ask for help"),
-        close=PlainTextObject(text="Not now"),
-        blocks=[
+    return _goal_form(
+        STUCK_MODAL,
+        goal,
+        STUCK_TITLE,
+        "Ask for help",
+        "Not now",
+        [
             limits.section(intro),
             InputBlock(
                 block_id=HELPER,
@@ -349,6 +340,19 @@ def stuck_modal(goal: Goal, helpers: list[tuple[str, str]], max_note: int) -> di
                 element=PlainTextInputElement(action_id=NOTE, multiline=True, max_length=max_note),
             ).to_dict(),
         ],
+    )
+
+
+def _goal_form(callback_id: str, goal: Goal, title: str, submit: str, close: str, blocks: list[dict]) -> dict:
+    """A form about one goal, whose ID it carries to its submission."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        private_metadata=str(goal.id),
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
+        close=PlainTextObject(text=close),
+        blocks=blocks,
     ).to_dict()
 
 

@@ -15,6 +15,7 @@ from bot.core.outbox import post_message
 from bot.core.text import plural
 from bot.goals import blocks as messages
 from storage import goals as store
+from storage.goals import OPEN, Goal
 
 
 def week_start(now: datetime) -> datetime:
@@ -27,7 +28,7 @@ def send_checkins(ctx: Context, session: Session, run: Run) -> list[str]:
     tz = ctx.settings.timezone
     goals = store.open_goals(session)
     this_week = store.progressed_since(session, week_start(run.now.astimezone(tz)))
-    progress = store.progress_of(session, [goal.id for goal in goals])
+    progress = store.progress_of(session, Goal.status == OPEN)
     lines, skipped = [], 0
     for owner, owned in groupby(goals, key=lambda goal: goal.owner_id):
         theirs = list(owned)

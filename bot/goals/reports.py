@@ -6,6 +6,7 @@ An unshared goal's title is shown to nobody but its owner: none of these parts n
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,14 +20,14 @@ from bot.core.text import to_plain
 from bot.goals import blocks
 from storage import goals as store
 from storage.db import Range
-from storage.goals import OPEN
+from storage.goals import OPEN, Goal, GoalMilestone, GoalProgress
 
 STALLED_AFTER = timedelta(weeks=3)
 
 
 def home_section(session: Session, settings: Settings, user_id: str, _now: datetime) -> list[dict]:
     goals = store.goals_of(session, user_id, OPEN)
-    progress = store.progress_of(session, [goal.id for goal in goals])
+    progress = store.progress_of(session, Goal.owner_id == user_id, Goal.status == OPEN)
     return blocks.home_section(goals, progress, settings.checkin_at, settings.timezone)
 
 
@@ -51,16 +52,17 @@ def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | 
 def digest_part(session: Session, settings: Settings, window: DigestWindow) -> DigestPart | None:
     if not store.anything_shared(session):
         return None  # nobody shares a goal: no line about goals
-    progress = store.shared_progress_in(session, window.this_week)
-    reached = [m for m, goal in store.milestones_reached_in(session, window.this_week) if goal.shared]
+    progress: dict[int, list[GoalProgress]] = defaultdict(list)
+    for logged in store.shared_progress_in(session, window.this_week):
+        progress[logged.goal_id].append(logged)
+    reached: dict[int, list[GoalMilestone]] = defaultdict(list)
+    for milestone, goal in store.milestones_reached_in(session, window.this_week):
+        if goal.shared:
+            reached[goal.id].append(milestone)
     done = {goal.id for goal in store.goals_done_in(session, window.this_week) if goal.shared}
     moving = [
-        (
-            goal,
-            [p for p in progress if p.goal_id == goal.id],
-            [m for m in reached if m.goal_id == goal.id],
-        )
-        for goal in store.shared_goals(session, {p.goal_id for p in progress} | {m.goal_id for m in reached} | done)
+        (goal, progress[goal.id], reached[goal.id])
+        for goal in store.shared_goals(session, set(progress) | set(reached) | done)
     ]
     stalled = store.stalled_shared_goals(session, window.now - STALLED_AFTER)
     return DigestPart(

@@ -156,7 +156,7 @@ def close_goal(session: Session, goal: Goal, status: str, *, request_key: str, n
     claim_request(session, request_key, now)
     goal.status, goal.closed_at = status, now
     home_changed(session, goal.owner_id)
-    return store.progress_of(session, [goal.id]).get(goal.id, store.NO_PROGRESS)
+    return store.progress_of(session, Goal.id == goal.id).get(goal.id, store.NO_PROGRESS)
 
 
 def log_progress(
@@ -174,7 +174,7 @@ def log_progress(
         milestone.reached_at = now
     session.flush()
     home_changed(session, goal.owner_id)
-    return goal, store.progress_of(session, [goal.id])[goal.id]
+    return goal, store.progress_of(session, Goal.id == goal.id)[goal.id]
 
 
 def helpers_for(session: Session, settings: Settings, goal: Goal) -> list[Helper]:

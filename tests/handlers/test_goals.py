@@ -1,10 +1,33 @@
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.goals.blocks import GOAL_MODAL
+from bot.core.jobs import run_job
+from bot.goals.blocks import GOAL_MODAL, STUCK_ACTION, STUCK_MODAL
+from bot.goals.rules import (
+    MAX_MILESTONE_LENGTH,
+    MAX_MILESTONES,
+    MAX_NOTE_LENGTH,
+    MAX_OPEN_GOALS,
+    MAX_TITLE_LENGTH,
+    MAX_WHY_LENGTH,
+)
 from storage.goals import Goal
 from tests.block_kit import problems
+from tests.bot.goals.test_jobs import click, goal_id, made_progress
+from tests.handlers.test_block_kit_limits import (
+    assert_within_limits,
+    entities,
+    section_texts,
+    send_everything,
+    slack_escaped,
+    specials,
+    typed_specials,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def replies(fake_slack):
@@ -198,3 +221,39 @@ def test_a_goal_for_today_is_fine_and_a_retried_request_records_once(slack, fake
 
     assert len(goals(ctx)) == 1
     assert len(replies(fake_slack)) == 1
+
+
+def test_the_longest_goals_fit_every_message_and_view_whole(slack, fake_slack, ctx, clock):
+    slack.command("/mentor", "offer #billing", user="UMAYA")
+    title, note = specials(MAX_TITLE_LENGTH), specials(MAX_NOTE_LENGTH, every=40)
+    steps = "\n".join(specials(MAX_MILESTONE_LENGTH) for _ in range(MAX_MILESTONES))
+    clock.set(datetime(2026, 11, 10, 10, 0, tzinfo=PARIS))  # last week: this week's check-in still comes
+    for _ in range(MAX_OPEN_GOALS):
+        values = form(title=title, why=specials(MAX_WHY_LENGTH), target="2027-01-15", milestones=steps, shared=True)
+        slack.view_submission(GOAL_MODAL, values, user="UANA")
+    for number in range(1, MAX_OPEN_GOALS + 1):
+        made_progress(slack, fake_slack, goal_id(ctx, "UANA", number), "UANA", note, reached=[specials(75)])
+    assert_within_limits(fake_slack)  # the last Made progress form, with its five milestones to tick
+    view = click(slack, fake_slack, STUCK_ACTION, goal_id(ctx, "UANA", 1), "UANA")
+    values = {
+        "helper": {"helper": {"selected_option": {"value": "mentor:billing:UMAYA"}}},
+        "note": {"note": {"value": note}},
+    }
+    slack.view_submission(STUCK_MODAL, values, user="UANA", private_metadata=view["private_metadata"])
+    clock.set(datetime(2026, 11, 18, 15, 0, tzinfo=PARIS))
+    run_job(ctx, "goal-checkins")
+    slack.command("/goal", "list", user="UANA")
+    slack.command("/goal", "help", user="UANA")
+    slack.command("/goal", "add " + slack_escaped(title), user="UANA")  # the sixth: refused, listing the five
+    clock.set(datetime(2026, 11, 20, 16, 0, tzinfo=PARIS))
+    run_job(ctx, "weekly-celebration")
+    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=PARIS))
+    run_job(ctx, "lead-digest")
+    slack.event({"type": "app_home_opened", "user": "UANA", "tab": "home"})
+    send_everything(ctx, clock)
+
+    assert_within_limits(fake_slack)
+    [checkin] = fake_slack.posts_to("UANA")
+    assert section_texts(checkin).count(slack_escaped(title)) == MAX_OPEN_GOALS
+    [asked] = fake_slack.posts_to("UMAYA")
+    assert entities(section_texts(asked)) == entities(slack_escaped(title)) + typed_specials(note)
