@@ -7,6 +7,7 @@ Titles, milestones and notes are safe mrkdwn; they are never wrapped in formatti
 from __future__ import annotations
 
 import calendar
+import copy
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -386,6 +387,36 @@ def help_request(goal: Goal, skill: str | None, note: str) -> Message:
     return text, blocks
 
 
+# A check-in's buttons, built (and checked against Slack's limits) once by slack_sdk, then copied for each
+# goal: the same buttons validated again for every goal of every person were most of the job's time.
+_BUTTONS = ActionsBlock(
+    elements=[
+        ButtonElement(text="Made progress", action_id=PROGRESS_ACTION, value="0", style="primary"),
+        ButtonElement(text="Stuck", action_id=STUCK_ACTION, value="0"),
+        ButtonElement(
+            text="Done",
+            action_id=DONE_ACTION,
+            value="0",
+            confirm=ConfirmObject(
+                title="Mark this goal as done?",
+                text="It leaves your check-ins; you'll find it under Finished in `/goal list`.",
+                confirm="Done!",
+                deny="Not yet",
+            ),
+        ),
+    ],
+).to_dict()
+
+
+def _checkin_buttons(goal: Goal) -> dict:
+    buttons = copy.deepcopy(_BUTTONS)
+    buttons["block_id"] = f"goal:{goal.id}"
+    for button in buttons["elements"]:
+        button["value"] = str(goal.id)
+    buttons["elements"][-1]["confirm"]["title"]["text"] = f"Mark goal {goal.number} as done?"
+    return buttons
+
+
 def checkin(goals: list[Goal], progress: dict[int, Progress], this_week: set[int], tz: ZoneInfo) -> Message:
     """The weekly check-in: one section per open goal with its buttons. The fallback text (shown in
     notifications, and by dry runs to admins) names no goal."""
@@ -406,27 +437,7 @@ def checkin(goals: list[Goal], progress: dict[int, Progress], this_week: set[int
                 f"*Goal {goal.number}:* {goal.title}\n{' · '.join(facts)}\n{_last_progress(seen, tz)}{logged}"
             )
         )
-        value = str(goal.id)
-        blocks.append(
-            ActionsBlock(
-                block_id=f"goal:{goal.id}",
-                elements=[
-                    ButtonElement(text="Made progress", action_id=PROGRESS_ACTION, value=value, style="primary"),
-                    ButtonElement(text="Stuck", action_id=STUCK_ACTION, value=value),
-                    ButtonElement(
-                        text="Done",
-                        action_id=DONE_ACTION,
-                        value=value,
-                        confirm=ConfirmObject(
-                            title=f"Mark goal {goal.number} as done?",
-                            text="It leaves your check-ins; you'll find it under Finished in `/goal list`.",
-                            confirm="Done!",
-                            deny="Not yet",
-                        ),
-                    ),
-                ],
-            ).to_dict()
-        )
+        blocks.append(_checkin_buttons(goal))
     blocks.append(
         ContextBlock(
             elements=[MarkdownTextObject(text="`/goal list` shows everything; `/goal drop N` lets a goal go.")]
