@@ -31,7 +31,7 @@ from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.settings import WeeklyAt
 from bot.core.text import mention, plural, quote, to_plain, truncate
-from storage.goals import DONE, NO_PROGRESS, Goal, GoalMilestone, GoalProgress, Progress
+from storage.goals import DONE, NO_PROGRESS, OPEN, Goal, GoalMilestone, GoalProgress, Progress
 
 GOAL_MODAL = "goal_modal"
 PROGRESS_MODAL = "goal_progress_modal"
@@ -162,7 +162,7 @@ def goal_closed(goal: Goal, progress: Progress) -> str:
         effort.append(plural(progress.count, "check-in with progress", "check-ins with progress"))
     if goal.milestones:
         effort.append(milestone_count(goal) + " reached")
-    along = f" {' and '.join(effort).capitalize()} along the way." if effort else ""
+    along = f" {' and '.join(effort)} along the way." if effort else ""
     if goal.status == DONE:
         return (
             f":tada: Goal {goal.number} is done: {goal.title}.{along} The steady effort is what got you here. "
@@ -175,8 +175,8 @@ def goal_closed(goal: Goal, progress: Progress) -> str:
 
 
 def goal_list(goals: list[Goal], progress: dict[int, Progress], tz: ZoneInfo) -> str:
-    open_goals = [goal for goal in goals if goal.status == "open"]
-    closed = sorted((g for g in goals if g.status != "open"), key=lambda g: g.closed_at, reverse=True)
+    open_goals = [goal for goal in goals if goal.status == OPEN]
+    closed = sorted((g for g in goals if g.status != OPEN), key=lambda g: g.closed_at, reverse=True)
     if not goals:
         return "You have no goals yet. What would you like to get better at? `/goal` sets one."
     lines = ["*Your open goals*" if open_goals else "You have no open goals. `/goal` sets a new one."]

@@ -63,10 +63,7 @@ def parse_add(text: str) -> GoalDraft:
     target = None
     by = _BY_DATE.search(text)
     if by:
-        try:
-            target = date.fromisoformat(by[1]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", by[1]) else None
-        except ValueError:
-            target = None
+        target = _iso_date(by[1])
         if target is None:
             raise GoalRefused(
                 f"I can't read `{by[1]}` as a date: write it as YYYY-MM-DD, e.g. `/goal add Handle billing "
@@ -75,6 +72,15 @@ def parse_add(text: str) -> GoalDraft:
             )
         text = text[: by.start()]
     return GoalDraft(title=from_slack_formatted(text.strip()), target_date=target)
+
+
+def _iso_date(text: str) -> date | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # 2026-02-30
+        return None
 
 
 def parse_milestones(text: str) -> tuple[str, ...]:
@@ -87,7 +93,7 @@ def set_goal(session: Session, *, owner_id: str, draft: GoalDraft, request_key: 
     """Record a new goal with the owner's next number. Raises GoalRefused (nothing written) or
     DuplicateRequest (a retry of a recorded request)."""
     _check_length(draft.title, MAX_TITLE_LENGTH, "goal", messages.TITLE, required=True)
-    _check_length(draft.why, MAX_WHY_LENGTH, "why", messages.WHY)
+    _check_length(draft.why, MAX_WHY_LENGTH, "reason", messages.WHY)
     if draft.target_date is not None and draft.target_date < now.date():
         raise GoalRefused(
             f"{messages.day(draft.target_date)} has passed: pick today or a day ahead for your target.",

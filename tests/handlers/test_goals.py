@@ -203,7 +203,7 @@ def test_form_refusals_show_on_their_field_and_store_nothing(slack, ctx):
         "title": (form(title="   "), "What would you like to get better at?"),
         "target_date": (form(title="SQL", target="2026-11-17"), "Tue 17 Nov 2026 has passed"),
         "milestones": (form(title="SQL", milestones="\n".join(f"step {n}" for n in range(6))), "keep it to 5"),
-        "why": (form(title="SQL", why="w" * 501), "That why has 501 characters"),
+        "why": (form(title="SQL", why="w" * 501), "That reason has 501 characters"),
     }
     for field, (values, expected) in cases.items():
         body = json.loads(slack.view_submission(GOAL_MODAL, values, user="UANA").body)
