@@ -13,13 +13,28 @@ from sqlalchemy import MetaData
 import handlers.admin
 import handlers.compliments
 import handlers.feedback
+import handlers.goals
 import handlers.home
 import handlers.ideas
 import handlers.kudos
 import handlers.lessons
 import handlers.mentor
 import handlers.tips
-from bot import admin, compliments, directory, feedback, home, housekeeping, ideas, kudos, lessons, mentor, tips, weekly
+from bot import (
+    admin,
+    compliments,
+    directory,
+    feedback,
+    goals,
+    home,
+    housekeeping,
+    ideas,
+    kudos,
+    lessons,
+    mentor,
+    tips,
+    weekly,
+)
 from bot.core.context import Feature
 from storage.models import Base
 
@@ -30,6 +45,7 @@ FEATURES: tuple[Feature, ...] = (
     ideas.FEATURE.with_listeners(handlers.ideas.register),
     tips.FEATURE.with_listeners(handlers.tips.register),
     lessons.FEATURE.with_listeners(handlers.lessons.register),
+    goals.FEATURE.with_listeners(handlers.goals.register),
     mentor.FEATURE.with_listeners(handlers.mentor.register),
     home.FEATURE.with_listeners(handlers.home.register),
     weekly.FEATURE,

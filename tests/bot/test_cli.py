@@ -54,7 +54,7 @@ def test_manifest_socket_mode(capsys):
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["settings"]["socket_mode_enabled"] is True
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {"/kudos", "/feedback", "/idea", "/tip", "/kaizen", "/mentor", "/lesson"}
+    assert set(commands) == {"/kudos", "/feedback", "/idea", "/tip", "/kaizen", "/mentor", "/lesson", "/goal"}
     assert all(c["should_escape"] and "url" not in c for c in commands.values())
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "give_kudos"
     assert sorted(manifest["settings"]["event_subscriptions"]["bot_events"]) == [

@@ -1,0 +1,241 @@
+"""Growth goals: what each person wants to get better at, its milestones, and the progress they log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from storage.db import Range
+from storage.models import Base
+
+OPEN, DONE, DROPPED = "open", "done", "dropped"
+
+
+class Goal(Base):
+    """One person's goal. Private to its owner unless `shared` (with the leads)."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int]  # the owner's goal 1, 2, 3…: stable, a dropped goal keeps its number
+    title: Mapped[str] = mapped_column(Text)  # safe mrkdwn, see bot.core.text
+    why: Mapped[str] = mapped_column(Text, default="")
+    target_date: Mapped[date | None] = mapped_column(Date)
+    shared: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10), default=OPEN)  # open | done | dropped
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]  # done or dropped
+    milestones: Mapped[list[GoalMilestone]] = relationship(
+        order_by="GoalMilestone.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("owner_id", "number"),
+        Index("ix_goals_status_owner_id", "status", "owner_id"),
+        Index("ix_goals_closed_at", "closed_at"),
+    )
+
+
+class GoalMilestone(Base):
+    __tablename__ = "goal_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
+    position: Mapped[int]  # 1 to 5, in the order they were written
+    text: Mapped[str] = mapped_column(Text)  # safe mrkdwn
+    reached_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("goal_id", "position"),
+        Index("ix_goal_milestones_reached_at", "reached_at"),
+    )
+
+
+class GoalProgress(Base):
+    """Progress logged on a goal at a check-in: a short note, and the milestones ticked with it."""
+
+    __tablename__ = "goal_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(Text, default="")  # safe mrkdwn; empty when only milestones were ticked
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_goal_progress_goal_id", "goal_id", "created_at"),
+        Index("ix_goal_progress_created_at", "created_at"),
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How much progress a goal has seen, and the latest."""
+
+    count: int
+    latest: GoalProgress | None
+
+
+NO_PROGRESS = Progress(0, None)
+
+
+# --- one person's goals ---------------------------------------------------------------------------
+def goals_of(session: Session, owner_id: str, status: str | None = None) -> list[Goal]:
+    query = select(Goal).where(Goal.owner_id == owner_id)
+    if status:
+        query = query.where(Goal.status == status)
+    return list(session.scalars(query.order_by(Goal.number)))
+
+
+def next_number(session: Session, owner_id: str) -> int:
+    return (session.scalar(select(func.max(Goal.number)).where(Goal.owner_id == owner_id)) or 0) + 1
+
+
+def by_number(session: Session, owner_id: str, number: int) -> Goal | None:
+    query = select(Goal).where(Goal.owner_id == owner_id, Goal.number == number).with_for_update()
+    return session.scalar(query)
+
+
+def lock_goal(session: Session, goal_id: int) -> Goal | None:
+    """The goal, locked until commit, so a check-in and a Done on it happen one after the other."""
+    return session.scalar(select(Goal).where(Goal.id == goal_id).with_for_update())
+
+
+def progress_of(session: Session, *where: ColumnElement[bool]) -> dict[int, Progress]:
+    """The progress of the goals that match `where` (`Goal.owner_id == "U1"`): each one's count and
+    its latest (goals with none are left out). A join, not a list of IDs, however many goals match."""
+    counts = (
+        select(GoalProgress.goal_id, func.count().label("n"), func.max(GoalProgress.id).label("latest"))
+        .join(Goal, Goal.id == GoalProgress.goal_id)
+        .where(*where)
+        .group_by(GoalProgress.goal_id)
+        .subquery()
+    )
+    query = (
+        select(counts.c.goal_id, counts.c.n, GoalProgress)
+        .select_from(counts)
+        .join(GoalProgress, GoalProgress.id == counts.c.latest)
+    )
+    return {goal_id: Progress(n, latest) for goal_id, n, latest in session.execute(query)}
+
+
+# --- everyone's --------------------------------------------------------------------------------------
+def open_goals(session: Session) -> list[Goal]:
+    return list(session.scalars(select(Goal).where(Goal.status == OPEN).order_by(Goal.owner_id, Goal.number)))
+
+
+def progressed_since(session: Session, since: datetime) -> set[int]:
+    """The goals with progress logged since `since`."""
+    return set(session.scalars(select(GoalProgress.goal_id).where(GoalProgress.created_at >= since).distinct()))
+
+
+def milestones_reached_in(session: Session, range_: Range) -> list[tuple[GoalMilestone, Goal]]:
+    start, end = range_
+    query = (
+        select(GoalMilestone, Goal)
+        .join(Goal, Goal.id == GoalMilestone.goal_id)
+        .where(GoalMilestone.reached_at >= start, GoalMilestone.reached_at < end)
+        .order_by(GoalMilestone.reached_at, GoalMilestone.id)
+    )
+    return [(milestone, goal) for milestone, goal in session.execute(query)]
+
+
+def goals_done_in(session: Session, range_: Range) -> list[Goal]:
+    start, end = range_
+    query = select(Goal).where(Goal.status == DONE, Goal.closed_at >= start, Goal.closed_at < end)
+    return list(session.scalars(query.order_by(Goal.closed_at, Goal.id)))
+
+
+def people_with_progress_in(session: Session, range_: Range) -> int:
+    start, end = range_
+    query = (
+        select(func.count(func.distinct(Goal.owner_id)))
+        .join(GoalProgress, GoalProgress.goal_id == Goal.id)
+        .where(GoalProgress.created_at >= start, GoalProgress.created_at < end)
+    )
+    return session.scalar(query) or 0
+
+
+# --- shared goals (the leads') ----------------------------------------------------------------------
+def anything_shared(session: Session) -> bool:
+    return session.scalar(select(Goal.id).where(Goal.shared).limit(1)) is not None
+
+
+def shared_progress_in(session: Session, range_: Range) -> list[GoalProgress]:
+    """Progress on shared goals in the range, oldest first."""
+    start, end = range_
+    query = (
+        select(GoalProgress)
+        .join(Goal, Goal.id == GoalProgress.goal_id)
+        .where(Goal.shared, GoalProgress.created_at >= start, GoalProgress.created_at < end)
+        .order_by(GoalProgress.created_at, GoalProgress.id)
+    )
+    return list(session.scalars(query))
+
+
+def shared_goals(session: Session, goal_ids: set[int]) -> list[Goal]:
+    if not goal_ids:
+        return []
+    query = select(Goal).where(Goal.shared, Goal.id.in_(goal_ids)).order_by(Goal.owner_id, Goal.number)
+    return list(session.scalars(query))
+
+
+def stalled_shared_goals(session: Session, before: datetime) -> list[tuple[Goal, datetime | None]]:
+    """Open shared goals with no progress since `before` (and set before it), with their last
+    progress, longest waiting first."""
+    last = (
+        select(GoalProgress.goal_id, func.max(GoalProgress.created_at).label("at"))
+        .group_by(GoalProgress.goal_id)
+        .subquery()
+    )
+    since = func.coalesce(last.c.at, Goal.created_at)
+    query = (
+        select(Goal, last.c.at)
+        .outerjoin(last, last.c.goal_id == Goal.id)
+        .where(Goal.shared, Goal.status == OPEN, since < before)
+        .order_by(since, Goal.id)
+    )
+    return [(goal, at) for goal, at in session.execute(query)]
+
+
+def shared_counts(session: Session, range_: Range) -> tuple[int, int, int]:
+    """(progress logged, milestones reached, goals done) on shared goals in the range."""
+    start, end = range_
+    progress = (
+        select(func.count())
+        .select_from(GoalProgress)
+        .join(Goal, Goal.id == GoalProgress.goal_id)
+        .where(Goal.shared, GoalProgress.created_at >= start, GoalProgress.created_at < end)
+    )
+    milestones = (
+        select(func.count())
+        .select_from(GoalMilestone)
+        .join(Goal, Goal.id == GoalMilestone.goal_id)
+        .where(Goal.shared, GoalMilestone.reached_at >= start, GoalMilestone.reached_at < end)
+    )
+    done = select(func.count()).where(Goal.shared, Goal.status == DONE, Goal.closed_at >= start, Goal.closed_at < end)
+    return session.scalar(progress) or 0, session.scalar(milestones) or 0, session.scalar(done) or 0
+
+
+def shared_goals_since(session: Session, since: datetime | None) -> Iterator[tuple[Goal, list[datetime]]]:
+    """Shared goals set from `since` on (None: all), oldest first, each with the dates of its progress."""
+    query = select(Goal).where(Goal.shared).order_by(Goal.created_at, Goal.id)
+    if since is not None:
+        query = query.where(Goal.created_at >= since)
+    dates: dict[int, list[datetime]] = {}
+    progress = (
+        select(GoalProgress.goal_id, GoalProgress.created_at)
+        .join(Goal, Goal.id == GoalProgress.goal_id)
+        .where(Goal.shared)
+        .order_by(GoalProgress.created_at, GoalProgress.id)
+    )
+    if since is not None:
+        progress = progress.where(Goal.created_at >= since)
+    for goal_id, at in session.execute(progress):
+        dates.setdefault(goal_id, []).append(at)
+    for goal in session.scalars(query):
+        yield goal, dates.get(goal.id, [])
