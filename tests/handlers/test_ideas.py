@@ -69,9 +69,9 @@ def test_idea_from_command_is_stored_posted_with_its_number_and_confirmed(slack,
     assert [o["value"] for o in controls["idea_status"]["options"]] == [
         "1:under-review",
         "1:planned",
-        "1:in-progress",
         "1:implemented",
         "1:declined",
+        "1:merge",
     ]
     [reply] = ephemeral_replies(fake_slack)
     assert "Your idea is number *#1*" in reply and "<#CIDEAS>" in reply
@@ -281,17 +281,20 @@ def test_lead_moves_an_idea_from_the_menu_and_can_reopen_it(slack, fake_slack, c
     slack.command("/idea", "Callback slots", user="UANA")
     fake_slack.clear()
 
-    choose_status(slack, 1, "implemented")
+    choose_status(slack, 1, "planned")
+    slack.command("/idea", "status 1 implemented", user="ULEAD")
     choose_status(slack, 1, "under-review")  # reopened: any move is allowed, and kept in the history
 
     assert [(c.from_status, c.to_status) for c in changes(ctx)] == [
-        ("new", "implemented"),
+        ("new", "planned"),
+        ("planned", "implemented"),
         ("implemented", "under-review"),
     ]
     assert fake_slack.calls_to("chat.update")[-1]["text"].endswith("Under review, 0 votes")
-    clock.advance(seconds=2)  # the outbox sends one message a second per channel
+    clock.advance(seconds=3)  # the outbox sends one message a second per channel
     ctx.outbox.sweep()
     assert [dm["text"] for dm in fake_slack.posts_to("UANA")] == [
+        "Your idea #1 is now Planned.",
         "Your idea #1 is now Implemented.",
         "Your idea #1 is now Under review.",
     ]
