@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -154,56 +155,42 @@ def register(app: App, ctx: Context) -> None:
             return
         respond(messages.status_changed(idea), response_type="ephemeral", replace_original=False)
 
-    @app.view(messages.DECLINE_MODAL)
-    def decline_submitted(ack: Ack, body: dict, view: dict) -> None:
-        change = StatusRequest(
-            idea_id=json.loads(view["private_metadata"])["idea"],
-            status="declined",
-            note=escape(view["state"]["values"]["reason"]["reason"].get("value") or "").strip(),
-        )
+    def status_form_submitted(ack: Ack, body: dict, view: dict, change: Callable[[], StatusRequest]) -> None:
+        """A form that moves an idea on: a refusal shows on its field, or on the form's first one."""
+        fields = list(view["state"]["values"])
 
-        def decline(session: Session) -> None:
+        def move(session: Session) -> None:
             try:
                 change_status(
                     session,
                     settings,
                     by=body["user"]["id"],
-                    change=change,
+                    change=change(),
                     request_key=f"view:{view['id']}",
                     now=ctx.now(),
                 )
             except IdeaRefused as refusal:
-                raise IdeaRefused(refusal.reason, "reason") from None  # the form's only field
+                raise IdeaRefused(refusal.reason, refusal.field if refusal.field in fields else fields[0]) from None
 
-        answer_view_submission(ctx, ack, decline)
+        answer_view_submission(ctx, ack, move)
+
+    @app.view(messages.DECLINE_MODAL)
+    def decline_submitted(ack: Ack, body: dict, view: dict) -> None:
+        reason = escape(view["state"]["values"]["reason"]["reason"].get("value") or "").strip()
+        idea_id = json.loads(view["private_metadata"])["idea"]
+        status_form_submitted(ack, body, view, lambda: StatusRequest(idea_id, "declined", note=reason))
 
     @app.view(messages.IMPACT_MODAL)
     def impact_submitted(ack: Ack, body: dict, view: dict) -> None:
         state = view["state"]["values"]
         typed = {field: escape(state[field][field].get("value") or "").strip() for field in IMPACT_FIELDS}
+        idea_id = json.loads(view["private_metadata"])["idea"]
 
-        def implement(session: Session) -> None:
-            change = StatusRequest(
-                idea_id=json.loads(view["private_metadata"])["idea"],
-                status="implemented",
-                note=typed["impact"],
-                measure=measure_from(*(typed[field] for field in IMPACT_FIELDS[1:])),
-            )
-            try:
-                change_status(
-                    session,
-                    settings,
-                    by=body["user"]["id"],
-                    change=change,
-                    request_key=f"view:{view['id']}",
-                    now=ctx.now(),
-                )
-            except IdeaRefused as refusal:
-                raise IdeaRefused(
-                    refusal.reason, refusal.field if refusal.field in IMPACT_FIELDS else "impact"
-                ) from None
+        def change() -> StatusRequest:  # a measure half typed is refused on its field
+            measure = measure_from(*(typed[field] for field in IMPACT_FIELDS[1:]))
+            return StatusRequest(idea_id, "implemented", note=typed["impact"], measure=measure)
 
-        answer_view_submission(ctx, ack, implement)
+        status_form_submitted(ack, body, view, change)
 
     @app.view(messages.MERGE_MODAL)
     def merge_submitted(ack: Ack, body: dict, view: dict) -> None:

@@ -110,8 +110,8 @@ def post_link(session: Session, idea: Idea, workspace_url: str | None) -> str | 
     """A link to the idea's post once Slack has it, or None.
 
     It is the permalink chat.getPermalink gives for a channel message (`<workspace>/archives/<channel>/
-    p<ts without its dot>`), made from the workspace's address (auth.test's `url`, which Bolt knows)
-    and the channel and ts of the sent post, so no Web API call waits inside a transaction.
+    p<ts without its dot>`), made from the workspace's address (auth.test's `url`) and the channel
+    and ts Slack gave the post, so no Web API call waits inside a transaction.
     """
     post = outbox_store.by_key(session, post_key(idea))
     sent = (post.result or {}) if post else {}

@@ -84,9 +84,9 @@ def test_a_merged_idea_is_final_and_shows_where_it_went_in_lists(two_ideas, slac
     slack.command("/idea", "top")
 
     vote, status, merged_by_status, everything, merged, top = ephemeral_replies(fake_slack)
-    assert "Idea #2 was merged into #1, and its votes went there: vote for #1 instead." == vote
-    assert "Idea #2 was merged into #1, and that is final: change #1 instead." == status
-    assert "To merge an idea, say into which: `/idea merge 1 into 7`." == merged_by_status
+    assert vote == "Idea #2 was merged into #1, and its votes went there: vote for #1 instead."
+    assert status == "Idea #2 was merged into #1, and that is final: change #1 instead."
+    assert merged_by_status == "To merge an idea, say into which: `/idea merge 1 into 7`."
     assert "*#2* Refund form should copy the order details — Merged into #1 · 0 votes" in everything
     assert "#2" in merged and "#1" not in merged.replace("into #1", "")
     assert "#2" not in top and "*#1*" in top
@@ -156,7 +156,7 @@ def test_an_anonymous_duplicate_merges_without_a_dm(slack, fake_slack, ctx):
         (["status 1 declined done elsewhere"], "merge 2 into 1", "ULEAD", "Idea #1 is declined"),
         (["merge 3 into 1"], "merge 2 into 3", "ULEAD", "Idea #3 is itself merged into #1: merge into that one."),
         (["merge 3 into 1"], "merge 3 into 2", "ULEAD", "Idea #3 is already merged into #1."),
-        (["merge 1 into 2"], "merge 2 into 1", "ULEAD", "That would go round in a circle: #1 is already merged into #2"),
+        (["merge 1 into 2"], "merge 2 into 1", "ULEAD", "go round in a circle: #1 is already merged into #2"),
     ],
 )
 def test_merges_that_make_no_sense_are_refused_and_change_nothing(
