@@ -99,7 +99,7 @@ def idea_post(
     if idea.status == "implemented" and (idea.impact or idea.measure):
         more.append(_context(impact_text(idea)))
     if merged_here:
-        more.append(_context("Merged into this one: " + ", ".join(f"#{n}" for n in merged_here)))
+        more.append(_context(truncate("Merged into this one: " + ", ".join(f"#{n}" for n in merged_here), 3000)))
     if idea.status == "merged":
         more.append(_context(_merged_into(idea, target, target_link) + " Its votes count there now."))
     else:
@@ -395,7 +395,7 @@ def merge_modal(source: Idea, targets: list[Idea]) -> dict:
     """*Merge into…*: which idea does this one repeat?"""
     explain = (
         f"Idea #{source.id} *{source.title}* will be *merged*, for good: its votes move to the idea you pick "
-        "(someone who voted for both counts once), both posts say so, and its author is told."
+        "(someone who voted for both counts once), both posts say so, and its author (unless anonymous) is told."
     )
     return View(
         type="modal",
