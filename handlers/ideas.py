@@ -155,9 +155,11 @@ def register(app: App, ctx: Context) -> None:
             return
         respond(messages.status_changed(idea), response_type="ephemeral", replace_original=False)
 
-    def status_form_submitted(ack: Ack, body: dict, view: dict, change: Callable[[], StatusRequest]) -> None:
-        """A form that moves an idea on: a refusal shows on its field, or on the form's first one."""
-        fields = list(view["state"]["values"])
+    def status_form_submitted(
+        ack: Ack, body: dict, view: dict, change: Callable[[], StatusRequest], *, main_field: str
+    ) -> None:
+        """A form that moves an idea on: a refusal shows on its field, or on the form's main one."""
+        fields = view["state"]["values"]
 
         def move(session: Session) -> None:
             try:
@@ -170,7 +172,7 @@ def register(app: App, ctx: Context) -> None:
                     now=ctx.now(),
                 )
             except IdeaRefused as refusal:
-                raise IdeaRefused(refusal.reason, refusal.field if refusal.field in fields else fields[0]) from None
+                raise IdeaRefused(refusal.reason, refusal.field if refusal.field in fields else main_field) from None
 
         answer_view_submission(ctx, ack, move)
 
@@ -178,7 +180,9 @@ def register(app: App, ctx: Context) -> None:
     def decline_submitted(ack: Ack, body: dict, view: dict) -> None:
         reason = escape(view["state"]["values"]["reason"]["reason"].get("value") or "").strip()
         idea_id = json.loads(view["private_metadata"])["idea"]
-        status_form_submitted(ack, body, view, lambda: StatusRequest(idea_id, "declined", note=reason))
+        status_form_submitted(
+            ack, body, view, lambda: StatusRequest(idea_id, "declined", note=reason), main_field="reason"
+        )
 
     @app.view(messages.IMPACT_MODAL)
     def impact_submitted(ack: Ack, body: dict, view: dict) -> None:
@@ -190,7 +194,7 @@ def register(app: App, ctx: Context) -> None:
             measure = measure_from(*(typed[field] for field in IMPACT_FIELDS[1:]))
             return StatusRequest(idea_id, "implemented", note=typed["impact"], measure=measure)
 
-        status_form_submitted(ack, body, view, change)
+        status_form_submitted(ack, body, view, change, main_field="impact")
 
     @app.view(messages.MERGE_MODAL)
     def merge_submitted(ack: Ack, body: dict, view: dict) -> None:
