@@ -1,15 +1,15 @@
 """idea impact: merged ideas, the impact of an implemented idea, status changes made by Kaizen
 
-Revision ID: 0011_idea_impact
-Revises: 0010_lessons
+Revision ID: 0013_idea_impact
+Revises: 0012_goals
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0011_idea_impact'
-down_revision = '0010_lessons'
+revision = '0013_idea_impact'
+down_revision = '0012_goals'
 branch_labels = None
 depends_on = None
 
