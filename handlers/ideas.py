@@ -1,16 +1,20 @@
-"""/idea, the idea form, the Upvote button, and the status menu leads use."""
+"""/idea, the idea form, the Upvote button, and the status menu leads use (with its forms: the
+reason for a decline, the impact of what was implemented, the idea a duplicate goes into)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Callable
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission
+from bot.core.forms import answer_view_submission, open_modal_at_once
 from bot.core.text import escape
 from bot.ideas import blocks as messages
 from bot.ideas.rules import (
@@ -19,8 +23,13 @@ from bot.ideas.rules import (
     StatusRequest,
     change_status,
     check_can_change_status,
+    check_can_merge,
     list_ideas,
+    measure_from,
+    merge_choices,
+    merge_idea,
     parse_command_text,
+    parse_merge_command,
     parse_status_command,
     submit_idea,
     toggle_vote,
@@ -28,9 +37,30 @@ from bot.ideas.rules import (
 )
 from storage.outbox import DuplicateRequest
 
+IMPACT_FIELDS = ("impact", "measure_name", "measure_before", "measure_after", "measure_unit")
+log = logging.getLogger(__name__)
+
+
+class WorkspaceAddress:
+    """The workspace's address (auth.test's `url`), which links to its messages start with: asked
+    once, after an ack, by the first request that needs it; None while Slack can't say."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self.url: str | None = None
+
+    def __call__(self) -> str | None:
+        if self.url is None:
+            try:
+                self.url = self.client.auth_test().get("url")
+            except (SlackApiError, OSError) as error:
+                log.warning("No workspace address, so no links to idea posts for now: %s", error)
+        return self.url
+
 
 def register(app: App, ctx: Context) -> None:
     settings = ctx.settings
+    workspace_url = WorkspaceAddress(ctx.client)
 
     @app.command("/idea")
     def idea_command(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
@@ -40,7 +70,7 @@ def register(app: App, ctx: Context) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=messages.idea_modal(settings.idea_categories))
             return
         try:
-            reply = _answer_command(ctx, body, text)
+            reply = _answer_command(ctx, body, text, workspace_url)
         except IdeaRefused as refusal:
             reply = refusal.reason
         except DuplicateRequest:
@@ -73,14 +103,17 @@ def register(app: App, ctx: Context) -> None:
     @app.action(messages.VOTE_ACTION)
     def upvote_pressed(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
+        address = workspace_url()  # before the transaction: it may ask Slack
         try:
             with ctx.transaction() as session:
                 idea, voted, votes = toggle_vote(
                     session,
+                    settings,
                     idea_id=int(action["value"]),
                     voter_id=body["user"]["id"],
                     request_key=f"action:{body['trigger_id']}",
                     now=ctx.now(),
+                    workspace_url=address,
                 )
         except IdeaRefused as refusal:
             respond(refusal.reason, response_type="ephemeral", replace_original=False)
@@ -96,8 +129,15 @@ def register(app: App, ctx: Context) -> None:
         user_id = body["user"]["id"]
         try:
             check_can_change_status(settings, user_id)
-            if status == "declined":  # a decline needs a reason: ask for it first
-                client.views_open(trigger_id=body["trigger_id"], view=messages.decline_modal(int(idea_id)))
+            if status == messages.MERGE_OPTION:
+                open_modal_at_once(
+                    client, body["trigger_id"], f"Merge idea #{idea_id}"[:24], lambda: _merge_modal(user_id, idea_id)
+                )
+                return
+            # A decline needs a reason, and an implemented idea its impact: ask for them first.
+            forms = {"declined": messages.decline_modal, "implemented": messages.impact_modal}
+            if status in forms:
+                client.views_open(trigger_id=body["trigger_id"], view=forms[status](int(idea_id)))
                 return
             with ctx.transaction() as session:
                 idea = change_status(
@@ -115,33 +155,79 @@ def register(app: App, ctx: Context) -> None:
             return
         respond(messages.status_changed(idea), response_type="ephemeral", replace_original=False)
 
-    @app.view(messages.DECLINE_MODAL)
-    def decline_submitted(ack: Ack, body: dict, view: dict) -> None:
-        change = StatusRequest(
-            idea_id=json.loads(view["private_metadata"])["idea"],
-            status="declined",
-            note=escape(view["state"]["values"]["reason"]["reason"].get("value") or "").strip(),
-        )
+    def status_form_submitted(
+        ack: Ack, body: dict, view: dict, change: Callable[[], StatusRequest], *, main_field: str
+    ) -> None:
+        """A form that moves an idea on: a refusal shows on its field, or on the form's main one."""
+        fields = view["state"]["values"]
 
-        def decline(session: Session) -> None:
+        def move(session: Session) -> None:
             try:
                 change_status(
                     session,
                     settings,
                     by=body["user"]["id"],
-                    change=change,
+                    change=change(),
                     request_key=f"view:{view['id']}",
                     now=ctx.now(),
                 )
             except IdeaRefused as refusal:
-                raise IdeaRefused(refusal.reason, "reason") from None  # the form's only field
+                raise IdeaRefused(refusal.reason, refusal.field if refusal.field in fields else main_field) from None
 
-        answer_view_submission(ctx, ack, decline)
+        answer_view_submission(ctx, ack, move)
+
+    @app.view(messages.DECLINE_MODAL)
+    def decline_submitted(ack: Ack, body: dict, view: dict) -> None:
+        reason = escape(view["state"]["values"]["reason"]["reason"].get("value") or "").strip()
+        idea_id = json.loads(view["private_metadata"])["idea"]
+        status_form_submitted(
+            ack, body, view, lambda: StatusRequest(idea_id, "declined", note=reason), main_field="reason"
+        )
+
+    @app.view(messages.IMPACT_MODAL)
+    def impact_submitted(ack: Ack, body: dict, view: dict) -> None:
+        state = view["state"]["values"]
+        typed = {field: escape(state[field][field].get("value") or "").strip() for field in IMPACT_FIELDS}
+        idea_id = json.loads(view["private_metadata"])["idea"]
+
+        def change() -> StatusRequest:  # a measure half typed is refused on its field
+            measure = measure_from(*(typed[field] for field in IMPACT_FIELDS[1:]))
+            return StatusRequest(idea_id, "implemented", note=typed["impact"], measure=measure)
+
+        status_form_submitted(ack, body, view, change, main_field="impact")
+
+    @app.view(messages.MERGE_MODAL)
+    def merge_submitted(ack: Ack, body: dict, view: dict) -> None:
+        chosen = view["state"]["values"]["target"]["target"]["selected_option"]  # Slack asks until one is
+
+        def merge(session: Session) -> None:
+            try:
+                merge_idea(
+                    session,
+                    settings,
+                    by=body["user"]["id"],
+                    source_id=json.loads(view["private_metadata"])["idea"],
+                    target_id=int(chosen["value"]),
+                    request_key=f"view:{view['id']}",
+                    now=ctx.now(),
+                    # Known by now (the click that opened this form asked), so Slack is not called before the ack.
+                    workspace_url=workspace_url.url,
+                )
+            except IdeaRefused as refusal:
+                raise IdeaRefused(refusal.reason, "target") from None  # the form's only field
+
+        answer_view_submission(ctx, ack, merge)
+
+    def _merge_modal(user_id: str, idea_id: str) -> dict:
+        workspace_url()  # for the links the merge will make, when the form is submitted
+        with ctx.transaction() as session:
+            source, targets = merge_choices(session, settings, by=user_id, idea_id=int(idea_id))
+            return messages.merge_modal(source, targets)
 
 
-def _answer_command(ctx: Context, body: dict, text: str) -> str:
-    """Everything `/idea <text>` can ask; the words list, top, help and status start a subcommand
-    only in their own shape, so `/idea Status page for outages` is still an idea."""
+def _answer_command(ctx: Context, body: dict, text: str, workspace_url: WorkspaceAddress) -> str:
+    """Everything `/idea <text>` can ask; the words list, top, help, status and merge start a
+    subcommand only in their own shape, so `/idea Status page for outages` is still an idea."""
     settings = ctx.settings
     word, rest = (re.split(r"\s+", text, maxsplit=1) + [""])[:2]
     word = word.lower()
@@ -168,6 +254,22 @@ def _answer_command(ctx: Context, body: dict, text: str) -> str:
                 now=ctx.now(),
             )
         return messages.status_changed(idea)
+    if word == "merge" and re.match(r"#?\d|$", rest):
+        check_can_merge(settings, body["user_id"])
+        source_id, target_id = parse_merge_command(rest)
+        address = workspace_url()  # before the transaction: it may ask Slack
+        with ctx.transaction() as session:
+            source, target = merge_idea(
+                session,
+                settings,
+                by=body["user_id"],
+                source_id=source_id,
+                target_id=target_id,
+                request_key=f"command:{body['trigger_id']}",
+                now=ctx.now(),
+                workspace_url=address,
+            )
+        return messages.merged(source, target)
     with ctx.transaction() as session:
         idea = submit_idea(
             session,

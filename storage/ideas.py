@@ -7,11 +7,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Hideable, Range
 from storage.models import Base
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What an implemented idea changed, in numbers: "refund handle time: 9 min → 6 min"."""
+
+    name: str  # Slack-safe mrkdwn, like the values
+    before: str
+    after: str
+    unit: str = ""
 
 
 class Idea(Hideable, Base):
@@ -24,12 +34,32 @@ class Idea(Hideable, Base):
     author_id: Mapped[str | None] = mapped_column(String(32))  # None for an anonymous idea
     status: Mapped[str] = mapped_column(String(20), default="new")
     created_at: Mapped[datetime]
+    # The idea a `merged` one was merged into (its votes went there).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="SET NULL"))
+    # What changed when it was last implemented (Slack-safe mrkdwn), and optionally a measure.
+    impact: Mapped[str | None] = mapped_column(Text)
+    measure_name: Mapped[str | None] = mapped_column(String(100))
+    measure_before: Mapped[str | None] = mapped_column(String(40))
+    measure_after: Mapped[str | None] = mapped_column(String(40))
+    measure_unit: Mapped[str | None] = mapped_column(String(30))
 
     __table_args__ = (Index("ix_ideas_status", "status"), Index("ix_ideas_created_at", "created_at"))
 
     @property
     def anonymous(self) -> bool:
         return self.author_id is None
+
+    @property
+    def measure(self) -> Measure | None:
+        if self.measure_name is None:
+            return None
+        return Measure(self.measure_name, self.measure_before or "", self.measure_after or "", self.measure_unit or "")
+
+    @measure.setter
+    def measure(self, measure: Measure | None) -> None:
+        self.measure_name, self.measure_before, self.measure_after, self.measure_unit = (
+            (measure.name, measure.before, measure.after, measure.unit or None) if measure else (None,) * 4
+        )
 
 
 class IdeaVote(Base):
@@ -48,7 +78,7 @@ class IdeaStatusChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
-    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_by: Mapped[str | None] = mapped_column(String(32))  # a lead; None: Kaizen itself (enough votes)
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")  # Slack-safe mrkdwn; the reason for a decline
@@ -73,6 +103,39 @@ def vote_count(session: Session, idea_id: int) -> int:
 
 def find_vote(session: Session, idea_id: int, voter_id: str) -> IdeaVote | None:
     return session.scalar(select(IdeaVote).where(IdeaVote.idea_id == idea_id, IdeaVote.voter_id == voter_id))
+
+
+def voter_ids(session: Session, idea_id: int) -> list[str]:
+    query = select(IdeaVote.voter_id).where(IdeaVote.idea_id == idea_id).order_by(IdeaVote.created_at, IdeaVote.id)
+    return list(session.scalars(query))
+
+
+def move_votes(session: Session, from_id: int, to_id: int) -> None:
+    """Give idea `to_id` the votes of `from_id`, each person's once: a vote for both counts one."""
+    has_voted = select(IdeaVote.voter_id).where(IdeaVote.idea_id == to_id)
+    session.execute(
+        update(IdeaVote)
+        .where(IdeaVote.idea_id == from_id, IdeaVote.voter_id.not_in(has_voted))
+        .values(idea_id=to_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(IdeaVote).where(IdeaVote.idea_id == from_id).execution_options(synchronize_session=False))
+
+
+def was_ever(session: Session, idea_id: int, status: str) -> bool:
+    query = select(IdeaStatusChange.id).where(IdeaStatusChange.idea_id == idea_id, IdeaStatusChange.to_status == status)
+    return session.scalar(query.limit(1)) is not None
+
+
+def merged_into(session: Session, idea_id: int) -> list[int]:
+    """The numbers of the ideas merged into this one."""
+    return list(session.scalars(select(Idea.id).where(Idea.merged_into_id == idea_id).order_by(Idea.id)))
+
+
+def merge_targets(session: Session, source_id: int, limit: int) -> list[Idea]:
+    """The newest ideas idea `source_id` could be merged into: neither merged nor declined."""
+    query = select(Idea).where(Idea.id != source_id, Idea.status.not_in(("merged", "declined")))
+    return list(session.scalars(query.order_by(Idea.id.desc()).limit(limit)))
 
 
 def latest_change(session: Session, idea_id: int) -> IdeaStatusChange | None:
@@ -151,21 +214,16 @@ def idea_status_counts(session: Session, range_: Range) -> dict[str, int]:
     return {status: n for status, n in counts.items() if n}
 
 
-def ideas_implemented(session: Session, range_: Range) -> list[tuple[int, str]]:
-    """(number, title) of the ideas whose status became implemented in the range."""
+def ideas_implemented(session: Session, range_: Range) -> list[Idea]:
+    """The ideas implemented in the range and still implemented now, by number."""
     start, end = range_
-    query = (
-        select(Idea.id, Idea.title)
-        .join(IdeaStatusChange, IdeaStatusChange.idea_id == Idea.id)
-        .where(
-            IdeaStatusChange.to_status == "implemented",
-            IdeaStatusChange.changed_at >= start,
-            IdeaStatusChange.changed_at < end,
-        )
-        .distinct()
-        .order_by(Idea.id)
+    moved = select(IdeaStatusChange.idea_id).where(
+        IdeaStatusChange.to_status == "implemented",
+        IdeaStatusChange.changed_at >= start,
+        IdeaStatusChange.changed_at < end,
     )
-    return [(number, title) for number, title in session.execute(query)]
+    query = select(Idea).where(Idea.status == "implemented", Idea.id.in_(moved)).order_by(Idea.id)
+    return list(session.scalars(query))
 
 
 def ideas_awaiting_review(session: Session) -> list[IdeaWaiting]:

@@ -42,6 +42,7 @@ class Failure:
 
 class FakeSlack:
     BOT_USER_ID = "UKAIZENBOT"
+    WORKSPACE_URL = "https://kaizen-test.slack.com/"  # what auth.test says the workspace is at
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -163,7 +164,14 @@ class FakeSlack:
 
     def _ok(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "user_id": self.BOT_USER_ID, "bot_id": "BKAIZEN", "team_id": "T1", "user": "kaizen"}
+            return {
+                "ok": True,
+                "user_id": self.BOT_USER_ID,
+                "bot_id": "BKAIZEN",
+                "team_id": "T1",
+                "user": "kaizen",
+                "url": self.WORKSPACE_URL,
+            }
         if method == "users.info":
             user_id = params.get("user", "")
             user = self.users.get(user_id)

@@ -25,13 +25,16 @@ from slack_sdk.models.views import View
 from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import days_between
-from bot.core.text import mention, truncate
-from storage.ideas import Idea, IdeaStatusChange, IdeaWaiting
+from bot.core.text import mention, to_plain, truncate
+from storage.ideas import Idea, IdeaStatusChange, IdeaWaiting, Measure
 
 IDEA_MODAL = "idea_modal"
 DECLINE_MODAL = "idea_decline_modal"
+IMPACT_MODAL = "idea_impact_modal"
+MERGE_MODAL = "idea_merge_modal"
 VOTE_ACTION = "idea_vote"
-STATUS_ACTION = "idea_status"
+STATUS_ACTION = "idea_status"  # the ⋯ menu: "N:status", or "N:merge"
+MERGE_OPTION = "merge"
 STATUS_LABELS = {
     "new": "New",
     "under-review": "Under review",
@@ -39,6 +42,7 @@ STATUS_LABELS = {
     "in-progress": "In progress",
     "implemented": "Implemented",
     "declined": "Declined",
+    "merged": "Merged",
 }
 STATUS_EMOJI = {
     "new": ":seedling:",
@@ -47,7 +51,13 @@ STATUS_EMOJI = {
     "in-progress": ":hammer_and_wrench:",
     "implemented": ":white_check_mark:",
     "declined": ":no_entry_sign:",
+    "merged": ":twisted_rightwards_arrows:",
 }
+# What the ⋯ menu does not offer, as it holds at most 5 options and one is *Merge into…*: a move
+# back to new, merged (*Merge into…* is how), and a jump from new straight to in progress.
+# `/idea status N <status>` still makes any of these moves but merged.
+NOT_IN_MENU = ("new", "merged")
+NOT_FROM_NEW = "in-progress"
 
 
 def _status(status: str) -> str:
@@ -62,9 +72,18 @@ def _headline(idea: Idea) -> str:
     return f"Idea #{idea.id}: {idea.title}"
 
 
-def idea_post(idea: Idea, votes: int, latest: IdeaStatusChange | None) -> Message:
-    """The idea in the ideas channel: number, status, votes, the buttons to vote and move it on, and
-    the admins' ⋯ menu to hide it."""
+def idea_post(
+    idea: Idea,
+    votes: int,
+    latest: IdeaStatusChange | None,
+    *,
+    merged_here: list[int] = (),
+    target: Idea | None = None,
+    target_link: str | None = None,
+) -> Message:
+    """The idea in the ideas channel: number, status, votes, what it changed once implemented, the
+    ideas merged into it, the buttons to vote and move it on, and the admins' ⋯ menu to hide it. A
+    merged idea says where it went instead, and has no buttons: its votes count there."""
     body = f"*{_headline(idea)}*"
     if idea.description:
         body += "\n" + idea.description
@@ -72,30 +91,67 @@ def idea_post(idea: Idea, votes: int, latest: IdeaStatusChange | None) -> Messag
     if idea.category:
         facts.append(f"`{idea.category}`")
     facts.append("anonymous" if idea.anonymous else f"from {mention(idea.author_id)}")
-    more = [ContextBlock(elements=[MarkdownTextObject(text="  ·  ".join(facts))])]
+    more = [_context("  ·  ".join(facts))]
     if latest and latest.note:
-        update = f"{STATUS_LABELS[latest.to_status]} by {mention(latest.changed_by)}: {truncate(latest.note, 2000)}"
-        more.append(ContextBlock(elements=[MarkdownTextObject(text=update)]))
-    more.append(
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text=f":thumbsup: Upvote ({votes})", action_id=VOTE_ACTION, value=str(idea.id), style="primary"
-                ),
-                OverflowMenuElement(
-                    action_id=STATUS_ACTION,
-                    options=[
-                        Option(text=f"Move to {label}", value=f"{idea.id}:{status}")
-                        for status, label in STATUS_LABELS.items()
-                        if status != idea.status
-                    ],
-                ),
-            ]
+        more.append(
+            _context(f"{STATUS_LABELS[latest.to_status]} by {_who(latest.changed_by)}: {truncate(latest.note, 2000)}")
         )
-    )
-    text = f"{_headline(idea)} — {STATUS_LABELS[idea.status]}, {_votes(votes)}"
+    if idea.status == "implemented" and (idea.impact or idea.measure):
+        more.append(_context(impact_text(idea)))
+    if merged_here:
+        more.append(_context(truncate("Merged into this one: " + ", ".join(f"#{n}" for n in merged_here), 3000)))
+    if idea.status == "merged":
+        more.append(_context(_merged_into(idea, target, target_link) + " Its votes count there now."))
+    else:
+        more.append(ActionsBlock(elements=[_upvote(idea, votes), _status_menu(idea)]))
+    text = f"{_headline(idea)} — {_status_text(idea)}, {_votes(votes)}"
     hide = limits.hide_menu("idea", idea.id, f"idea #{idea.id}")
     return text, limits.text_sections(body, accessory=hide) + [b.to_dict() for b in more]
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _upvote(idea: Idea, votes: int) -> ButtonElement:
+    return ButtonElement(
+        text=f":thumbsup: Upvote ({votes})", action_id=VOTE_ACTION, value=str(idea.id), style="primary"
+    )
+
+
+def _status_menu(idea: Idea) -> OverflowMenuElement:
+    moves = [
+        Option(text=f"Move to {label}", value=f"{idea.id}:{status}")
+        for status, label in STATUS_LABELS.items()
+        if status != idea.status and status not in NOT_IN_MENU and (idea.status, status) != ("new", NOT_FROM_NEW)
+    ]
+    merge = Option(text="Merge into…", value=f"{idea.id}:{MERGE_OPTION}")
+    return OverflowMenuElement(action_id=STATUS_ACTION, options=[*moves, merge])
+
+
+def _who(user_id: str | None) -> str:
+    return mention(user_id) if user_id else "Kaizen"
+
+
+def _merged_into(idea: Idea, target: Idea | None, link: str | None) -> str:
+    """Where a merged idea went: ":twisted_rightwards_arrows: Merged into idea #7 *title*"."""
+    number = f"<{link}|idea #{idea.merged_into_id}>" if link else f"idea #{idea.merged_into_id}"
+    title = f" *{target.title}*" if target else ""
+    return f"{STATUS_EMOJI['merged']} Merged into {number}{title}."
+
+
+def measure_text(measure: Measure) -> str:
+    """The measure as people say it: "refund handle time: 9 min → 6 min", "abandoned calls: 14% → 9%"."""
+    unit = measure.unit if measure.unit in ("", "%") else f" {measure.unit}"
+    return f"{measure.name}: {measure.before}{unit} → {measure.after}{unit}"
+
+
+def impact_text(idea: Idea, limit: int = 1000) -> str:
+    """What an implemented idea changed, and its measure."""
+    parts = [f"*What changed:* {truncate(idea.impact, limit)}"] if idea.impact else []
+    if idea.measure:
+        parts.append(f":chart_with_upwards_trend: {measure_text(idea.measure)}")
+    return "  ·  ".join(parts)
 
 
 def hidden_post(idea: Idea) -> Message:
@@ -108,14 +164,52 @@ def status_dm(idea: Idea, change: IdeaStatusChange) -> Message:
     headline = (
         f"{STATUS_EMOJI[change.to_status]} Your idea #{idea.id} *{idea.title}* is now "
         f"*{STATUS_LABELS[change.to_status]}* (was {STATUS_LABELS[change.from_status]}), "
-        f"moved by {mention(change.changed_by)}."
+        f"moved by {_who(change.changed_by)}."
     )
     blocks = [SectionBlock(text=MarkdownTextObject(text=headline))]
     if change.note:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="> " + truncate(change.note, 2500))))
+    if change.to_status == "implemented" and (idea.impact or idea.measure):
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=impact_text(idea, 2500))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Thank you for helping the team get better.")]))
     text = f"Your idea #{idea.id} is now {STATUS_LABELS[change.to_status]}."
     return text + (f" {change.note}" if change.note else ""), [b.to_dict() for b in blocks]
+
+
+def merged_dm(idea: Idea, target: Idea, change: IdeaStatusChange, link: str | None) -> Message:
+    """To the author of an idea merged into another."""
+    text = (
+        f"{STATUS_EMOJI['merged']} Your idea #{idea.id} *{idea.title}* was merged into idea #{target.id} "
+        f"*{target.title}* by {_who(change.changed_by)}: the same improvement, asked for twice, so the votes "
+        f"for yours now count for #{target.id}."
+    )
+    follow = f"<{link}|See idea #{target.id}> and vote for it there." if link else f"Follow idea #{target.id}."
+    thanks = _context(follow + " Thank you for speaking up: it showed the idea matters to more than one of us.")
+    return f"Your idea #{idea.id} was merged into idea #{target.id}.", [limits.section(text), thanks.to_dict()]
+
+
+def review_dm(idea: Idea, votes: int, link: str | None, channel: str | None) -> Message:
+    """To each lead when an idea gets enough votes to go to review."""
+    text = (
+        f"{STATUS_EMOJI['under-review']} Idea #{idea.id} *{idea.title}* has {_votes(votes)}, so it is now "
+        f"*Under review*. Please look at it and move it on."
+    )
+    where = f"<{link}|Open idea #{idea.id}>" if link else (f"It is in <#{channel}>" if channel else "")
+    how = f"`/idea status {idea.id} planned [note]`, `/idea status {idea.id} declined <reason>` or its ⋯ menu."
+    return (
+        f"Idea #{idea.id} reached {_votes(votes)} and is waiting for review.",
+        [limits.section(text), _context(f"{where}: {how}" if where else how).to_dict()],
+    )
+
+
+def implemented_dm(idea: Idea) -> Message:
+    """To everyone who voted for an idea, when it is implemented."""
+    text = f"{STATUS_EMOJI['implemented']} An idea you voted for is implemented: #{idea.id} *{idea.title}*."
+    blocks = [limits.section(text)]
+    if idea.impact or idea.measure:
+        blocks.append(limits.section(impact_text(idea, 2500)))
+    blocks.append(_context("Your vote helped it happen. Thank you!").to_dict())
+    return f"An idea you voted for is implemented: #{idea.id}.", blocks
 
 
 def confirmation(idea: Idea, posted_in: str | None) -> str:
@@ -136,8 +230,17 @@ def status_changed(idea: Idea) -> str:
     return f"Idea #{idea.id} is now {_status(idea.status)}."
 
 
+def merged(source: Idea, target: Idea) -> str:
+    return f"{STATUS_EMOJI['merged']} Idea #{source.id} is merged into #{target.id}, which has its votes now."
+
+
+def _status_text(idea: Idea) -> str:
+    """The status in words, saying where a merged idea went: "Planned", "Merged into #7"."""
+    return f"Merged into #{idea.merged_into_id}" if idea.status == "merged" else STATUS_LABELS[idea.status]
+
+
 def _summary(idea: Idea, votes: int) -> str:
-    return f"*#{idea.id}* {truncate(idea.title, 100)} — {STATUS_LABELS[idea.status]} · {_votes(votes)}"
+    return f"*#{idea.id}* {truncate(idea.title, 100)} — {_status_text(idea)} · {_votes(votes)}"
 
 
 def idea_list(status: str | None, rows: list[tuple[Idea, int]], total: int) -> str:
@@ -165,10 +268,14 @@ def help_text(categories: tuple[str, ...]) -> str:
             "`/idea list [status]` — the latest ideas, or those in one status",
             "`/idea top` — the most voted open ideas",
             "`/idea status 42 planned [note]` — leads: move idea 42 on; `declined` needs a reason",
-            "Statuses: new → under-review → planned → in-progress → implemented, or declined.",
+            "`/idea status 42 implemented <what changed>` — leads: done, and what it changed "
+            "(the ⋯ menu's form also takes a measure, before and after)",
+            "`/idea merge 12 into 7` — leads: 12 repeats 7; its votes move to 7",
+            "Statuses: new → under-review → planned → in-progress → implemented, or declined, or merged. "
+            "An idea with enough votes goes to review by itself.",
             f"Categories: {', '.join(categories)}",
             "Vote with the Upvote button on the idea in the ideas channel; press it again to withdraw your vote. "
-            "To submit an idea whose title starts with list, top, help or status, use the form.",
+            "To submit an idea whose title starts with list, top, help, status or merge, use the form.",
         ]
     )
 
@@ -249,26 +356,112 @@ def decline_modal(idea_id: int) -> dict:
     ).to_dict()
 
 
+def impact_modal(idea_id: int) -> dict:
+    """What a lead fills in when moving an idea to implemented from its ⋯ menu."""
+
+    def short_input(block_id: str, label: str, placeholder: str, limit: int) -> InputBlock:
+        element = PlainTextInputElement(action_id=block_id, placeholder=placeholder, max_length=limit)
+        return InputBlock(block_id=block_id, label=label, optional=True, element=element)
+
+    return View(
+        type="modal",
+        callback_id=IMPACT_MODAL,
+        private_metadata=json.dumps({"idea": idea_id}),
+        title=PlainTextObject(text=f"Implemented #{idea_id}"[:24]),
+        submit=PlainTextObject(text="Implemented"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            InputBlock(
+                block_id="impact",
+                label="What changed?",
+                hint="Its author, everyone who voted for it and the weekly celebration see this.",
+                element=PlainTextInputElement(
+                    action_id="impact",
+                    multiline=True,
+                    max_length=1000,
+                    placeholder="The refund form now fills itself from the order page.",
+                ),
+            ),
+            SectionBlock(text=MarkdownTextObject(text="*A measure* (optional): a number before and after.")),
+            short_input("measure_name", "What you measured", "refund handle time", 80),
+            short_input("measure_before", "Before", "9", 30),
+            short_input("measure_after", "After", "6", 30),
+            short_input("measure_unit", "Unit", "min", 20),
+        ],
+    ).to_dict()
+
+
+def merge_modal(source: Idea, targets: list[Idea]) -> dict:
+    """*Merge into…*: which idea does this one repeat?"""
+    explain = (
+        f"Idea #{source.id} *{source.title}* will be *merged*, for good: its votes move to the idea you pick "
+        "(someone who voted for both counts once), both posts say so, and its author (unless anonymous) is told."
+    )
+    return View(
+        type="modal",
+        callback_id=MERGE_MODAL,
+        private_metadata=json.dumps({"idea": source.id}),
+        title=PlainTextObject(text=f"Merge idea #{source.id}"[:24]),
+        submit=PlainTextObject(text="Merge"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(explain, limits.MAX_SECTION_TEXT))),
+            InputBlock(
+                block_id="target",
+                label="Merge it into",
+                hint=f"The newest {len(targets)} ideas that can take it. Another one: /idea merge {source.id} into N",
+                element=StaticSelectElement(
+                    action_id="target",
+                    placeholder="Pick the idea it repeats",
+                    options=[
+                        Option(text=truncate(f"#{t.id} {to_plain(t.title)}", 75), value=str(t.id)) for t in targets
+                    ],
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
 def home_section(ideas: list[tuple[Idea, int]], total: int) -> list[dict]:
     """A person's own ideas on their Home tab, newest first, with status and votes."""
     blocks = [limits.section("*:bulb: Your ideas*")]
     if not ideas:
         text = "No ideas yet. `/idea <what you'd change>`"
         return [*blocks, ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()]
-    lines = [
-        f"{STATUS_EMOJI[i.status]} #{i.id} {i.title} — {STATUS_LABELS[i.status]} · {votes} votes" for i, votes in ideas
-    ]
+    lines = [f"{STATUS_EMOJI[i.status]} #{i.id} {i.title} — {_status_text(i)} · {_votes(votes)}" for i, votes in ideas]
     if total > len(ideas):
         lines.append(f"…and {total - len(ideas)} older ones: `/idea list`")
     return [*blocks, limits.section("\n".join(lines))]
 
 
-def implemented_this_week(ideas: list[tuple[int, str]]) -> list[dict]:
-    """(number, title) of the ideas implemented, for the weekly celebration."""
+def implemented_this_week(ideas: list[Idea]) -> list[dict]:
+    """The ideas implemented, for the weekly celebration: thanks to each author, and what changed."""
+    lines = []
+    for idea in ideas:
+        thanks = "thank you to whoever suggested it" if idea.anonymous else f"thank you {mention(idea.author_id)}"
+        line = f"• #{idea.id} *{idea.title}* — {thanks}!"
+        if idea.impact or idea.measure:
+            line += "\n      " + impact_text(idea, 500)
+        lines.append(line)
     return [
         limits.section(":hammer_and_wrench: *Ideas implemented this week* — improvements that are real now:"),
-        *limits.sections([f"• #{number} {title}" for number, title in ideas]),
+        *limits.sections(lines),
     ]
+
+
+def implemented_this_quarter(ideas: list[Idea], quarter: str, shown: int = 15) -> dict:
+    """For the lead digest: the ideas implemented this quarter, each with its measure (or what changed)."""
+    if not ideas:
+        return limits.section(f"*Ideas implemented in {quarter}*\nNone yet.")
+    lines = []
+    for idea in ideas[:shown]:
+        impact = measure_text(idea.measure) if idea.measure else truncate(idea.impact or "no impact recorded", 100)
+        lines.append(f"• #{idea.id} {truncate(idea.title, 100)} — {impact}")
+    if len(ideas) > shown:
+        lines.append(f"… and {len(ideas) - shown} more: `kaizen export ideas`")
+    with_measure = sum(1 for idea in ideas if idea.measure)
+    headline = f"*Ideas implemented in {quarter}* — {len(ideas)}, {with_measure} with a measure:"
+    return limits.section(headline + "\n" + "\n".join(lines))
 
 
 def _moved(counts: dict[str, int]) -> str:

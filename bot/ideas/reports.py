@@ -1,10 +1,12 @@
-"""Ideas seen from further away: a person's ideas on their Home tab, ideas implemented in the
-weekly celebration, ideas moving (and waiting) in the lead digest, and `kaizen export ideas`."""
+"""Ideas seen from further away: a person's ideas on their Home tab, ideas implemented (and what
+they changed) in the weekly celebration, ideas moving, waiting and implemented this quarter in the
+lead digest, and `kaizen export ideas`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import astuple
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -30,19 +32,36 @@ def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | 
 
 
 def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
+    quarter = quarter_start(window.now)
     return DigestPart(
         comparison=[
             blocks.digest_comparison(
                 store.idea_status_counts(session, window.this_week), store.idea_status_counts(session, window.last_week)
             )
         ],
-        blocks=[blocks.awaiting_review(store.ideas_awaiting_review(session), window.now)],
+        blocks=[
+            blocks.awaiting_review(store.ideas_awaiting_review(session), window.now),
+            blocks.implemented_this_quarter(
+                store.ideas_implemented(session, (quarter, window.now)), f"Q{quarter.month // 3 + 1} {quarter.year}"
+            ),
+        ],
     )
+
+
+def quarter_start(now: datetime) -> datetime:
+    """00:00 on the first day of `now`'s calendar quarter, in `now`'s zone."""
+    return datetime.combine(now.date().replace(month=now.month - (now.month - 1) % 3, day=1), time(), now.tzinfo)
+
+
+# The statuses an idea can reach after `new`, each with the column of when it last did.
+DATED_STATUSES = ("under-review", "planned", "in-progress", "implemented", "declined", "merged")
 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
     history = store.status_changes_since(session, since)
     for idea, votes in store.ideas_since(session, since):
+        changes = history[idea.id]
+        reached = {change.to_status: local_time(change.changed_at, tz) for change in changes}  # the last time wins
         yield [
             str(idea.id),
             local_time(idea.created_at, tz),
@@ -52,12 +71,33 @@ def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Itera
             idea.status,
             str(votes),
             idea.author_id or "",  # blank for an anonymous idea
-            "; ".join(f"{change.to_status} {local_time(change.changed_at, tz)}" for change in history[idea.id]),
+            str(idea.merged_into_id or ""),
+            to_plain(idea.impact or ""),
+            *([to_plain(value) for value in astuple(idea.measure)] if idea.measure else [""] * 4),
+            *(reached.get(status, "") for status in DATED_STATUSES),
+            "; ".join(f"{change.to_status} {local_time(change.changed_at, tz)}" for change in changes),
         ]
 
 
 EXPORT = Export(
     "ideas",
-    ["number", "date", "title", "description", "category", "status", "votes", "author", "status_changes"],
+    [
+        "number",
+        "date",
+        "title",
+        "description",
+        "category",
+        "status",
+        "votes",
+        "author",
+        "merged_into",
+        "impact",
+        "measure",
+        "measure_before",
+        "measure_after",
+        "measure_unit",
+        *(f"{status.replace('-', '_')}_at" for status in DATED_STATUSES),
+        "status_changes",
+    ],
     export_rows,
 )

@@ -30,7 +30,9 @@ QUERIES = {
     "feedback_since": lambda s: [f.id for f in feedback.feedback_since(s, None)],
     "waiting_on": lambda s: [f.id for f in feedback.waiting_on(s, "UANA")],
     "idea_status_counts": lambda s: ideas.idea_status_counts(s, WEEK),
-    "ideas_implemented": lambda s: ideas.ideas_implemented(s, WEEK),
+    "ideas_implemented": lambda s: [i.id for i in ideas.ideas_implemented(s, WEEK)],
+    "merge_targets": lambda s: [i.id for i in ideas.merge_targets(s, 3, 10)],
+    "merged_into": lambda s: ideas.merged_into(s, 3),
     "ideas_awaiting_review": lambda s: ideas.ideas_awaiting_review(s),
     "newest": lambda s: [(i.id, n) for i, n in ideas.newest(s, ("new", "implemented"), 10)],
     "most_voted": lambda s: [(i.id, n) for i, n in ideas.most_voted(s, ("new", "implemented"), 10)],
@@ -52,6 +54,7 @@ def test_every_query_leaves_hidden_rows_out(engine):
         session.add_all([a_kudos("UGIVER", "UANA", NOW, "teamwork"), a_kudos("UGIVER", "UHID", NOW, "teamwork")])
         session.add_all(
             [Idea(title=t, author_id="UANA", status="implemented", created_at=NOW) for t in ("kept", "hidden")]
+            + [Idea(title="the one both went into", status="new", created_at=NOW)]
         )
         session.add_all(
             [
@@ -70,6 +73,8 @@ def test_every_query_leaves_hidden_rows_out(engine):
                 for i in (1, 2)
             ]
         )
+        for number in (1, 2):
+            session.get(Idea, number).merged_into_id = 3
         for table, number in ((Kudos, 2), (Idea, 2), (Feedback, 2), (Feedback, 3)):
             session.get(table, number).hidden_at = NOW
 
@@ -85,4 +90,5 @@ def test_every_query_leaves_hidden_rows_out(engine):
 
     assert with_hidden == without
     assert with_hidden["kudos_counts"] == [1]
+    assert with_hidden["merged_into"] == [1] and with_hidden["merge_targets"] == [1]
     assert with_hidden["feedback_counts"] == feedback.FeedbackCounts(asked=1, answered=0, unrequested=0)

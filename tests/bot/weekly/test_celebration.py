@@ -8,6 +8,7 @@ from bot.core.parts import WeekPart
 from bot.ideas.blocks import implemented_this_week
 from bot.kudos.blocks import week_blocks
 from bot.weekly.celebration import celebration
+from storage.ideas import Idea
 from tests.bot.factories import kudos
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -77,7 +78,7 @@ def test_a_big_team_is_split_within_block_kit_limits(ctx, fake_slack, clock):
 def test_more_sections_than_one_message_holds_go_in_several_messages():
     people = [(f"U{n:08d}", 1) for n in range(12000)]
     kudos_part = WeekPart(week_blocks(12000, 1, people, [], []), summary="12000 kudos for 12000 teammates")
-    ideas_part = WeekPart(implemented_this_week([(1, "Refund macro")]))
+    ideas_part = WeekPart(implemented_this_week([Idea(id=1, title="Refund macro", author_id="UANA")]))
 
     messages = celebration([kudos_part, ideas_part])
 

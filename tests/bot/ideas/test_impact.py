@@ -1,0 +1,127 @@
+"""Implementing an idea records what it changed (and a measure, before and after), and tells its
+author and everyone who voted for it."""
+
+import json
+
+import pytest
+
+from tests.handlers.test_block_kit_limits import assert_within_limits, send_everything
+from tests.handlers.test_ideas import changes, choose_status, ephemeral_replies, ideas
+
+
+def impact_values(impact, name=None, before=None, after=None, unit=None):
+    typed = dict(impact=impact, measure_name=name, measure_before=before, measure_after=after, measure_unit=unit)
+    return {field: {field: {"type": "plain_text_input", "value": value}} for field, value in typed.items()}
+
+
+def dms(fake_slack):
+    """Who got which DMs, by user."""
+    sent = {}
+    for call in fake_slack.calls_to("chat.postMessage"):
+        if call["channel"].startswith("U"):
+            sent.setdefault(call["channel"], []).append(call)
+    return sent
+
+
+@pytest.fixture
+def voted_idea(slack, fake_slack):
+    """Idea #1 by Ana, with votes from Ana herself, Ben and Carl."""
+    slack.command("/idea", "Pre-fill the refund form from the order page", user="UANA")
+    for voter in ("UANA", "UBEN", "UCARL"):
+        slack.block_action("idea_vote", "1", user=voter)
+    fake_slack.clear()
+
+
+def test_implemented_from_the_menu_asks_what_changed_and_everyone_who_voted_hears(
+    voted_idea, slack, fake_slack, ctx, clock
+):
+    choose_status(slack, 1, "implemented")
+
+    [opened] = fake_slack.calls_to("views.open")  # at once, no waiting modal
+    form = opened["view"]
+    assert form["callback_id"] == "idea_impact_modal"
+    assert [b.get("block_id") for b in form["blocks"] if b["type"] == "input"] == [
+        "impact",
+        "measure_name",
+        "measure_before",
+        "measure_after",
+        "measure_unit",
+    ]
+    assert changes(ctx) == []
+
+    def submit(values, view_id=None):
+        return slack.view_submission(
+            "idea_impact_modal", values, user="ULEAD", private_metadata=form["private_metadata"], view_id=view_id
+        )
+
+    response = submit(impact_values("It fills itself now", name="refund handle time", before="9"))
+    assert '"response_action": "errors"' in response.body and '"measure_after"' in response.body
+    assert "A measure needs its value after too" in response.body
+    response = submit(impact_values("x" * 1001))
+    assert '"impact"' in response.body and "under 1000 characters" in response.body
+    assert [i.status for i in ideas(ctx)] == ["new"]
+
+    values = impact_values("The refund form fills itself <!here>", "refund handle time", "9", "6", "min")
+    submit(values, view_id="VIMPACT")
+    submit(values, view_id="VIMPACT")  # a double click records once
+
+    [idea] = ideas(ctx)
+    assert (idea.status, idea.impact) == ("implemented", "The refund form fills itself &lt;!here&gt;")
+    assert (idea.measure_name, idea.measure_before, idea.measure_after, idea.measure_unit) == (
+        "refund handle time",
+        "9",
+        "6",
+        "min",
+    )
+    [change] = changes(ctx)
+    assert (change.changed_by, change.to_status, change.note) == ("ULEAD", "implemented", "")
+    post = fake_slack.calls_to("chat.update")[-1]
+    shown = json.dumps(post["blocks"], ensure_ascii=False)
+    assert "*What changed:* The refund form fills itself &lt;!here&gt;" in shown
+    assert "refund handle time: 9 min → 6 min" in shown
+
+    send_everything(ctx, clock)
+    sent = dms(fake_slack)
+    assert sorted(sent) == ["UANA", "UBEN", "UCARL"]  # Ana voted too, and gets only the author's DM
+    assert all(len(messages) == 1 for messages in sent.values())
+    assert sent["UANA"][0]["text"] == "Your idea #1 is now Implemented."
+    assert "refund handle time: 9 min → 6 min" in json.dumps(sent["UANA"][0]["blocks"], ensure_ascii=False)
+    for voter in ("UBEN", "UCARL"):
+        assert sent[voter][0]["text"] == "An idea you voted for is implemented: #1."
+        voter_dm = json.dumps(sent[voter][0]["blocks"], ensure_ascii=False)
+        assert "The refund form fills itself &lt;!here&gt;" in voter_dm and "<!here>" not in voter_dm
+    assert_within_limits(fake_slack)
+
+
+def test_implemented_by_command_takes_the_rest_as_what_changed(voted_idea, slack, fake_slack, ctx, clock):
+    slack.command("/idea", "status 1 implemented Refunds take one click <!channel>", user="ULEAD")
+
+    [idea] = ideas(ctx)
+    assert (idea.status, idea.impact, idea.measure) == ("implemented", "Refunds take one click @channel", None)
+    assert "Idea #1 is now :white_check_mark: *Implemented*" in ephemeral_replies(fake_slack)[0]
+    send_everything(ctx, clock)
+    assert {user: len(messages) for user, messages in dms(fake_slack).items()} == {"UANA": 1, "UBEN": 1, "UCARL": 1}
+
+
+def test_reimplemented_after_a_reopen_records_the_new_impact_and_tells_voters_again(
+    voted_idea, slack, fake_slack, ctx, clock
+):
+    slack.command("/idea", "status 1 implemented First try", user="ULEAD")
+    slack.command("/idea", "status 1 in-progress it broke on weekends", user="ULEAD")
+    slack.command("/idea", "status 1 implemented Works on weekends too", user="ULEAD")
+
+    [idea] = ideas(ctx)
+    assert idea.impact == "Works on weekends too"
+    send_everything(ctx, clock)
+    assert [m["text"] for m in dms(fake_slack)["UBEN"]] == ["An idea you voted for is implemented: #1."] * 2
+
+
+def test_members_cannot_open_the_impact_form(voted_idea, slack, fake_slack, ctx):
+    choose_status(slack, 1, "implemented", user="UBEN")
+    assert "Only leads can change an idea's status" in ephemeral_replies(fake_slack)[0]
+    assert fake_slack.calls_to("views.open") == []
+    response = slack.view_submission(
+        "idea_impact_modal", impact_values("sneaky"), user="UBEN", private_metadata=json.dumps({"idea": 1})
+    )
+    assert '"impact"' in response.body and "Only leads can change" in response.body
+    assert [i.status for i in ideas(ctx)] == ["new"]
