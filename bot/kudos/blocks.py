@@ -197,29 +197,37 @@ def home_section(numbers: KudosStats) -> list[dict]:
 
 def week_blocks(
     kudos: int,
-    givers: int,
+    givers: list[str],
     recognised: list[tuple[str, int]],
     values: list[tuple[str, int]],
     first_timers: list[str],
 ) -> list[dict]:
-    """Kudos in the weekly celebration: everyone recognised (not only the top), values, first kudos."""
-    people = plural(len(recognised), "teammate", "teammates")
+    """Kudos in the weekly celebration: everyone recognised (not only the top), each named once with a
+    first kudos ever marked beside the name, the values tagged most, and thanks to the givers."""
+    first = set(first_timers)
+
+    def recognised_line(user: str, n: int) -> str:
+        return f"{mention(user)} ({n}, first kudos :wave:)" if user in first else f"{mention(user)} ({n})"
+
     blocks = [
         limits.section(
-            f"{plural(givers, 'person', 'people')} took a moment to notice the effort of {people}, "
-            f"{plural(kudos, 'time', 'times')} this week. Every one of these is progress someone saw."
-        )
+            f":clap: *{plural(kudos, 'kudos', 'kudos')} this week, for "
+            f"{plural(len(recognised), 'teammate', 'teammates')}.* Each one is effort someone noticed."
+        ),
+        limits.section("*Everyone recognised this week* — thank you, all of you:"),
+        *limits.sections([recognised_line(user, n) for user, n in recognised], separator=" · "),
     ]
     if values:
-        shown = " · ".join(f"`#{value}` ×{n}" for value, n in values)
-        blocks.append(limits.section(f"*Values shown most:* {shown}"))
-    if first_timers:
-        newcomers = plural(len(first_timers), "person", "people")
-        blocks.append(limits.section(f"*First kudos ever* :wave: welcome to the wall, {newcomers}:"))
-        blocks += limits.sections([mention(user) for user in first_timers], separator=" · ")
-    blocks.append(limits.section("*Everyone recognised this week* — thank you, all of you:"))
-    blocks += limits.sections([f"{mention(user)} ({n})" for user, n in recognised], separator=" · ")
+        shown = " · ".join(f"`#{value}` {_times(n)}" for value, n in values)
+        blocks.append(limits.section(f"*Values tagged most:* {shown}"))
+    if givers:
+        blocks.append(limits.section("*And thank you for noticing* — this week's kudos came from:"))
+        blocks += limits.sections([mention(user) for user in givers], separator=" · ")
     return blocks
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def week_summary(kudos: int, recognised: int) -> str:
