@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.core.jobs import run_job
-
 from storage.tips import DailyTip, Tip, TipSubscriber
 
 
