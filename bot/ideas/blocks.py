@@ -495,20 +495,24 @@ def implemented_this_quarter(ideas: list[Idea], quarter: str, shown: int = 15) -
 
 
 def _moved(counts: dict[str, int]) -> str:
-    moved = [f"{counts[s]} {s}" for s in STATUS_LABELS if counts.get(s)]
-    return ", ".join(moved) if moved else "none moved"
+    """"2 new, 1 under review, 1 implemented": ideas submitted (or back to new), and moves to each status."""
+    return ", ".join(f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_LABELS if counts.get(s))
 
 
 def digest_comparison(this_week: dict[str, int], last_week: dict[str, int]) -> str:
-    """How many ideas reached each status this week against last week."""
-    return f"• Ideas: {_moved(this_week)} (before: {_moved(last_week)})"
+    """How many ideas reached each status this week against last week, or plainly that none did."""
+    if not this_week:
+        before = f"before: {_moved(last_week)}" if last_week else "nor the week before"
+        return f"• Ideas: no new ideas and no status changes ({before})"
+    return f"• Ideas: {_moved(this_week)} (before: {_moved(last_week) or 'none'})"
 
 
 def awaiting_review(ideas: list[IdeaWaiting], now: datetime, shown: int = 10) -> dict:
     if not ideas:
         return limits.section("*Ideas waiting for review*\nNone: every idea has been looked at.")
     lines = [
-        f"• #{idea.number} {truncate(idea.title, 120)} — {idea.status} for {days_between(idea.since, now)}"
+        f"• #{idea.number} {truncate(idea.title, 120)} — {STATUS_LABELS[idea.status].lower()} "
+        f"for {days_between(idea.since, now)}"
         for idea in ideas[:shown]
     ]
     if len(ideas) > shown:
