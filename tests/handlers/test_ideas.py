@@ -146,6 +146,8 @@ def test_help_and_usage(slack, fake_slack):
     slack.command("/idea", "status")
     help_text, usage = ephemeral_replies(fake_slack)
     assert "/idea list [status]" in help_text and "knowledge-base" in help_text
+    assert "*Lead actions* on an idea's post — leads: the same moves and merge, from a panel" in help_text
+    assert "⋯" not in help_text
     assert "Only leads can change" in usage  # a member asking is told who can, first
 
 
