@@ -1,5 +1,6 @@
-"""/idea, the idea form, the Upvote button, and the status menu leads use (with its forms: the
-reason for a decline, the impact of what was implemented, the idea a duplicate goes into)."""
+"""/idea, the idea form, the Upvote button, and *Lead actions*: the panel leads move an idea on from
+(with its forms: the reason for a decline, the impact of what was implemented, the idea a duplicate
+goes into)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.core.blocks import notice_modal
 from bot.core.context import Context
 from bot.core.forms import answer_view_submission, open_modal_at_once
 from bot.core.text import escape
@@ -24,6 +26,8 @@ from bot.ideas.rules import (
     change_status,
     check_can_change_status,
     check_can_merge,
+    check_is_lead,
+    lead_choices,
     list_ideas,
     measure_from,
     merge_choices,
@@ -122,38 +126,53 @@ def register(app: App, ctx: Context) -> None:
             return
         respond(messages.vote_reply(idea, voted, votes), response_type="ephemeral", replace_original=False)
 
-    @app.action(messages.STATUS_ACTION)
-    def status_chosen(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
+    def lead_actions_pressed(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
+        """*Lead actions* on a post (and the ⋯ status menu of older posts, value "N:status"): a panel
+        for a lead, a kind word for anyone else."""
         ack()
-        idea_id, _, status = action["selected_option"]["value"].partition(":")
+        idea_id = int((action.get("selected_option") or action)["value"].partition(":")[0])
         user_id = body["user"]["id"]
         try:
-            check_can_change_status(settings, user_id)
-            if status == messages.MERGE_OPTION:
-                open_modal_at_once(
-                    client, body["trigger_id"], f"Merge idea #{idea_id}"[:24], lambda: _merge_modal(user_id, idea_id)
-                )
-                return
-            # A decline needs a reason, and an implemented idea its impact: ask for them first.
-            forms = {"declined": messages.decline_modal, "implemented": messages.impact_modal}
-            if status in forms:
-                client.views_open(trigger_id=body["trigger_id"], view=forms[status](int(idea_id)))
-                return
-            with ctx.transaction() as session:
-                idea = change_status(
-                    session,
-                    settings,
-                    by=user_id,
-                    change=StatusRequest(int(idea_id), status, note=""),
-                    request_key=f"action:{body['trigger_id']}",
-                    now=ctx.now(),
-                )
+            check_is_lead(settings, user_id)
         except IdeaRefused as refusal:
             respond(refusal.reason, response_type="ephemeral", replace_original=False)
             return
+        open_modal_at_once(client, body["trigger_id"], "Lead actions", lambda: _lead_modal(user_id, idea_id))
+
+    app.action(messages.LEAD_ACTIONS)(lead_actions_pressed)
+    app.action(messages.STATUS_ACTION)(lead_actions_pressed)
+
+    @app.action(re.compile(f"^{messages.MOVE_ACTION}:"))
+    def move_chosen(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        """A button of the lead's panel; what follows (a form, or the move done) takes the panel's place."""
+        ack()
+        idea_id, _, choice = action["value"].partition(":")
+        try:
+            view = _move(body["user"]["id"], int(idea_id), choice, f"action:{body['trigger_id']}")
+        except IdeaRefused as refusal:
+            view = notice_modal("Lead actions", refusal.reason)
         except DuplicateRequest:
             return
-        respond(messages.status_changed(idea), response_type="ephemeral", replace_original=False)
+        client.views_update(view_id=body["view"]["id"], view=view)
+
+    def _move(user_id: str, idea_id: int, choice: str, request_key: str) -> dict:
+        check_can_change_status(settings, user_id)
+        if choice == messages.MERGE_OPTION:
+            return _merge_modal(user_id, idea_id)
+        # A decline needs a reason, and an implemented idea its impact: ask for them first.
+        forms = {"declined": messages.decline_modal, "implemented": messages.impact_modal}
+        if choice in forms:
+            return forms[choice](idea_id)
+        with ctx.transaction() as session:
+            idea = change_status(
+                session,
+                settings,
+                by=user_id,
+                change=StatusRequest(idea_id, choice, note=""),
+                request_key=request_key,
+                now=ctx.now(),
+            )
+        return notice_modal("Lead actions", messages.status_changed(idea))
 
     def status_form_submitted(
         ack: Ack, body: dict, view: dict, change: Callable[[], StatusRequest], *, main_field: str
@@ -210,7 +229,7 @@ def register(app: App, ctx: Context) -> None:
                     target_id=int(chosen["value"]),
                     request_key=f"view:{view['id']}",
                     now=ctx.now(),
-                    # Known by now (the click that opened this form asked), so Slack is not called before the ack.
+                    # Known by now (the click that opened the panel asked), so Slack is not called before the ack.
                     workspace_url=workspace_url.url,
                 )
             except IdeaRefused as refusal:
@@ -218,11 +237,14 @@ def register(app: App, ctx: Context) -> None:
 
         answer_view_submission(ctx, ack, merge)
 
-    def _merge_modal(user_id: str, idea_id: str) -> dict:
-        workspace_url()  # for the links the merge will make, when the form is submitted
+    def _lead_modal(user_id: str, idea_id: int) -> dict:
+        workspace_url()  # for the links a merge from the panel will make
         with ctx.transaction() as session:
-            source, targets = merge_choices(session, settings, by=user_id, idea_id=int(idea_id))
-            return messages.merge_modal(source, targets)
+            return messages.lead_modal(*lead_choices(session, settings, by=user_id, idea_id=idea_id))
+
+    def _merge_modal(user_id: str, idea_id: int) -> dict:
+        with ctx.transaction() as session:
+            return messages.merge_modal(*merge_choices(session, settings, by=user_id, idea_id=idea_id))
 
 
 def _answer_command(ctx: Context, body: dict, text: str, workspace_url: WorkspaceAddress) -> str:

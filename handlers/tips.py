@@ -26,7 +26,9 @@ def register(app: App, ctx: Context) -> None:
             ack()
             with ctx.transaction() as session:
                 tip_text, blocks = messages.asked_for(
-                    todays_tip(session, settings, ctx.now()), is_subscribed(session, user_id)
+                    todays_tip(session, settings, ctx.now()),
+                    is_subscribed(session, user_id),
+                    for_admin=settings.is_admin(user_id),
                 )
             respond(text=tip_text, blocks=blocks, response_type="ephemeral")
         elif word == "subscribe":
@@ -48,10 +50,10 @@ def register(app: App, ctx: Context) -> None:
                         tip = add_tip(
                             session, settings, user_id=user_id, text=rest, request_key=request_key, now=ctx.now()
                         )
-                        answer = f":white_check_mark: Added tip {tip.id}. It comes round before any tip repeats."
+                        answer = messages.added(tip)
                     else:
                         tip = retire_tip(session, settings, user_id=user_id, argument=rest, now=ctx.now())
-                        answer = f"Retired tip {tip.id}: it won't be shown again."
+                        answer = messages.retired(tip)
             except TipRefused as refusal:
                 respond(refusal.reason, response_type="ephemeral")
                 return

@@ -147,15 +147,25 @@ def recognised(session: Session, range_: Range, *, from_customers: bool = False)
     return [(user, n) for user, n in session.execute(query.order_by(count.desc(), Kudos.recipient_id))]
 
 
-def giver_count(session: Session, range_: Range) -> int:
-    return session.scalar(select(func.count(Kudos.giver_id.distinct())).where(_in(range_))) or 0
+def givers(session: Session, range_: Range) -> list[str]:
+    """The teammates who gave kudos in the range, in the order they first did."""
+    first = func.min(Kudos.created_at)
+    query = (
+        select(Kudos.giver_id)
+        .where(_in(range_), _given_by(from_customers=False))
+        .group_by(Kudos.giver_id)
+        .order_by(first, Kudos.giver_id)
+    )
+    return list(session.scalars(query))
 
 
 def value_counts(session: Session, values: tuple[str, ...], range_: Range) -> list[tuple[str, int]]:
-    """How often each team value was tagged in the range, most first (values never tagged left out)."""
+    """How many kudos messages tagged each team value in the range, most first (values never tagged
+    left out): a kudos to three people tagged #teamwork is one #teamwork, so a batch counts once."""
     padded = literal(" ") + Kudos.values + literal(" ")  # so `learning` does not match `unlearning`
+    batches = Kudos.batch_key.distinct()
     row = session.execute(
-        select(*(func.count().filter(padded.like(f"% {value} %")) for value in values)).where(_in(range_))
+        select(*(func.count(batches).filter(padded.like(f"% {value} %")) for value in values)).where(_in(range_))
     ).one()
     counted = [(value, n) for value, n in zip(values, row, strict=True) if n]
     return sorted(counted, key=lambda pair: -pair[1])

@@ -39,6 +39,6 @@ def ago(since: datetime, now: datetime) -> str:
 
 
 def days_between(since: datetime, now: datetime) -> str:
-    """'today', '1 day', '40 days': how long something has been so."""
+    """'less than a day', '1 day', '40 days': how long something has been so."""
     days = (now - since).days
-    return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''}"
+    return "less than a day" if days == 0 else f"{days} day{'s' if days != 1 else ''}"

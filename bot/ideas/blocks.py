@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
-    OverflowMenuElement,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
@@ -32,8 +31,11 @@ IDEA_MODAL = "idea_modal"
 DECLINE_MODAL = "idea_decline_modal"
 IMPACT_MODAL = "idea_impact_modal"
 MERGE_MODAL = "idea_merge_modal"
+LEAD_MODAL = "idea_lead_modal"
 VOTE_ACTION = "idea_vote"
-STATUS_ACTION = "idea_status"  # the ⋯ menu: "N:status", or "N:merge"
+LEAD_ACTIONS = "idea_lead_actions"  # the post's *Lead actions* button: opens the lead's panel
+MOVE_ACTION = "idea_move"  # the panel's buttons: action "idea_move:STATUS", value "N:STATUS" (or "N:merge")
+STATUS_ACTION = "idea_status"  # the ⋯ status menu of posts made before *Lead actions*: opens the panel too
 MERGE_OPTION = "merge"
 STATUS_LABELS = {
     "new": "New",
@@ -53,11 +55,7 @@ STATUS_EMOJI = {
     "declined": ":no_entry_sign:",
     "merged": ":twisted_rightwards_arrows:",
 }
-# What the ⋯ menu does not offer, as it holds at most 5 options and one is *Merge into…*: a move
-# back to new, merged (*Merge into…* is how), and a jump from new straight to in progress.
-# `/idea status N <status>` still makes any of these moves but merged.
-NOT_IN_MENU = ("new", "merged")
-NOT_FROM_NEW = "in-progress"
+ASK_FIRST = ("implemented", "declined")  # moves whose form asks what changed, or why
 
 
 def _status(status: str) -> str:
@@ -81,16 +79,17 @@ def idea_post(
     target: Idea | None = None,
     target_link: str | None = None,
 ) -> Message:
-    """The idea in the ideas channel: number, status, votes, what it changed once implemented, the
-    ideas merged into it, the buttons to vote and move it on, and the admins' ⋯ menu to hide it. A
-    merged idea says where it went instead, and has no buttons: its votes count there."""
+    """The idea in the ideas channel, the same for everyone: number, status, what it changed once
+    implemented, the ideas merged into it, the Upvote button with the vote count, *Lead actions* (a
+    panel for leads, a kind word for others), and the admins' ⋯ menu to hide it. A merged idea says
+    where it went instead, and has no buttons: its votes count there."""
     body = f"*{_headline(idea)}*"
     if idea.description:
         body += "\n" + idea.description
-    facts = [_status(idea.status), _votes(votes)]
+    facts = [_status(idea.status)]
     if idea.category:
         facts.append(f"`{idea.category}`")
-    facts.append("anonymous" if idea.anonymous else f"from {mention(idea.author_id)}")
+    facts.append(_author(idea))
     more = [_context("  ·  ".join(facts))]
     if latest and latest.note:
         more.append(
@@ -103,7 +102,8 @@ def idea_post(
     if idea.status == "merged":
         more.append(_context(_merged_into(idea, target, target_link) + " Its votes count there now."))
     else:
-        more.append(ActionsBlock(elements=[_upvote(idea, votes), _status_menu(idea)]))
+        lead = ButtonElement(text="Lead actions", action_id=LEAD_ACTIONS, value=str(idea.id))
+        more.append(ActionsBlock(elements=[_upvote(idea, votes), lead]))
     text = f"{_headline(idea)} — {_status_text(idea)}, {_votes(votes)}"
     hide = limits.hide_menu("idea", idea.id, f"idea #{idea.id}")
     return text, limits.text_sections(body, accessory=hide) + [b.to_dict() for b in more]
@@ -113,20 +113,46 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
+def _author(idea: Idea) -> str:
+    return "anonymous" if idea.anonymous else f"from {mention(idea.author_id)}"
+
+
 def _upvote(idea: Idea, votes: int) -> ButtonElement:
     return ButtonElement(
         text=f":thumbsup: Upvote ({votes})", action_id=VOTE_ACTION, value=str(idea.id), style="primary"
     )
 
 
-def _status_menu(idea: Idea) -> OverflowMenuElement:
+def lead_modal(idea: Idea, votes: int) -> dict:
+    """A lead's panel for one idea, behind its post's *Lead actions*: every status it can move to (a
+    decline asks for the reason, implemented for what changed), and *Merge into…*. Each button acts
+    at once, or shows its form in the panel's place."""
+
+    def button(choice: str, label: str) -> ButtonElement:
+        return ButtonElement(text=label, action_id=f"{MOVE_ACTION}:{choice}", value=f"{idea.id}:{choice}")
+
     moves = [
-        Option(text=f"Move to {label}", value=f"{idea.id}:{status}")
+        button(status, f"{STATUS_EMOJI[status]} {label}" + ("…" if status in ASK_FIRST else ""))
         for status, label in STATUS_LABELS.items()
-        if status != idea.status and status not in NOT_IN_MENU and (idea.status, status) != ("new", NOT_FROM_NEW)
+        if status not in (idea.status, "merged")
     ]
-    merge = Option(text="Merge into…", value=f"{idea.id}:{MERGE_OPTION}")
-    return OverflowMenuElement(action_id=STATUS_ACTION, options=[*moves, merge])
+    about = f"*{_headline(idea)}*\nNow {_status(idea.status)}  ·  {_votes(votes)}  ·  {_author(idea)}"
+    told = "the post updates" + ("" if idea.anonymous else ", and its author is told")
+    return View(
+        type="modal",
+        callback_id=LEAD_MODAL,
+        title=PlainTextObject(text="Lead actions"),
+        close=PlainTextObject(text="Close"),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(about, limits.MAX_SECTION_TEXT))),
+            SectionBlock(text=MarkdownTextObject(text=f"*Move it to* — {told}:")),
+            ActionsBlock(block_id="moves", elements=moves),
+            _context("*Declined…* asks for the reason and *Implemented…* for what changed, before anything moves."),
+            SectionBlock(text=MarkdownTextObject(text="*A duplicate?* Merge it into the idea it repeats:")),
+            ActionsBlock(block_id="merge", elements=[button(MERGE_OPTION, "Merge into…")]),
+            _context(f"From anywhere: `/idea status {idea.id} <status> [note]`, `/idea merge {idea.id} into N`."),
+        ],
+    ).to_dict()
 
 
 def _who(user_id: str | None) -> str:
@@ -195,7 +221,10 @@ def review_dm(idea: Idea, votes: int, link: str | None, channel: str | None) -> 
         f"*Under review*. Please look at it and move it on."
     )
     where = f"<{link}|Open idea #{idea.id}>" if link else (f"It is in <#{channel}>" if channel else "")
-    how = f"`/idea status {idea.id} planned [note]`, `/idea status {idea.id} declined <reason>` or its ⋯ menu."
+    how = (
+        f"`/idea status {idea.id} planned [note]`, `/idea status {idea.id} declined <reason>`, "
+        "or *Lead actions* on its post."
+    )
     return (
         f"Idea #{idea.id} reached {_votes(votes)} and is waiting for review.",
         [limits.section(text), _context(f"{where}: {how}" if where else how).to_dict()],
@@ -269,8 +298,9 @@ def help_text(categories: tuple[str, ...]) -> str:
             "`/idea top` — the most voted open ideas",
             "`/idea status 42 planned [note]` — leads: move idea 42 on; `declined` needs a reason",
             "`/idea status 42 implemented <what changed>` — leads: done, and what it changed "
-            "(the ⋯ menu's form also takes a measure, before and after)",
+            "(the form behind *Lead actions* on the post also takes a measure, before and after)",
             "`/idea merge 12 into 7` — leads: 12 repeats 7; its votes move to 7",
+            "*Lead actions* on an idea's post — leads: the same moves and merge, from a panel",
             "Statuses: new → under-review → planned → in-progress → implemented, or declined, or merged. "
             "An idea with enough votes goes to review by itself.",
             f"Categories: {', '.join(categories)}",
@@ -357,7 +387,7 @@ def decline_modal(idea_id: int) -> dict:
 
 
 def impact_modal(idea_id: int) -> dict:
-    """What a lead fills in when moving an idea to implemented from its ⋯ menu."""
+    """What a lead fills in when moving an idea to implemented from its *Lead actions* panel."""
 
     def short_input(block_id: str, label: str, placeholder: str, limit: int) -> InputBlock:
         element = PlainTextInputElement(action_id=block_id, placeholder=placeholder, max_length=limit)
@@ -465,20 +495,24 @@ def implemented_this_quarter(ideas: list[Idea], quarter: str, shown: int = 15) -
 
 
 def _moved(counts: dict[str, int]) -> str:
-    moved = [f"{counts[s]} {s}" for s in STATUS_LABELS if counts.get(s)]
-    return ", ".join(moved) if moved else "none moved"
+    """"2 new, 1 under review, 1 implemented": ideas submitted (or back to new), and moves to each status."""
+    return ", ".join(f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_LABELS if counts.get(s))
 
 
 def digest_comparison(this_week: dict[str, int], last_week: dict[str, int]) -> str:
-    """How many ideas reached each status this week against last week."""
-    return f"• Ideas: {_moved(this_week)} (before: {_moved(last_week)})"
+    """How many ideas reached each status this week against last week, or plainly that none did."""
+    if not this_week:
+        before = f"before: {_moved(last_week)}" if last_week else "nor the week before"
+        return f"• Ideas: no new ideas and no status changes ({before})"
+    return f"• Ideas: {_moved(this_week)} (before: {_moved(last_week) or 'none'})"
 
 
 def awaiting_review(ideas: list[IdeaWaiting], now: datetime, shown: int = 10) -> dict:
     if not ideas:
         return limits.section("*Ideas waiting for review*\nNone: every idea has been looked at.")
     lines = [
-        f"• #{idea.number} {truncate(idea.title, 120)} — {idea.status} for {days_between(idea.since, now)}"
+        f"• #{idea.number} {truncate(idea.title, 120)} — {STATUS_LABELS[idea.status].lower()} "
+        f"for {days_between(idea.since, now)}"
         for idea in ideas[:shown]
     ]
     if len(ideas) > shown:

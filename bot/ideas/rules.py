@@ -163,6 +163,24 @@ def check_can_change_status(settings: Settings, user_id: str) -> None:
         )
 
 
+def lead_choices(session: Session, settings: Settings, *, by: str, idea_id: int) -> tuple[Idea, int]:
+    """What an idea's *Lead actions* panel shows a lead: the idea and its vote count."""
+    check_is_lead(settings, by)
+    idea = _idea(session, idea_id, lock=False)
+    if idea.status == "merged":
+        raise IdeaRefused(f"Idea #{idea.id} was merged into #{idea.merged_into_id}, and that is final.")
+    return idea, store.vote_count(session, idea.id)
+
+
+def check_is_lead(settings: Settings, user_id: str) -> None:
+    """The kind word for someone who is not a lead and pressed an idea's *Lead actions*."""
+    if not settings.is_lead(user_id):
+        raise IdeaRefused(
+            "*Lead actions* are for the team's leads: they move ideas on and merge duplicates. "
+            "You can vote for the idea, or tell a lead why it matters to you."
+        )
+
+
 def parse_status_command(text: str) -> StatusRequest:
     """`42 planned [note]` (after `/idea status`); for `implemented`, the note is what changed."""
     match = re.fullmatch(r"#?(\d+)\s+(\S+)\s*(.*)", text.strip(), re.S)

@@ -44,15 +44,43 @@ def celebration(number: int, giver_id: str, recipient_ids: list[str], message: s
     return f"{headline} {message}", blocks
 
 
-def recipient_dm(giver_id: str, message: str, values: list[str], *, linked_only: bool = False) -> Message:
-    headline = f":sparkles: {mention(giver_id)} gave you kudos:"
+# What each of the default values recognises, said to the person who showed it. A team's own
+# values get VALUE_LINE; a kudos with no value, a line about how it was given.
+VALUE_LINES = {
+    "growth-mindset": "Stretching past what you could do yesterday is exactly the growth this team is about.",
+    "customer-first": "Customers feel that kind of care, even when they never say so.",
+    "ownership": "Seeing it through yourself is what lets the rest of the team count on it.",
+    "teamwork": "Making the work easier for the people around you makes the whole team better.",
+    "learning": "What you learned here will help the next customer, and the next teammate.",
+}
+VALUE_LINE = "`#{value}` is one of the values this team chose for itself, and you just showed it."
+REACTION_LINE = "A :{emoji}: on your message counts as kudos: it made a difference to someone."
+WRITTEN_LINE = "They took a moment to put it in words: your effort and progress were noticed."
+
+
+def recipient_dm(
+    giver_id: str,
+    message: str,
+    values: list[str],
+    *,
+    others: list[str] | None = None,
+    reaction_emoji: str | None = None,
+    linked_only: bool = False,
+) -> Message:
+    """The DM to one recipient: who gave it (and who else got it, for a kudos to several people),
+    the message, and a footer saying what it recognised: its first value, or how it was given."""
+    together = f", together with {names(others)}" if others else ""
+    headline = f":sparkles: {mention(giver_id)} gave you kudos{together}:"
     blocks = limits.text_sections(f"{headline}\n{quote(message)}")
     if linked_only:
         note = "Your message is in a private channel, so the kudos channel links to it without quoting it."
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]).to_dict())
-    footer = "Effort and progress noticed — keep going."
     if values:
-        footer = f"{_values_line(values)}  ·  {footer}"
+        footer = f"{_values_line(values)}  ·  {VALUE_LINES.get(values[0]) or VALUE_LINE.format(value=values[0])}"
+    elif reaction_emoji:
+        footer = REACTION_LINE.format(emoji=reaction_emoji)
+    else:
+        footer = WRITTEN_LINE
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]).to_dict())
     return f"{headline} {message}", blocks
 
@@ -197,29 +225,37 @@ def home_section(numbers: KudosStats) -> list[dict]:
 
 def week_blocks(
     kudos: int,
-    givers: int,
+    givers: list[str],
     recognised: list[tuple[str, int]],
     values: list[tuple[str, int]],
     first_timers: list[str],
 ) -> list[dict]:
-    """Kudos in the weekly celebration: everyone recognised (not only the top), values, first kudos."""
-    people = plural(len(recognised), "teammate", "teammates")
+    """Kudos in the weekly celebration: everyone recognised (not only the top), each named once with a
+    first kudos ever marked beside the name, the values tagged most, and thanks to the givers."""
+    first = set(first_timers)
+
+    def recognised_line(user: str, n: int) -> str:
+        return f"{mention(user)} ({n}, first kudos :wave:)" if user in first else f"{mention(user)} ({n})"
+
     blocks = [
         limits.section(
-            f"{plural(givers, 'person', 'people')} took a moment to notice the effort of {people}, "
-            f"{plural(kudos, 'time', 'times')} this week. Every one of these is progress someone saw."
-        )
+            f":clap: *{plural(kudos, 'kudos', 'kudos')} this week, for "
+            f"{plural(len(recognised), 'teammate', 'teammates')}.* Each one is effort someone noticed."
+        ),
+        limits.section("*Everyone recognised this week* — thank you, all of you:"),
+        *limits.sections([recognised_line(user, n) for user, n in recognised], separator=" · "),
     ]
     if values:
-        shown = " · ".join(f"`#{value}` ×{n}" for value, n in values)
-        blocks.append(limits.section(f"*Values shown most:* {shown}"))
-    if first_timers:
-        newcomers = plural(len(first_timers), "person", "people")
-        blocks.append(limits.section(f"*First kudos ever* :wave: welcome to the wall, {newcomers}:"))
-        blocks += limits.sections([mention(user) for user in first_timers], separator=" · ")
-    blocks.append(limits.section("*Everyone recognised this week* — thank you, all of you:"))
-    blocks += limits.sections([f"{mention(user)} ({n})" for user, n in recognised], separator=" · ")
+        shown = " · ".join(f"`#{value}` {_times(n)}" for value, n in values)
+        blocks.append(limits.section(f"*Values tagged most:* {shown}"))
+    if givers:
+        blocks.append(limits.section("*And thank you for noticing* — this week's kudos came from:"))
+        blocks += limits.sections([mention(user) for user in givers], separator=" · ")
     return blocks
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def week_summary(kudos: int, recognised: int) -> str:

@@ -35,7 +35,7 @@ def week_part(session: Session, settings: Settings, week: Range) -> WeekPart | N
         summary=blocks.week_summary(kudos, len(recognised)),
         blocks=blocks.week_blocks(
             kudos,
-            store.giver_count(session, week),
+            store.givers(session, week),
             recognised,
             store.value_counts(session, settings.values, week),
             store.first_time_recipients(session, week),

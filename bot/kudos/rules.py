@@ -127,7 +127,14 @@ def give_kudos(
             now=now,
         )
     for recipient_id in recipient_ids:
-        text, blocks = messages.recipient_dm(giver_id, message, draft.values, linked_only=linked_only)
+        text, blocks = messages.recipient_dm(
+            giver_id,
+            message,
+            draft.values,
+            others=[other for other in recipient_ids if other != recipient_id],
+            reaction_emoji=settings.kudos_emoji if reacted else None,
+            linked_only=linked_only,
+        )
         key = dm_key(request_key, recipient_id)
         post_message(session, key, channel=recipient_id, text=text, blocks=blocks, now=now)
     return given

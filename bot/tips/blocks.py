@@ -6,6 +6,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, M
 
 from bot.core import blocks as limits
 from bot.core.blocks import Message
+from bot.core.text import truncate
 from storage.tips import Tip
 
 TIP_TOGGLE = "home_tip_toggle"  # the Home tab's subscribe / unsubscribe button
@@ -16,27 +17,41 @@ def _credited(tip: Tip) -> str:
     return f"{tip.text}\n— {tip.credit}" if tip.credit else tip.text
 
 
-def _tip(tip: Tip, headline: str, footer: str) -> Message:
+def _tip(tip: Tip, headline: str, footer: str, *, for_admin: bool = False) -> Message:
+    """A tip as everyone sees it; an admin also sees its number, which `/tip retire` takes."""
     about = f"#{tip.theme} · " if tip.theme else ""
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{_credited(tip)}")),
-        ContextBlock(elements=[MarkdownTextObject(text=f"{about}tip {tip.id} · {footer}")]),
+        ContextBlock(elements=[MarkdownTextObject(text=f"{about}{footer}")]),
     ]
+    if for_admin:
+        note = f"Admins: this is tip {tip.id}. `/tip retire {tip.id}` stops showing it."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     return f"{headline} {_credited(tip)}", [b.to_dict() for b in blocks]
 
 
-def channel_tip(tip: Tip) -> Message:
-    return _tip(tip, ":bulb: *Today's tip*", "`/tip subscribe` to get it by DM every weekday")
+def channel_tip(tip: Tip, *, for_admin: bool = False) -> Message:
+    return _tip(tip, ":bulb: *Today's tip*", "`/tip subscribe` to get it by DM every weekday", for_admin=for_admin)
 
 
 def subscriber_tip(tip: Tip) -> Message:
     return _tip(tip, ":bulb: *Your tip for today*", "`/tip unsubscribe` to stop these DMs")
 
 
-def asked_for(tip: Tip, subscribed: bool) -> Message:
+def asked_for(tip: Tip, subscribed: bool, *, for_admin: bool) -> Message:
+    """`/tip`: today's tip, and its number for an admin."""
     if subscribed:
-        return _tip(tip, ":bulb: *Today's tip*", "you get it by DM every weekday (`/tip unsubscribe` to stop)")
-    return channel_tip(tip)
+        footer = "you get it by DM every weekday (`/tip unsubscribe` to stop)"
+        return _tip(tip, ":bulb: *Today's tip*", footer, for_admin=for_admin)
+    return channel_tip(tip, for_admin=for_admin)
+
+
+def added(tip: Tip) -> str:
+    return f":white_check_mark: Added tip {tip.id}. It comes round before any tip repeats."
+
+
+def retired(tip: Tip) -> str:
+    return f"Retired tip {tip.id} (“{truncate(' '.join(tip.text.split()), 80)}”): it won't be shown again."
 
 
 def subscribed(changed: bool) -> str:
@@ -60,7 +75,7 @@ def help_text(themes: tuple[str, ...], is_admin: bool) -> str:
     if is_admin:
         lines += [
             f"`/tip add <text> [#theme]` — add a tip (themes: {', '.join('#' + t for t in themes)})",
-            "`/tip retire N` — stop showing tip N (the number is under each tip)",
+            "`/tip retire N` — stop showing tip N (`/tip` shows you today's tip with its number)",
         ]
     return "\n".join(lines)
 

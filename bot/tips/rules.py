@@ -124,7 +124,7 @@ def retire_tip(session: Session, settings: Settings, *, user_id: str, argument: 
         raise TipRefused("Only admins can retire tips. If one missed the mark, tell an admin its number.")
     number = argument.strip().lstrip("#")
     if not number.isdigit():
-        raise TipRefused("Say which tip by its number, shown under each tip: `/tip retire 12`.")
+        raise TipRefused("Say which tip by its number: `/tip retire 12`. `/tip` shows you today's tip with its number.")
     store.add_builtin(session, list(builtin_tips()), now)
     tip = session.get(Tip, int(number))
     if tip is None or not tip.active:

@@ -19,7 +19,7 @@ from storage.db import Range
 FIRST_COVERS = timedelta(days=7)  # the first celebration, with no previous one to start from
 HEADLINE = ":tada: This week, together"
 QUIET_WEEK = (
-    ":seedling: *A quiet week on the kudos wall.*\n"
+    ":seedling: *A quiet week for kudos.*\n"
     "Quiet weeks are often full of steady, unseen work: the tickets closed without drama, the patient "
     "second reply, the notes tidied for the next shift. Thank you for all of it.\n"
     "If someone's effort made your week easier, `/kudos @them` takes ten seconds — it's not too late."

@@ -23,6 +23,7 @@ from bot.weekly.chart import kudos_per_day_png
 from storage import kudos as kudos_store
 
 CHART_DAYS = 28
+BUSIEST_DAY_AT_LEAST = 3  # kudos on a day before the digest names it the busiest
 
 
 def digest_window(now: datetime, tz: ZoneInfo) -> DigestWindow:
@@ -49,25 +50,33 @@ def kudos_per_day(session: Session, window: DigestWindow) -> tuple[list[date], l
 
 
 def chart_description(days: list[date], counts: list[int], at: time) -> str:
+    """The chart in words (the image's alt text too): weekly totals, and the busiest day when it
+    stands out: a few kudos more on one day is noise, not news."""
     weeks = [sum(counts[i : i + 7]) for i in range(0, len(counts), 7)]
-    busiest = max(range(len(counts)), key=lambda i: counts[i])
-    day = days[busiest]
-    text = f"Days from {at:%H:%M} to {at:%H:%M}, like the totals. Weekly totals, oldest first: "
-    text += " → ".join(map(str, weeks))
-    if counts[busiest]:
-        text += f"; busiest day {day:%a} {day.day} {day:%b} ({counts[busiest]})"
-    return text
+    text = "Weekly totals, oldest first: " + " → ".join(map(str, weeks))
+    most = max(counts)
+    mean = sum(counts) / len(counts)
+    if most >= BUSIEST_DAY_AT_LEAST and most >= 2 * mean and counts.count(most) == 1:
+        day = days[counts.index(most)]
+        text += f"; the busiest day was {day:%A} {day.day} {day:%B}, with {most}"
+    return text + f". Each day runs from {at:%H:%M} to {at:%H:%M}, like the totals."
 
 
-def lead_digest(parts: list[DigestPart], chart: str) -> Message:
+def lead_digest(parts: list[DigestPart], chart: str | None) -> Message:
+    """The digest; `chart` describes the chart that follows it, None when there is none to send."""
     summaries = [part.summary for part in parts if part.summary]
     headline = ":bar_chart: Your weekly Kaizen digest" + (": " + "; ".join(summaries) if summaries else "")
     comparison = [line for part in parts for line in part.comparison]
+    per_day = (
+        f"*Kudos per day, last 4 weeks* — the chart follows.\n{chart}"
+        if chart
+        else "*Kudos per day, last 4 weeks*\nNo kudos in the last 4 weeks, so there is no chart this time."
+    )
     blocks = [
         HeaderBlock(text="Your weekly Kaizen digest").to_dict(),
         limits.section("*The last 7 days, against the 7 before*\n" + "\n".join(comparison)),
         *(block for part in parts for block in part.blocks),
-        limits.section(f"*Kudos per day, last 4 weeks*\n{chart}. The chart follows."),
+        limits.section(per_day),
         ContextBlock(
             elements=[MarkdownTextObject(text="Counts only: feedback stays between the people in it.")]
         ).to_dict(),
@@ -83,18 +92,24 @@ def send_lead_digest(ctx: Context, session: Session, run: Run) -> list[str]:
         return ["nothing: set KAIZEN_LEADS or KAIZEN_ADMINS to send the lead digest"]
     window = digest_window(now, settings.timezone)
     days, counts = kudos_per_day(session, window)
-    described = chart_description(days, counts, now.time())
+    described = chart_description(days, counts, now.time()) if any(counts) else None
     text, blocks = lead_digest(digest_parts(session, ctx, window), described)
-    chart = {
-        "filename": "kudos-per-day.png",
-        "title": "Kudos per day, last 4 weeks",
-        "alt_txt": described,
-        "content_base64": base64.b64encode(kudos_per_day_png(days, counts, now.time())).decode(),
-    }
+    chart = (
+        {
+            "filename": "kudos-per-day.png",
+            "title": "Kudos per day, last 4 weeks",
+            "alt_txt": described,
+            "content_base64": base64.b64encode(kudos_per_day_png(days, counts, now.time())).decode(),
+        }
+        if described
+        else None
+    )
     for lead in leads:
         post_message(session, f"digest:{run.key}:{lead}", channel=lead, text=text, blocks=blocks, now=now)
-        enqueue(session, f"digest:{run.key}:{lead}:chart", "files.uploadV2", {"channel": lead, **chart}, now)
-    return [f"lead digest and its chart by DM to {len(leads)} lead(s): {', '.join(leads)}"]
+        if chart:  # after the digest in the lead's DM: one lane per channel keeps the order
+            enqueue(session, f"digest:{run.key}:{lead}:chart", "files.uploadV2", {"channel": lead, **chart}, now)
+    sent = "lead digest and its chart" if chart else "lead digest (no kudos in 4 weeks, so no chart)"
+    return [f"{sent} by DM to {len(leads)} lead(s): {', '.join(leads)}"]
 
 
 LEAD_DIGEST = Job(

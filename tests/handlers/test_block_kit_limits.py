@@ -7,7 +7,7 @@ import re
 
 from bot.core.jobs import run_job
 from bot.feedback.blocks import ANSWER_BUTTON, FEEDBACK_MODAL
-from bot.ideas.blocks import DECLINE_MODAL, IDEA_MODAL, STATUS_ACTION, VOTE_ACTION
+from bot.ideas.blocks import DECLINE_MODAL, IDEA_MODAL, LEAD_ACTIONS, VOTE_ACTION
 from bot.kudos.blocks import GIVE_KUDOS_SHORTCUT, KUDOS_MODAL
 from tests.block_kit import problems
 
@@ -102,7 +102,7 @@ def test_longest_ideas_fit_and_are_whole(slack, fake_slack, ctx, clock):
     )
     slack.block_action(VOTE_ACTION, "1", user="UCARL")
     slack.command("/idea", f"status 1 planned {slack_escaped(specials(1000))}", user="ULEAD")
-    slack.block_action(STATUS_ACTION, extra={"selected_option": {"value": "2:declined"}}, user="ULEAD")
+    slack.block_action(LEAD_ACTIONS, "2", user="ULEAD")  # the lead's panel, with the longest title
     slack.view_submission(
         DECLINE_MODAL,
         {"reason": {"reason": {"value": specials(1000)}}},

@@ -41,9 +41,20 @@ def submitted_via_modal(slack, *, title="Shared macro library", user="UAUTHOR", 
     return slack.view_submission("idea_modal", values, user=user)
 
 
+def press_lead_actions(slack, idea_id, *, user="ULEAD"):
+    return slack.block_action("idea_lead_actions", str(idea_id), user=user, channel="CIDEAS")
+
+
 def choose_status(slack, idea_id, status, *, user="ULEAD"):
-    extra = {"type": "overflow", "selected_option": {"value": f"{idea_id}:{status}"}}
-    return slack.block_action("idea_status", user=user, channel="CIDEAS", extra=extra)
+    """A lead's move through the post: *Lead actions*, then the panel's button (`status`, or `merge`)."""
+    press_lead_actions(slack, idea_id, user=user)
+    panel = {"id": "VPANEL", "type": "modal", "callback_id": "idea_lead_modal"}
+    return slack.block_action(f"idea_move:{status}", f"{idea_id}:{status}", user=user, view=panel)
+
+
+def print_blocks(*blocks) -> None:
+    """Messages and views as a whole, to read as a person would (`pytest -s`)."""
+    print(json.dumps(blocks, indent=1, ensure_ascii=False))
 
 
 def actions_of(blocks):
@@ -65,14 +76,13 @@ def test_idea_from_command_is_stored_posted_with_its_number_and_confirmed(slack,
     sent = json.dumps(post["blocks"])
     assert "Saves a minute per refund @here" in sent and "<@UANA>" in sent and "<!here>" not in sent
     controls = actions_of(post["blocks"])
-    assert controls["idea_vote"]["value"] == "1" and "Upvote (0)" in controls["idea_vote"]["text"]["text"]
-    assert [o["value"] for o in controls["idea_status"]["options"]] == [
-        "1:under-review",
-        "1:planned",
-        "1:implemented",
-        "1:declined",
-        "1:merge",
-    ]
+    assert controls["idea_vote"]["value"] == "1" and controls["idea_vote"]["text"]["text"] == ":thumbsup: Upvote (0)"
+    lead = controls["idea_lead_actions"]
+    assert lead["value"] == "1" and lead["text"]["text"] == "Lead actions"
+    assert list(controls) == ["idea_vote", "idea_lead_actions"]  # the lead's moves are behind *Lead actions*
+    [facts] = [b["elements"][0]["text"] for b in post["blocks"] if b["type"] == "context"]
+    assert facts == ":seedling: *New*  ·  from <@UANA>"  # the vote count shows once: on Upvote
+    print_blocks(post["text"], post["blocks"])
     [reply] = ephemeral_replies(fake_slack)
     assert "Your idea is number *#1*" in reply and "<#CIDEAS>" in reply
     with ctx.session_factory() as session:
@@ -136,6 +146,8 @@ def test_help_and_usage(slack, fake_slack):
     slack.command("/idea", "status")
     help_text, usage = ephemeral_replies(fake_slack)
     assert "/idea list [status]" in help_text and "knowledge-base" in help_text
+    assert "*Lead actions* on an idea's post — leads: the same moves and merge, from a panel" in help_text
+    assert "⋯" not in help_text
     assert "Only leads can change" in usage  # a member asking is told who can, first
 
 
@@ -244,14 +256,55 @@ def test_a_member_cannot_change_the_status(slack, fake_slack, ctx):
     fake_slack.clear()
 
     slack.command("/idea", "status 1 implemented", user="UANA")
-    choose_status(slack, 1, "planned", user="UANA")
-    choose_status(slack, 1, "declined", user="UANA")
+    press_lead_actions(slack, 1, user="UANA")
+    panel = {"id": "VFORGED", "type": "modal"}  # a click on a panel a member never got
+    slack.block_action("idea_move:planned", "1:planned", user="UANA", view=panel)
+    slack.block_action("idea_move:declined", "1:declined", user="UANA", view=panel)
 
-    replies = ephemeral_replies(fake_slack)
-    assert len(replies) == 3 and all("Only leads can change an idea's status" in r for r in replies)
+    command, lead_actions = ephemeral_replies(fake_slack)
+    assert "Only leads can change an idea's status" in command
+    assert lead_actions == (
+        "*Lead actions* are for the team's leads: they move ideas on and merge duplicates. "
+        "You can vote for the idea, or tell a lead why it matters to you."
+    )
+    updates = [json.dumps(c["view"]) for c in fake_slack.calls_to("views.update")]
+    assert len(updates) == 2 and all("Only leads can change an idea's status" in u for u in updates)
     assert [i.status for i in ideas(ctx)] == ["new"]
     assert changes(ctx) == []
     assert fake_slack.calls_to("chat.update") == [] and fake_slack.calls_to("views.open") == []
+
+
+def test_lead_actions_open_a_panel_with_every_move_and_merge(slack, fake_slack, ctx):
+    slack.command("/idea", "Callback slots", user="UANA")
+    slack.block_action("idea_vote", "1", user="UBEN", channel="CIDEAS")
+    fake_slack.clear()
+
+    press_lead_actions(slack, 1)
+
+    [waiting] = fake_slack.calls_to("views.open")
+    assert "One moment" in json.dumps(waiting["view"])
+    panel = fake_slack.modal()
+    assert panel["callback_id"] == "idea_lead_modal" and panel["title"]["text"] == "Lead actions"
+    assert panel["blocks"][0]["text"]["text"] == (
+        "*Idea #1: Callback slots*\nNow :seedling: *New*  ·  1 vote  ·  from <@UANA>"
+    )
+    buttons = [e for b in panel["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(e["text"]["text"], e["value"]) for e in buttons] == [
+        (":mag: Under review", "1:under-review"),
+        (":spiral_calendar_pad: Planned", "1:planned"),
+        (":hammer_and_wrench: In progress", "1:in-progress"),
+        (":white_check_mark: Implemented…", "1:implemented"),
+        (":no_entry_sign: Declined…", "1:declined"),
+        ("Merge into…", "1:merge"),
+    ]
+    assert ephemeral_replies(fake_slack) == []
+    print_blocks(panel)
+
+    # Posts made before *Lead actions* have a ⋯ status menu: it opens the same panel.
+    fake_slack.clear()
+    old_menu = {"type": "overflow", "selected_option": {"value": "1:planned"}}
+    slack.block_action("idea_status", user="UADMIN", channel="CIDEAS", extra=old_menu)
+    assert fake_slack.modal()["callback_id"] == "idea_lead_modal" and changes(ctx) == []
 
 
 @pytest.mark.parametrize(
@@ -295,7 +348,8 @@ def test_lead_moves_an_idea_from_the_menu_and_can_reopen_it(slack, fake_slack, c
         "Your idea #1 is now Implemented.",
         "Your idea #1 is now Under review.",
     ]
-    assert "Idea #1 is now :mag: *Under review*" in ephemeral_replies(fake_slack)[-1]
+    assert fake_slack.modal()["blocks"][0]["text"]["text"] == "Idea #1 is now :mag: *Under review*."
+    assert fake_slack.calls_to("views.update")[-1]["view_id"] == "VPANEL"  # in the panel's place
 
 
 def test_declining_from_the_menu_asks_for_a_reason(slack, fake_slack, ctx):
@@ -304,10 +358,10 @@ def test_declining_from_the_menu_asks_for_a_reason(slack, fake_slack, ctx):
 
     choose_status(slack, 1, "declined")
 
-    [opened] = fake_slack.calls_to("views.open")
-    assert opened["view"]["callback_id"] == "idea_decline_modal"
+    form = fake_slack.modal()  # in the panel's place
+    assert form["callback_id"] == "idea_decline_modal"
     assert changes(ctx) == []
-    metadata = opened["view"]["private_metadata"]
+    metadata = form["private_metadata"]
 
     response = slack.view_submission(
         "idea_decline_modal", {"reason": {"reason": {"value": "  "}}}, user="ULEAD", private_metadata=metadata

@@ -1,5 +1,7 @@
+import json
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.kudos import Kudos
@@ -215,3 +217,39 @@ def test_the_daily_limit_holds_when_requests_arrive_at_the_same_moment(slack, fa
     assert len(kudos_rows(ctx)) == ctx.settings.kudos_daily_limit
     refused = [r for r in ephemeral_replies(fake_slack) if "You've given all 5 of today's kudos" in r]
     assert len(refused) == attempts - ctx.settings.kudos_daily_limit
+
+
+def dm_footer(dm) -> str:
+    return dm["blocks"][-1]["elements"][0]["text"]
+
+
+def test_the_recipients_dm_says_who_else_got_it_and_what_it_recognised(slack, fake_slack, settings):
+    slack.command("/kudos", "<@UANA|ana> <@UBEN|ben> <@UCARL|carl> thanks for the release night #teamwork #learning")
+    slack.command("/kudos", "<@UANA|ana> you owned that escalation end to end #ownership")
+    slack.command("/kudos", "<@UANA|ana> thanks for the cover")
+
+    to_ana = fake_slack.posts_to("UANA")
+    [to_ben] = fake_slack.posts_to("UBEN")
+    assert to_ana[0]["text"].startswith(":sparkles: <@UGIVER> gave you kudos, together with <@UBEN> and <@UCARL>:")
+    assert to_ben["text"].startswith(":sparkles: <@UGIVER> gave you kudos, together with <@UANA> and <@UCARL>:")
+    assert to_ana[1]["text"].startswith(":sparkles: <@UGIVER> gave you kudos:")  # to Ana alone
+    assert [dm_footer(dm) for dm in to_ana] == [
+        "`#teamwork`  `#learning`  ·  Making the work easier for the people around you makes the whole team better.",
+        "`#ownership`  ·  Seeing it through yourself is what lets the rest of the team count on it.",
+        "They took a moment to put it in words: your effort and progress were noticed.",
+    ]
+    print(json.dumps([dm["blocks"] for dm in to_ana], indent=1, ensure_ascii=False))
+
+
+@pytest.fixture
+def own_values(env):
+    env["KAIZEN_VALUES"] = "calm-under-pressure,teamwork"
+
+
+def test_a_value_of_the_teams_own_gets_its_own_line(own_values, slack, fake_slack):
+    slack.command("/kudos", "<@UANA|ana> steady voice on that outage call #calm-under-pressure #teamwork")
+    [dm] = fake_slack.posts_to("UANA")
+    assert dm_footer(dm) == (
+        "`#calm-under-pressure`  `#teamwork`  ·  "
+        "`#calm-under-pressure` is one of the values this team chose for itself, and you just showed it."
+    )

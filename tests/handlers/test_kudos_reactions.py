@@ -235,3 +235,11 @@ def test_the_shortcut_opens_its_modal_before_asking_slack_anything(slack, fake_s
     assert calls == ["views.open", "users.info", "chat.getPermalink", "views.update"]
     [filled] = fake_slack.calls_to("views.update")
     assert filled["view_id"] == "Vtrigger-shortcut" and filled["view"]["callback_id"] == "kudos_modal"
+
+
+def test_a_reaction_kudos_dm_says_it_came_from_a_reaction(slack, fake_slack):
+    fake_slack.add_message("CGENERAL", TS, "Rewrote the refund macro", user="UANA")
+    slack.event(reaction())
+    [dm] = fake_slack.posts_to("UANA")
+    footer = dm["blocks"][-1]["elements"][0]["text"]
+    assert footer == "A :clap: on your message counts as kudos: it made a difference to someone."

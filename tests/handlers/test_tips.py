@@ -1,5 +1,11 @@
+import json
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
+from bot.core.jobs import run_job
 from storage.tips import DailyTip, Tip, TipSubscriber
 
 
@@ -108,8 +114,28 @@ def test_help_and_unknown_words(slack):
     assert "I don't know `sometimes`" in slack.command("/tip", "sometimes").body
 
 
-def test_tip_numbers_are_shown_so_admins_can_retire_them(slack, fake_slack, ctx):
-    slack.command("/tip")
+def test_the_tip_number_is_shown_only_where_admins_act(slack, fake_slack, ctx, clock):
+    slack.command("/tip", "subscribe", user="UANA")
+    clock.set(datetime(2026, 11, 19, 9, 30, tzinfo=ZoneInfo("Europe/Paris")))
+    run_job(ctx, "daily-tip")
+    slack.command("/tip", user="UANA")
+    slack.command("/tip", user="UADMIN")
     with ctx.session_factory() as session:
         [shown] = session.scalars(select(Tip).join(DailyTip, DailyTip.tip_id == Tip.id)).all()
-    assert f"tip {shown.id} ·" in str(replies(fake_slack)[0]["blocks"])
+
+    [post] = fake_slack.posts_to("CTIPS")
+    [dm] = fake_slack.posts_to("UANA")
+    member, admin = replies(fake_slack)[1:]
+    number = re.compile(rf"\btip {shown.id}\b")
+    for everyone in (post, dm, member):
+        assert shown.text in everyone["text"] and not number.search(json.dumps([everyone["text"], everyone["blocks"]]))
+    note = admin["blocks"][-1]["elements"][0]["text"]
+    assert note == f"Admins: this is tip {shown.id}. `/tip retire {shown.id}` stops showing it."
+    print(json.dumps([post["blocks"], admin["blocks"]], indent=1, ensure_ascii=False))
+
+    slack.command("/tip", "add Breathe out before a hard call #resilience", user="UADMIN")
+    [added] = tips_added(ctx)
+    slack.command("/tip", f"retire {added.id}", user="UADMIN")
+    confirmed, retired = [r["text"] for r in replies(fake_slack)[-2:]]
+    assert confirmed == f":white_check_mark: Added tip {added.id}. It comes round before any tip repeats."
+    assert retired == f"Retired tip {added.id} (“Breathe out before a hard call”): it won't be shown again."

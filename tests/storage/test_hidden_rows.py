@@ -18,7 +18,7 @@ WEEK = (NOW - timedelta(days=7), NOW + timedelta(minutes=1))
 QUERIES = {
     "kudos_counts": lambda s: kudos.kudos_counts(s, [WEEK]),
     "recognised": lambda s: kudos.recognised(s, WEEK),
-    "giver_count": lambda s: kudos.giver_count(s, WEEK),
+    "givers": lambda s: kudos.givers(s, WEEK),
     "value_counts": lambda s: kudos.value_counts(s, ("teamwork",), WEEK),
     "first_time_recipients": lambda s: kudos.first_time_recipients(s, WEEK),
     "members_without_kudos_since": lambda s: kudos.members_without_kudos_since(s, WEEK[0], include_guests=False),

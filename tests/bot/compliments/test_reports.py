@@ -4,6 +4,7 @@ celebration, the lead digest and `kaizen export kudos`. Compliments arrive throu
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -75,10 +76,12 @@ def test_the_weekly_celebration_says_who_customers_thanked(help_desk, slack, ctx
     assert post["text"] == ":tada: This week, together: 1 kudos for 1 teammate; 4 customer compliments"
     assert "customers thanked <@UANA> 3 times this week" in text
     assert "a customer thanked <@UBEN> this week" in text
-    # Peer kudos are counted apart: one person gave one kudos; customers are not "people who gave kudos".
-    assert "1 person took a moment to notice the effort of 1 teammate, 1 time this week" in text
+    # Peer kudos are counted apart: one kudos, from one teammate; customers are not among the givers.
+    assert "*1 kudos this week, for 1 teammate.*" in text
+    givers = text[text.index("thank you for noticing") : text.index("Thanked by customers")]
+    assert re.findall(r"<@(\w+)>", givers) == ["UCARL"]
     everyone = text[text.index("Everyone recognised") :]
-    assert "<@UDAN> (1)" in everyone and "<@UANA> (" not in everyone
+    assert "<@UDAN> (1, first kudos :wave:)" in everyone and "<@UANA> (" not in everyone
 
 
 def test_the_lead_digest_counts_compliments_per_person_and_the_unmatched(help_desk, ctx, fake_slack, clock):

@@ -30,6 +30,8 @@ def test_a_celebration_in_several_parts_arrives_in_order_through_a_5xx(ctx, fake
 
 
 def test_the_digest_chart_follows_its_text_even_when_the_text_is_held_back(ctx, fake_slack, clock):
+    with ctx.session_factory.begin() as session:
+        session.add(kudos("UANA", "UBEN", datetime(2026, 11, 20, 10, tzinfo=PARIS)))  # so there is a chart
     clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=PARIS))
     fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=2)  # both leads' texts wait a second
 

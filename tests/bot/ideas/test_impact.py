@@ -37,8 +37,7 @@ def test_implemented_from_the_menu_asks_what_changed_and_everyone_who_voted_hear
 ):
     choose_status(slack, 1, "implemented")
 
-    [opened] = fake_slack.calls_to("views.open")  # at once, no waiting modal
-    form = opened["view"]
+    form = fake_slack.modal()  # in the place of the lead's panel
     assert form["callback_id"] == "idea_impact_modal"
     assert [b.get("block_id") for b in form["blocks"] if b["type"] == "input"] == [
         "impact",
@@ -117,9 +116,10 @@ def test_reimplemented_after_a_reopen_records_the_new_impact_and_tells_voters_ag
 
 
 def test_members_cannot_open_the_impact_form(voted_idea, slack, fake_slack, ctx):
-    choose_status(slack, 1, "implemented", user="UBEN")
-    assert "Only leads can change an idea's status" in ephemeral_replies(fake_slack)[0]
+    choose_status(slack, 1, "implemented", user="UBEN")  # the panel does not open; a forged click is refused
+    assert "*Lead actions* are for the team's leads" in ephemeral_replies(fake_slack)[0]
     assert fake_slack.calls_to("views.open") == []
+    assert "Only leads can change an idea's status" in json.dumps(fake_slack.modal())
     response = slack.view_submission(
         "idea_impact_modal", impact_values("sneaky"), user="UBEN", private_metadata=json.dumps({"idea": 1})
     )

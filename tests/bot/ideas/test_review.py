@@ -105,3 +105,4 @@ def test_without_a_sent_post_the_leads_get_the_channel_instead_of_a_link(review_
     [dm] = fake_slack.posts_to("ULEAD")
     sent = json.dumps(dm["blocks"])
     assert "It is in <#CIDEAS>: `/idea status 1 planned [note]`" in sent and "archives" not in sent
+    assert sent.endswith('or *Lead actions* on its post.", "type": "mrkdwn"}], "type": "context"}]')

@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +14,11 @@ from tests.bot.factories import kudos
 
 PARIS = ZoneInfo("Europe/Paris")
 FRIDAY_1600 = datetime(2026, 11, 20, 16, 0, tzinfo=PARIS)
+
+
+def print_blocks(post) -> None:
+    """The message as a whole, to read as a person would (`pytest -s`)."""
+    print(post["text"], json.dumps(post["blocks"], indent=1, ensure_ascii=False), sep="\n")
 
 
 def sent_text(posts) -> str:
@@ -40,19 +46,43 @@ def test_the_first_celebration_celebrates_everyone_recognised_in_the_last_7_days
     [post] = fake_slack.posts_to("CKUDOS")  # KAIZEN_CELEBRATION_CHANNEL defaults to the kudos channel
     text = sent_text([post])
     assert post["text"] == ":tada: This week, together: 4 kudos for 3 teammates"
-    assert "3 people took a moment" in text
-    assert "<@UANA> (2) · <@UBEN> (1) · <@UCARL> (1)" in text and "UDAN" not in text
-    assert "`#teamwork` ×3 · `#ownership` ×1" in text
-    first_kudos = text[text.index("First kudos ever") : text.index("Everyone recognised")]
-    assert "<@UBEN> · <@UCARL>" in first_kudos and "UANA" not in first_kudos
+    assert "*4 kudos this week, for 3 teammates.* Each one is effort someone noticed." in text
+    # Each person once, a first kudos ever beside the name; UDAN's kudos was before the 7 days.
+    recognised = text[text.index("Everyone recognised") : text.index("Values tagged most")]
+    assert "<@UANA> (2) · <@UBEN> (1, first kudos :wave:) · <@UCARL> (1, first kudos :wave:)" in recognised
+    assert [recognised.count(f"<@{user}>") for user in ("UANA", "UBEN", "UCARL", "UDAN")] == [1, 1, 1, 0]
+    assert "`#teamwork` 3 times · `#ownership` once" in text
+    # The givers are thanked, each once, in the order they first gave.
+    assert text[text.index("thank you for noticing") :].count("<@") == 3
+    assert "<@UANA> · <@UBEN> · <@UCARL>" in text[text.index("thank you for noticing") :]
+    assert "took a moment" not in text and "wall" not in text
     assert report.period == "2026-W47"
+
+
+def test_values_count_kudos_messages_not_recipients(slack, ctx, fake_slack, clock):
+    slack.command("/kudos", "<@UANA|ana> <@UBEN|ben> <@UCARL|carl> thanks for the release night #teamwork", user="UDAN")
+    slack.command("/kudos", "<@UANA|ana> thanks for owning the backlog #teamwork #ownership", user="UEVE")
+    fake_slack.clear()
+    clock.set(FRIDAY_1600)
+
+    run_job(ctx, "weekly-celebration")
+
+    [post] = fake_slack.posts_to("CKUDOS")
+    text = sent_text([post])
+    assert "*4 kudos this week, for 3 teammates.*" in text
+    assert "*Values tagged most:* `#teamwork` twice · `#ownership` once" in text
+    first = "(1, first kudos :wave:)"
+    assert f"<@UANA> (2, first kudos :wave:) · <@UBEN> {first} · <@UCARL> {first}" in text
+    assert "this week's kudos came from:" in text and "<@UDAN> · <@UEVE>" in text
+    print_blocks(post)
 
 
 def test_a_quiet_week_gets_a_kind_word(ctx, fake_slack, clock):
     clock.set(FRIDAY_1600)
     run_job(ctx, "weekly-celebration")
     [post] = fake_slack.posts_to("CKUDOS")
-    assert "A quiet week" in post["text"] and "/kudos @them" in post["text"]
+    assert post["text"].startswith(":seedling: *A quiet week for kudos.*") and "/kudos @them" in post["text"]
+    assert "wall" not in post["text"]
 
 
 def test_a_big_team_is_split_within_block_kit_limits(ctx, fake_slack, clock):
@@ -71,13 +101,15 @@ def test_a_big_team_is_split_within_block_kit_limits(ctx, fake_slack, clock):
     sections = [b["text"]["text"] for post in posts for b in post["blocks"] if b["type"] == "section"]
     assert all(len(text) <= MAX_SECTION_TEXT for text in sections)
     everyone = "\n".join(sections[[i for i, t in enumerate(sections) if "Everyone recognised" in t][0] :])
-    assert sorted(re.findall(r"<@(U\d+)> \(1\)", everyone)) == people
-    assert sorted(re.findall(r"<@(U\d+)>", "\n".join(sections))) == sorted(people + people[::2])
+    # Everyone once, with their count, and the first kudos ever beside half of them.
+    assert sorted(re.findall(r"<@(U\d+)> \(1[,)]", everyone)) == people
+    assert sorted(re.findall(r"<@(U\d+)> \(1, first kudos :wave:\)", everyone)) == people[::2]
+    assert sorted(re.findall(r"<@(U\d+)>", "\n".join(sections))) == sorted(people)  # UGIVER is no U-digit
 
 
 def test_more_sections_than_one_message_holds_go_in_several_messages():
     people = [(f"U{n:08d}", 1) for n in range(12000)]
-    kudos_part = WeekPart(week_blocks(12000, 1, people, [], []), summary="12000 kudos for 12000 teammates")
+    kudos_part = WeekPart(week_blocks(12000, ["UGIVER"], people, [], []), summary="12000 kudos for 12000 teammates")
     ideas_part = WeekPart(implemented_this_week([Idea(id=1, title="Refund macro", author_id="UANA")]))
 
     messages = celebration([kudos_part, ideas_part])
@@ -108,7 +140,7 @@ def test_ideas_implemented_this_week_are_celebrated(slack, ctx, fake_slack, cloc
 
 def recognised_in(post) -> list[str]:
     text = sent_text([post])
-    return re.findall(r"<@(U\w+)> \(\d+\)", text[text.index("Everyone recognised") :])
+    return re.findall(r"<@(U\w+)> \(\d+[,)]", text[text.index("Everyone recognised") :])
 
 
 def test_each_celebration_covers_everything_since_the_previous_one(ctx, fake_slack, clock):

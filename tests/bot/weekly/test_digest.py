@@ -1,9 +1,10 @@
+import json
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.jobs import run_job
 from bot.feedback.blocks import FEEDBACK_MODAL
-from bot.weekly.digest import digest_window, kudos_per_day
+from bot.weekly.digest import chart_description, digest_window, kudos_per_day
 from storage import feedback, ideas
 from storage.kudos import kudos_counts
 from storage.models import Member
@@ -48,10 +49,13 @@ def test_each_lead_gets_the_digest_and_its_chart_by_dm(ctx, fake_slack, clock):
         text = str(dm["blocks"])
         assert dm["text"] == ":bar_chart: Your weekly Kaizen digest: 2 kudos in the last 7 days (+1)"
         assert "• Kudos: *2* (before: 1, +1)" in text
-        assert "• Ideas: none moved (before: none moved)" in text
+        assert "• Ideas: no new ideas and no status changes (nor the week before)" in text
+        assert "none moved" not in text
         assert "2 people with no kudos in 30 days" in text and "<@UNEVER> (never), <@UOLD> (40 days)" in text
         assert "UBOT" not in text and "UGONE" not in text and "URECENT" not in text
-        assert "Weekly totals, oldest first: 0 → 0 → 1 → 2" in text
+        assert "*Kudos per day, last 4 weeks* — the chart follows." in text
+        assert "Weekly totals, oldest first: 0 → 0 → 1 → 2." in text
+        assert "busiest" not in text  # one kudos a day stands out from nothing
     opened = sorted(call["users"] for call in fake_slack.calls_to("conversations.open"))
     assert opened == ["UADMIN", "ULEAD"]
     uploads = fake_slack.calls_to("files.completeUploadExternal")
@@ -144,3 +148,71 @@ def test_the_chart_and_the_totals_cover_the_same_days_today_included(ctx, fake_s
     text = str(fake_slack.posts_to("ULEAD")[0]["blocks"])
     assert "• Kudos: *2* (before: 1, +1)" in text
     assert "Weekly totals, oldest first: 0 → 0 → 1 → 2" in text
+
+
+def test_the_busiest_day_is_named_only_when_it_stands_out():
+    days = [date(2026, 10, 26) + timedelta(days=n) for n in range(28)]
+    at = MONDAY_0900.time()
+
+    def described(counts: dict[int, int]) -> str:
+        return chart_description(days, [counts.get(n, 0) for n in range(28)], at)
+
+    assert "busiest" not in described({20: 1, 25: 2})  # small numbers are noise
+    assert "busiest" not in described({n: 3 for n in range(28)} | {25: 5})  # not twice the usual
+    assert "busiest" not in described({20: 4, 25: 4})  # no one day
+    assert described({3: 1, 20: 2, 25: 6}) == (
+        "Weekly totals, oldest first: 1 → 0 → 2 → 6; the busiest day was Friday 20 November, with 6. "
+        "Each day runs from 09:00 to 09:00, like the totals."
+    )
+
+
+def test_without_kudos_in_4_weeks_the_digest_says_so_and_sends_no_chart(ctx, fake_slack, clock):
+    with ctx.session_factory.begin() as session:
+        session.add(kudos("UANA", "UBEN", MONDAY_0900 - timedelta(days=29)))
+    clock.set(MONDAY_0900)
+
+    report = run_job(ctx, "lead-digest")
+
+    [dm] = fake_slack.posts_to("ULEAD")
+    text = str(dm["blocks"])
+    assert "No kudos in the last 4 weeks, so there is no chart this time." in text
+    assert "chart follows" not in text
+    assert fake_slack.calls_to("files.completeUploadExternal") == []
+    assert report.lines == ["lead digest (no kudos in 4 weeks, so no chart) by DM to 2 lead(s): UADMIN, ULEAD"]
+
+
+def test_the_chart_follows_its_digest_in_each_leads_dm(ctx, fake_slack, clock):
+    with ctx.session_factory.begin() as session:
+        session.add(kudos("UANA", "UBEN", MONDAY_0900 - timedelta(days=2)))
+    clock.set(MONDAY_0900)
+
+    run_job(ctx, "lead-digest")
+
+    for lead in ("ULEAD", "UADMIN"):
+        sent = [
+            call.method
+            for call in fake_slack.calls
+            if call.get("channel") == lead or call.get("channel_id") == f"D{lead}"
+        ]
+        assert sent == ["chat.postMessage", "files.completeUploadExternal"]
+
+
+def test_ideas_in_the_digest_are_said_plainly(slack, ctx, fake_slack, clock):
+    clock.set(MONDAY_0900 - timedelta(days=10))
+    slack.command("/idea", "Old idea", user="UANA")
+    clock.set(MONDAY_0900 - timedelta(days=3))
+    slack.command("/idea", "status 1 under-review", user="ULEAD")
+    clock.set(MONDAY_0900 - timedelta(hours=2))
+    slack.command("/idea", "Macro for refund status", user="UCARL")
+    fake_slack.clear()
+    clock.set(MONDAY_0900)
+
+    run_job(ctx, "lead-digest")
+
+    [dm] = fake_slack.posts_to("ULEAD")
+    text = "\n".join(b["text"]["text"] for b in dm["blocks"] if b["type"] == "section")
+    assert "• Ideas: 1 new, 1 under review (before: 1 new)" in text
+    assert "• #2 Macro for refund status — new for less than a day" in text
+    assert "• #1 Old idea — under review for 3 days" in text
+    assert "for today" not in text
+    print(dm["text"], json.dumps(dm["blocks"], indent=1, ensure_ascii=False), sep="\n")
