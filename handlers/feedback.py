@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission, open_modal_at_once
+from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
 from bot.core.text import escape, leading_mentions
 from bot.feedback import blocks as messages
 from bot.feedback.rules import (
@@ -40,7 +40,7 @@ def register(app: App, ctx: Context) -> None:
         user_id = body["user_id"]
         if word == "request":
             ack()
-            _request(ctx, body, rest, respond)
+            answer_privately(respond, lambda: _request(ctx, body, rest))
         elif word == "give":
             ack()
 
@@ -127,25 +127,16 @@ def register(app: App, ctx: Context) -> None:
         answer_view_submission(ctx, ack, answer)
 
 
-def _request(ctx: Context, body: dict, text: str, respond: Respond) -> None:
+def _request(ctx: Context, body: dict, text: str) -> str:
     reviewer_ids, topic = parse_request(text)
-    try:
-        with ctx.transaction() as session:
-            request_feedback(
-                session,
-                ctx.users.get,
-                requester_id=body["user_id"],
-                reviewer_ids=reviewer_ids,
-                topic=topic,
-                request_key=f"command:{body['trigger_id']}",
-                now=ctx.now(),
-            )
-    except FeedbackRefused as refusal:
-        respond(refusal.reason, response_type="ephemeral")
-        return
-    except DuplicateRequest:
-        return  # Slack retried a request we already recorded and answered.
-    respond(
-        messages.asked_confirmation(reviewer_ids, topic, REMIND_AFTER.days, EXPIRE_AFTER.days),
-        response_type="ephemeral",
-    )
+    with ctx.transaction() as session:
+        request_feedback(
+            session,
+            ctx.users.get,
+            requester_id=body["user_id"],
+            reviewer_ids=reviewer_ids,
+            topic=topic,
+            request_key=f"command:{body['trigger_id']}",
+            now=ctx.now(),
+        )
+    return messages.asked_confirmation(reviewer_ids, topic, REMIND_AFTER.days, EXPIRE_AFTER.days)

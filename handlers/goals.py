@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission, open_modal_at_once
+from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
 from bot.core.text import escape, from_slack_formatted, truncate
 from bot.goals import blocks as messages
 from bot.goals.rules import (
@@ -22,7 +22,6 @@ from bot.goals.rules import (
     MAX_TITLE_LENGTH,
     MAX_WHY_LENGTH,
     GoalDraft,
-    GoalRefused,
     ask_for_help,
     close_goal,
     helpers_for,
@@ -35,7 +34,6 @@ from bot.goals.rules import (
 )
 from storage import goals as store
 from storage.goals import DONE, DROPPED, Goal
-from storage.outbox import DuplicateRequest
 
 
 def register(app: App, ctx: Context) -> None:
@@ -53,13 +51,7 @@ def register(app: App, ctx: Context) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
         elif word in ("add", "list", "done", "drop"):
             ack()
-            try:
-                reply = _answer(ctx, body, word, rest)
-            except GoalRefused as refusal:
-                reply = refusal.reason
-            except DuplicateRequest:
-                return  # Slack retried a request we already recorded and answered.
-            respond(reply, response_type="ephemeral")
+            answer_privately(respond, lambda: _answer(ctx, body, word, rest))
         elif word == "help":
             ack(help_text)
         else:
@@ -154,16 +146,14 @@ def register(app: App, ctx: Context) -> None:
     @app.action(messages.DONE_ACTION)
     def done_clicked(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
-        try:
+
+        def finish() -> str:
             with ctx.transaction() as session:
                 goal = own_open_goal(session, int(action["value"]), body["user"]["id"])
                 progress = close_goal(session, goal, DONE, request_key=f"action:{body['trigger_id']}", now=ctx.now())
-                reply = messages.goal_closed(goal, progress)
-        except GoalRefused as refusal:
-            reply = refusal.reason
-        except DuplicateRequest:
-            return  # a double click: done once, and answered once
-        respond(reply, response_type="ephemeral", replace_original=False)
+                return messages.goal_closed(goal, progress)
+
+        answer_privately(respond, finish)  # a double click: done once, and answered once
 
 
 def _answer(ctx: Context, body: dict, word: str, rest: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.blocks import notice_modal
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission, open_modal_at_once
+from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
 from bot.core.text import escape
 from bot.ideas import blocks as messages
 from bot.ideas.rules import (
@@ -73,13 +73,7 @@ def register(app: App, ctx: Context) -> None:
         if not text:
             client.views_open(trigger_id=body["trigger_id"], view=messages.idea_modal(settings.idea_categories))
             return
-        try:
-            reply = _answer_command(ctx, body, text, workspace_url)
-        except IdeaRefused as refusal:
-            reply = refusal.reason
-        except DuplicateRequest:
-            return  # Slack retried a request we already recorded and answered.
-        respond(reply, response_type="ephemeral")
+        answer_privately(respond, lambda: _answer_command(ctx, body, text, workspace_url))
 
     @app.view(messages.IDEA_MODAL)
     def idea_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
@@ -108,7 +102,8 @@ def register(app: App, ctx: Context) -> None:
     def upvote_pressed(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         address = workspace_url()  # before the transaction: it may ask Slack
-        try:
+
+        def vote() -> str:
             with ctx.transaction() as session:
                 idea, voted, votes = toggle_vote(
                     session,
@@ -119,12 +114,9 @@ def register(app: App, ctx: Context) -> None:
                     now=ctx.now(),
                     workspace_url=address,
                 )
-        except IdeaRefused as refusal:
-            respond(refusal.reason, response_type="ephemeral", replace_original=False)
-            return
-        except DuplicateRequest:
-            return
-        respond(messages.vote_reply(idea, voted, votes), response_type="ephemeral", replace_original=False)
+            return messages.vote_reply(idea, voted, votes)
+
+        answer_privately(respond, vote)
 
     def lead_actions_pressed(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
         """*Lead actions* on a post (and the ⋯ status menu of older posts, value "N:status"): a panel

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission, open_modal_at_once
+from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
 from bot.core.text import escape
 from bot.kudos import blocks as messages
 from bot.kudos.reactions import (
@@ -73,7 +73,7 @@ def _register_command(app: App, ctx: Context) -> None:
             respond(messages.stats(user_id, numbers), response_type="ephemeral")
         else:
             ack()
-            ctx.defer(_give_from_command, ctx, body, text, respond)
+            ctx.defer(answer_privately, respond, lambda: _give_from_command(ctx, body, text))
 
     @app.view(messages.KUDOS_MODAL)
     def kudos_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
@@ -176,29 +176,22 @@ def _register_message_kudos(app: App, ctx: Context) -> None:
         open_modal_at_once(client, body["trigger_id"], "Give kudos", kudos_modal)
 
 
-def _give_from_command(ctx: Context, body: dict, text: str, respond: Respond) -> None:
+def _give_from_command(ctx: Context, body: dict, text: str) -> str:
     settings = ctx.settings
     draft = parse_command_text(text, settings.values)
-    try:
-        with ctx.transaction() as session:
-            given = give_kudos(
-                session,
-                settings,
-                ctx.users.get,
-                giver_id=body["user_id"],
-                draft=draft,
-                source="command",
-                request_key=f"command:{body['trigger_id']}",
-                now=ctx.now(),
-            )
-            left = kudos_left_today(session, settings, body["user_id"], ctx.now())
-    except KudosRefused as refusal:
-        respond(refusal.reason, response_type="ephemeral")
-        return
-    except DuplicateRequest:
-        return  # Slack retried a request we already recorded and answered.
-    recipients = [k.recipient_id for k in given]
-    respond(messages.confirmation(recipients, left, settings.kudos_channel), response_type="ephemeral")
+    with ctx.transaction() as session:
+        given = give_kudos(
+            session,
+            settings,
+            ctx.users.get,
+            giver_id=body["user_id"],
+            draft=draft,
+            source="command",
+            request_key=f"command:{body['trigger_id']}",
+            now=ctx.now(),
+        )
+        left = kudos_left_today(session, settings, body["user_id"], ctx.now())
+    return messages.confirmation([k.recipient_id for k in given], left, settings.kudos_channel)
 
 
 def _is_app(ctx: Context, user_id: str) -> bool:

@@ -9,13 +9,12 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.forms import answer_view_submission
+from bot.core.forms import answer_privately, answer_view_submission
 from bot.core.text import escape
 from bot.lessons import blocks as messages
 from bot.lessons.rules import (
     MAX_LESSON_LENGTH,
     LessonDraft,
-    LessonRefused,
     list_lessons,
     parse_command_text,
     promote_lesson,
@@ -23,7 +22,6 @@ from bot.lessons.rules import (
     toggle_vote,
 )
 from bot.tips.rules import themes
-from storage.outbox import DuplicateRequest
 
 
 def register(app: App, ctx: Context) -> None:
@@ -36,13 +34,7 @@ def register(app: App, ctx: Context) -> None:
         if not text:
             client.views_open(trigger_id=body["trigger_id"], view=messages.lesson_modal(themes(), MAX_LESSON_LENGTH))
             return
-        try:
-            reply = _answer_command(ctx, body, text)
-        except LessonRefused as refusal:
-            reply = refusal.reason
-        except DuplicateRequest:
-            return  # Slack retried a request we already recorded and answered.
-        respond(reply, response_type="ephemeral")
+        answer_privately(respond, lambda: _answer_command(ctx, body, text))
 
     @app.view(messages.LESSON_MODAL)
     def lesson_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
@@ -69,7 +61,8 @@ def register(app: App, ctx: Context) -> None:
     @app.action(messages.USEFUL_ACTION)
     def useful_pressed(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
-        try:
+
+        def vote() -> str:
             with ctx.transaction() as session:
                 vote = toggle_vote(
                     session,
@@ -79,13 +72,9 @@ def register(app: App, ctx: Context) -> None:
                     request_key=f"action:{body['trigger_id']}",
                     now=ctx.now(),
                 )
-        except LessonRefused as refusal:
-            respond(refusal.reason, response_type="ephemeral", replace_original=False)
-            return
-        except DuplicateRequest:
-            return
-        reply = messages.vote_reply(vote.lesson, vote.voted, vote.votes, vote.tip)
-        respond(reply, response_type="ephemeral", replace_original=False)
+            return messages.vote_reply(vote.lesson, vote.voted, vote.votes, vote.tip)
+
+        answer_privately(respond, vote)
 
 
 def _answer_command(ctx: Context, body: dict, text: str) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from slack_bolt import Ack, App, Respond
 
 from bot.core.context import Context
+from bot.core.forms import answer_privately
 from bot.core.text import escape
 from bot.home.rules import home_changed
 from bot.tips import blocks as messages
-from bot.tips.rules import TipRefused, add_tip, retire_tip, subscribe, themes, todays_tip, unsubscribe
-from storage.outbox import DuplicateRequest
+from bot.tips.rules import add_tip, retire_tip, subscribe, themes, todays_tip, unsubscribe
 from storage.tips import is_subscribed
 
 
@@ -43,23 +43,19 @@ def register(app: App, ctx: Context) -> None:
             respond(messages.unsubscribed(changed), response_type="ephemeral")
         elif word in ("add", "retire"):
             ack()
-            try:
+
+            def add_or_retire() -> str:
                 with ctx.transaction() as session:
                     if word == "add":
                         request_key = f"command:{body['trigger_id']}"
                         tip = add_tip(
                             session, settings, user_id=user_id, text=rest, request_key=request_key, now=ctx.now()
                         )
-                        answer = messages.added(tip)
-                    else:
-                        tip = retire_tip(session, settings, user_id=user_id, argument=rest, now=ctx.now())
-                        answer = messages.retired(tip)
-            except TipRefused as refusal:
-                respond(refusal.reason, response_type="ephemeral")
-                return
-            except DuplicateRequest:
-                return  # a retry of a tip we already added and confirmed
-            respond(answer, response_type="ephemeral")
+                        return messages.added(tip)
+                    tip = retire_tip(session, settings, user_id=user_id, argument=rest, now=ctx.now())
+                    return messages.retired(tip)
+
+            answer_privately(respond, add_or_retire)
         else:
             help_text = messages.help_text(themes(), settings.is_admin(user_id))
             ack(help_text if word == "help" else f"I don't know `{escape(word)}`.\n{help_text}")

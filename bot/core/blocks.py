@@ -103,7 +103,7 @@ def hide_button(kind: str, number: int, what: str) -> dict:
 
 
 def notice_modal(title: str, text: str, close: str = "Done") -> dict:
-    """A modal that only says something: what a form becomes once it is submitted."""
+    """A modal that only says something: a form once it is submitted, a wait, or a refusal."""
     return View(
         type="modal",
         title=PlainTextObject(text=title),

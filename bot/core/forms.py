@@ -1,22 +1,36 @@
-"""What every modal does the same way: opening after slow work, and answering a submission."""
+"""What every answer to a person does the same way: a private reply to a command or a click, opening a
+modal after slow work, and answering a form's submission."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject, SectionBlock
-from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
+from bot.core.blocks import notice_modal
 from bot.core.context import Context
 from bot.core.refusal import Refused
 from storage.outbox import DuplicateRequest
 
 log = logging.getLogger(__name__)
+
+
+def answer_privately(respond: Respond, work: Callable[[], str]) -> None:
+    """Run `work` and tell the person what it returns, or why not (a Refused), where only they see it.
+
+    A Slack retry or a double click of something already done (DuplicateRequest) gets no second answer.
+    """
+    try:
+        reply = work()
+    except Refused as refusal:
+        reply = refusal.reason
+    except DuplicateRequest:
+        return
+    respond(reply, response_type="ephemeral", replace_original=False)
 
 
 def open_modal_at_once(client: WebClient, trigger_id: str, title: str, build: Callable[[], dict]) -> None:
@@ -26,25 +40,16 @@ def open_modal_at_once(client: WebClient, trigger_id: str, title: str, build: Ca
     `build` then makes the real view (or raises Refused, whose reason the modal shows instead),
     which replaces it. `title` is the waiting modal's, at most 24 characters.
     """
-    opened = client.views_open(trigger_id=trigger_id, view=notice_view(title, ":hourglass_flowing_sand: One moment…"))
+    waiting = notice_modal(title, ":hourglass_flowing_sand: One moment…", close="OK")
+    opened = client.views_open(trigger_id=trigger_id, view=waiting)
     try:
         view = build()
     except Refused as refusal:
-        view = notice_view(title, refusal.reason)
+        view = notice_modal(title, refusal.reason, close="OK")
     try:
         client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view)
     except SlackApiError as error:  # closed meanwhile: there is nothing left to show it in
         log.info("Could not fill modal %s: %s", opened["view"]["id"], error.response.get("error"))
-
-
-def notice_view(title: str, text: str) -> dict:
-    """A modal that only says something, with a button to close it."""
-    return View(
-        type="modal",
-        title=PlainTextObject(text=title),
-        close=PlainTextObject(text="OK"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    ).to_dict()
 
 
 def answer_view_submission(ctx: Context, ack: Ack, work: Callable[[Session], dict | None]) -> None:

@@ -232,12 +232,7 @@ def sent_modal(about_id: str, anonymous: bool) -> dict:
     text = f":white_check_mark: Thank you — your feedback is on its way to {mention(about_id)}."
     if anonymous:
         text += " It goes anonymously: Kaizen kept no record of who sent it."
-    return View(
-        type="modal",
-        title=PlainTextObject(text="Feedback sent"),
-        close=PlainTextObject(text="Done"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    ).to_dict()
+    return limits.notice_modal("Feedback sent", text)
 
 
 def home_section(waiting: list[Feedback], now: datetime) -> list[dict]:

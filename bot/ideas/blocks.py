@@ -359,12 +359,7 @@ def idea_modal(categories: tuple[str, ...]) -> dict:
 
 
 def submitted_modal(idea: Idea, posted_in: str | None) -> dict:
-    return View(
-        type="modal",
-        title=PlainTextObject(text="Idea submitted"),
-        close=PlainTextObject(text="Done"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=confirmation(idea, posted_in)))],
-    ).to_dict()
+    return limits.notice_modal("Idea submitted", confirmation(idea, posted_in))
 
 
 def decline_modal(idea_id: int) -> dict:

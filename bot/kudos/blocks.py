@@ -200,12 +200,7 @@ def kudos_modal(
 
 
 def sent_modal(recipient_ids: list[str], left_today: int) -> dict:
-    return View(
-        type="modal",
-        title=PlainTextObject(text="Kudos sent"),
-        close=PlainTextObject(text="Done"),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=confirmation(recipient_ids, left_today, None)))],
-    ).to_dict()
+    return limits.notice_modal("Kudos sent", confirmation(recipient_ids, left_today, None))
 
 
 def home_section(numbers: KudosStats) -> list[dict]:
