@@ -55,8 +55,10 @@ def register(app: App, ctx: Context) -> None:
                 your_requests = store.asked_together(session, store.open_requests_of(session, user_id))
                 text = messages.feedback_list(store.waiting_on(session, user_id), your_requests, ctx.now())
             respond(text, response_type="ephemeral")
-        else:
+        elif word in ("", "help"):
             ack(help_text)
+        else:
+            ack(f"I don't know `{escape(word)}`.\n{help_text}")
 
     @app.action(messages.ANSWER_BUTTON)
     def answer_clicked(ack: Ack, body: dict, client: WebClient) -> None:

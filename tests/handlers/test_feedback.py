@@ -250,6 +250,7 @@ def test_help_alone_and_unknown_words_explain_the_command(slack):
     for text in ("", "help", "please"):
         response = slack.command("/feedback", text)
         assert "/feedback request @ana @ben about" in response.body and "/feedback list" in response.body
+        assert ("I don't know `please`" in response.body) == (text == "please")
 
 
 def test_list_shows_what_waits_on_you_and_your_open_requests_with_their_age(slack, fake_slack, ctx, clock):
