@@ -34,7 +34,7 @@ EXPORTS = {export.name: export for feature in FEATURES for export in feature.exp
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
@@ -54,19 +54,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The `kaizen` command line: its subcommands and options (the README lists each of them)."""
     parser = argparse.ArgumentParser(prog="kaizen", description="Kaizen, a Slack bot for continuous improvement.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="connect to Slack (Socket Mode, or --http) and run the scheduler")
+    run = commands.add_parser(
+        "run", help="connect to Slack: Socket Mode with the scheduler, or --http (run `kaizen scheduler` beside it)"
+    )
     run.add_argument("--http", action="store_true", help="serve POST /slack/events instead of Socket Mode")
     run.add_argument(
         "--port",
         type=int,
         help=f"HTTP port (default {HTTP_PORT} with --http); in Socket Mode, serves /healthz and the integrations there",
     )
-    run.add_argument("--workers", type=int, default=2, help="HTTP worker processes")
-    run.add_argument("--threads", type=int, default=8, help="threads per HTTP worker")
+    run.add_argument("--workers", type=int, default=2, help="HTTP worker processes (default %(default)s)")
+    run.add_argument("--threads", type=int, default=8, help="threads per HTTP worker (default %(default)s)")
     run.set_defaults(func=cmd_run)
 
     commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(func=cmd_scheduler)
@@ -78,13 +81,13 @@ def _parser() -> argparse.ArgumentParser:
 
     jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(required=True, metavar="ACTION")
     job_run = jobs.add_parser("run", help="run one job now")
-    job_run.add_argument("name")
+    job_run.add_argument("name", metavar="NAME", help=f"one of: {', '.join(jobs_by_name(FEATURES))}")
     job_run.add_argument("--dry-run", action="store_true", help="print what it would post; change nothing")
     job_run.add_argument("--force", action="store_true", help="run even if it already ran for this period")
     job_run.set_defaults(func=cmd_jobs_run)
 
     export = commands.add_parser("export", help="CSV to stdout")
-    export.add_argument("what", choices=list(EXPORTS))
+    export.add_argument("what", metavar="KIND", choices=list(EXPORTS), help=f"one of: {', '.join(EXPORTS)}")
     export.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="from this day on (inclusive)")
     export.set_defaults(func=cmd_export)
     return parser

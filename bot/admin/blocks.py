@@ -25,7 +25,7 @@ def help_text(is_admin: bool, kinds: list[str], jobs: list[str]) -> str:
         "*/kaizen — for Kaizen admins*",
         f"`/kaizen hide {'|'.join(kinds)} N` — hide something abusive everywhere: its messages say it was "
         "hidden by an admin, and stats, exports and digests leave it out. Every hide is logged. The number is "
-        "in the *Hide* option of the ⋯ menu on its message (which hides it at once), or in the report.",
+        "in the *Hide* option of the ⋯ menu on its message (which hides it once you confirm), or in the report.",
         f"`/kaizen run-job NAME [--dry-run] [--force]` — run a scheduled job now: {', '.join(jobs)}",
         "`/kaizen status` — what waits to be sent to Slack, and what Slack refused in the last day",
     ]

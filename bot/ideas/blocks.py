@@ -305,7 +305,8 @@ def help_text(categories: tuple[str, ...]) -> str:
             "An idea with enough votes goes to review by itself.",
             f"Categories: {', '.join(categories)}",
             "Vote with the Upvote button on the idea in the ideas channel; press it again to withdraw your vote. "
-            "To submit an idea whose title starts with list, top, help, status or merge, use the form.",
+            "A title that reads like one of the commands above (`/idea top`, `/idea status 4 …`) is taken as that "
+            "command: submit it with the form.",
         ]
     )
 

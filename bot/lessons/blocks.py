@@ -139,7 +139,8 @@ def help_text(themes: tuple[str, ...], promote_votes: int, max_length: int) -> s
             f"Themes: {', '.join('#' + t for t in themes)}",
             f"Press *Useful* on a lesson in the channel (again to take it back). With {_useful(promote_votes)} "
             "it becomes the next working day's tip, credited to its author unless anonymous. "
-            "To share a lesson that starts with list, help or promote, use the form.",
+            "A lesson that reads like one of the commands above (`/lesson list`, `/lesson promote 3`) is taken as "
+            "that command: share it with the form.",
         ]
     )
 
