@@ -153,6 +153,8 @@ def toggle_vote(
     if vote is None:
         _review_when_due(session, settings, idea, votes, now, workspace_url)
     _refresh_post(session, idea, f"idea:{idea.id}:update:{request_key}", now)
+    if idea.author_id:
+        home_changed(session, idea.author_id)  # their Home tab shows each idea's votes
     return idea, vote is None, votes
 
 

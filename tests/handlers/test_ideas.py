@@ -185,6 +185,18 @@ def test_vote_then_press_again_withdraws_and_the_message_follows(slack, fake_sla
     assert post["channel"] == "CIDEAS"
 
 
+def test_a_vote_republishes_the_authors_home(slack, fake_slack, clock):
+    slack.command("/idea", "Shared glossary", user="UANA")
+    clock.advance(seconds=10)
+    fake_slack.clear()
+
+    slack.block_action("idea_vote", "1", user="UBEN", channel="CIDEAS")
+
+    [publish] = [c for c in fake_slack.calls_to("views.publish") if c["user_id"] == "UANA"]
+    assert "Shared glossary — New · 1 vote" in json.dumps(publish["view"], ensure_ascii=False)
+    assert not [c for c in fake_slack.calls_to("views.publish") if c["user_id"] == "UBEN"]
+
+
 def test_a_vote_for_an_unknown_idea_is_answered(slack, fake_slack, ctx):
     slack.block_action("idea_vote", "99")
     assert "There is no idea #99" in ephemeral_replies(fake_slack)[0]
