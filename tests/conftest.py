@@ -223,6 +223,8 @@ def live_app(live_ctx):
 @pytest.fixture
 def live_slack(live_app, fake_slack) -> SlackRequests:
     return SlackRequests(live_app, fake_slack.response_url())
+
+
 @pytest.fixture
 def help_desk(request, env, clock, engine) -> HelpDesk:
     """Both integrations switched on (unless the test set their secrets in `env` first: then it asks for

@@ -42,8 +42,9 @@ def test_an_idea_moved_through_four_statuses_dms_its_author_four_times(live_slac
     expected = [f"Your idea #1 is now {name}." for name in ("Under review", "Planned", "In progress", "Implemented")]
     wait_for(lambda: texts(fake_slack, "UANA") == expected, "four status DMs, in order")
     wait_for(
-        lambda: fake_slack.calls_to("chat.update") and fake_slack.calls_to("chat.update")[-1]["text"].endswith(
-            "Implemented, 0 votes"
+        lambda: (
+            fake_slack.calls_to("chat.update")
+            and fake_slack.calls_to("chat.update")[-1]["text"].endswith("Implemented, 0 votes")
         ),
         "the idea's message shows its last status",
     )

@@ -172,9 +172,7 @@ def test_jobs_run_daily_tip_delivers_to_every_subscriber_before_it_returns(kaize
     assert pending(kaizen_env["DATABASE_URL"]) == 0
 
 
-def test_jobs_run_says_how_many_messages_wait_and_why_when_slack_refuses_the_token(
-    kaizen_env, fake_slack, subscribers
-):
+def test_jobs_run_says_how_many_messages_wait_and_why_when_slack_refuses_the_token(kaizen_env, fake_slack, subscribers):
     fake_slack.fail("chat.postMessage", error="token_revoked", times=100)
 
     result = jobs_run(kaizen_env, "daily-tip")

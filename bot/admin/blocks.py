@@ -40,10 +40,7 @@ def hidden(what: str) -> str:
 
 def job_report(report: JobReport, *, dry_run: bool) -> str:
     if not report.ran:
-        return (
-            f"`{report.job}` already ran for {report.period}. "
-            f"`/kaizen run-job {report.job} --force` runs it again."
-        )
+        return f"`{report.job}` already ran for {report.period}. `/kaizen run-job {report.job} --force` runs it again."
     lines = [f"{'[dry run] ' if dry_run else ''}`{report.job}` for {report.period}:"]
     lines += [f"• {line}" for line in report.lines[:SHOWN_LINES]] or ["• nothing to do"]
     if len(report.lines) > SHOWN_LINES:

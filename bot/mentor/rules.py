@@ -188,4 +188,3 @@ def _check_size(skills: set[str], verb: str, field: str) -> None:
             "so a match means something.",
             field,
         )
-

@@ -143,8 +143,10 @@ def test_form_errors_show_on_their_field_and_keep_the_lists(slack, fake_slack, c
 
     assert json.loads(bad_tag.body) == {
         "response_action": "errors",
-        "errors": {"offer_tags": "I read skills as #tags, and `and` isn't one. For example: "
-                   "`/mentor offer #billing #de-escalation`."},
+        "errors": {
+            "offer_tags": "I read skills as #tags, and `and` isn't one. For example: "
+            "`/mentor offer #billing #de-escalation`."
+        },
     }
     assert "You offer #billing already" in json.loads(overlap.body)["errors"]["wants"]
     assert lists(ctx) == [("UANA", "offer", "billing")]

@@ -15,7 +15,8 @@ def test_a_celebration_in_several_parts_arrives_in_order_through_a_5xx(ctx, fake
     with ctx.session_factory.begin() as session:
         session.add_all(
             # Enough people for the celebration to take two messages (50 blocks each).
-            kudos("UGIVER", f"U{n:05d}", datetime(2026, 11, 18, 10, tzinfo=PARIS), "learning") for n in range(10_000)
+            kudos("UGIVER", f"U{n:05d}", datetime(2026, 11, 18, 10, tzinfo=PARIS), "learning")
+            for n in range(10_000)
         )
     clock.set(datetime(2026, 11, 20, 16, 0, tzinfo=PARIS))
     fake_slack.fail("chat.postMessage", status=503)  # the first part, once
@@ -60,4 +61,3 @@ def test_successive_updates_of_one_idea_follow_its_post_and_each_other(slack, ct
         posted = by_key(session, "idea:1:post").result
     assert (update["channel"], update["ts"]) == (posted["channel"], posted["ts"]) and update.at > post.at
     assert update["text"].endswith("Planned, 0 votes")
-

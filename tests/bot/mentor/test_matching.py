@@ -97,9 +97,7 @@ def test_large_populations_keep_caps_and_leave_no_one_out_who_could_be_matched(s
     for pair in pairs:
         if previous.get(pair.learner) == pair.mentor:
             # A repeat only when no other mentor offering a wanted skill had a place left.
-            assert not any(
-                m not in (pair.learner, pair.mentor) and offers[m] & wants[pair.learner] for m in free
-            ), pair
+            assert not any(m not in (pair.learner, pair.mentor) and offers[m] & wants[pair.learner] for m in free), pair
 
 
 def test_the_same_population_in_any_order_gives_the_same_pairs():
