@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.compliments import blocks
+import bot.compliments.blocks as blocks
 from bot.core.parts import DigestPart, DigestWindow, WeekPart
 from bot.core.settings import Settings
 from storage import compliments as store

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.compliments import blocks as messages
+import bot.compliments.blocks as messages
 from bot.core.outbox import post_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+import bot.feedback.blocks as messages
 from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily
 from bot.core.outbox import post_message
 from bot.core.text import plural
-from bot.feedback import blocks as messages
 from bot.feedback.rules import EXPIRE_AFTER, REMIND_AFTER, reminder_key
 from bot.home.rules import home_changed
 from storage import feedback as store

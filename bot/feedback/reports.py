@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+import bot.feedback.blocks as blocks
 from bot.core.exports import local_time
 from bot.core.parts import DigestPart, DigestWindow, Export
 from bot.core.settings import Settings
-from bot.feedback import blocks
 from storage import feedback as store
 
 OVERDUE_AFTER = timedelta(days=2)  # a feedback request unanswered this long is overdue

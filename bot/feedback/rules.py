@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+import bot.feedback.blocks as messages
 from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.slack_users import NotAnActivePerson, UserLookup, active_people
 from bot.core.text import from_slack_formatted, leading_mentions, mention
-from bot.feedback import blocks as messages
 from bot.home.rules import forget_home, home_changed
 from storage import feedback as store
 from storage import outbox as outbox_store

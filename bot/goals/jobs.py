@@ -9,11 +9,11 @@ from itertools import groupby
 
 from sqlalchemy.orm import Session
 
+import bot.goals.blocks as messages
 from bot.core.context import Context, Job, Run
 from bot.core.jobs import weekly, weekly_schedule
 from bot.core.outbox import post_message
 from bot.core.text import plural
-from bot.goals import blocks as messages
 from storage import goals as store
 from storage.goals import OPEN, Goal
 

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+import bot.goals.blocks as blocks
 from bot.core.exports import local_time
 from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
 from bot.core.settings import Settings
 from bot.core.text import to_plain
-from bot.goals import blocks
 from storage import goals as store
 from storage.db import Range
 from storage.goals import OPEN, Goal, GoalMilestone, GoalProgress

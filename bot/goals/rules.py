@@ -8,11 +8,11 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+import bot.goals.blocks as messages
 from bot.core.outbox import post_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import from_slack_formatted, to_plain
-from bot.goals import blocks as messages
 from bot.home.rules import home_changed
 from bot.mentor.rules import mentors_offering
 from storage import goals as store

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+import bot.ideas.blocks as blocks
 from bot.core.exports import local_time
 from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
 from bot.core.settings import Settings
 from bot.core.text import to_plain
-from bot.ideas import blocks
 from storage import ideas as store
 from storage.db import Range
 

@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+import bot.ideas.blocks as messages
 from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import from_slack_formatted, to_plain
 from bot.home.rules import home_changed
-from bot.ideas import blocks as messages
 from storage import ideas as store
 from storage import outbox as outbox_store
 from storage.ideas import Idea, IdeaStatusChange, IdeaVote, Measure

@@ -6,13 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+import bot.kudos.blocks as messages
 from bot.core.clock import day_start
 from bot.core.outbox import enqueue, update_message
 from bot.core.settings import Settings
 from bot.core.slack_users import UserLookup
 from bot.core.text import from_slack_formatted, truncate
 from bot.home.rules import home_changed
-from bot.kudos import blocks as messages
 from bot.kudos.rules import (
     MAX_MESSAGE_LENGTH,
     KudosDraft,

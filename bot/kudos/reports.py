@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+import bot.kudos.blocks as blocks
 from bot.core.clock import month_start, week_start
 from bot.core.exports import local_time
 from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
 from bot.core.settings import Settings
 from bot.core.text import to_plain
-from bot.kudos import blocks
 from storage import kudos as store
 from storage.db import Range
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+import bot.kudos.blocks as messages
 from bot.core.clock import day_start, describe_wait, month_start, next_day_start, week_start
 from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
@@ -15,7 +16,6 @@ from bot.core.settings import Settings
 from bot.core.slack_users import NotAnActivePerson, SlackUser, UserLookup, active_people
 from bot.core.text import USER_MENTION, from_slack_formatted, leading_mentions, mention, names, to_plain
 from bot.home.rules import home_changed
-from bot.kudos import blocks as messages
 from storage import kudos as store
 from storage import members
 from storage import outbox as outbox_store

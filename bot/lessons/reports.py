@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+import bot.lessons.blocks as blocks
 from bot.core.exports import local_time
 from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
 from bot.core.settings import Settings
 from bot.core.text import to_plain
-from bot.lessons import blocks
 from storage import lessons as store
 from storage.db import Range
 

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+import bot.lessons.blocks as messages
 from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import escape, to_plain
 from bot.home.rules import home_changed
-from bot.lessons import blocks as messages
 from bot.tips.rules import parse_new_tip, queue_tip, themes
 from storage import lessons as store
 from storage import outbox as outbox_store

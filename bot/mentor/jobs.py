@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+import bot.mentor.blocks as messages
 from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily, weekly, weekly_schedule
 from bot.core.outbox import post_message, post_to_group
 from bot.core.text import plural
 from bot.home.rules import home_changed
-from bot.mentor import blocks as messages
 from bot.mentor.matching import LEARNERS_PER_MENTOR, match_round
 from bot.mentor.rules import follow_up_key, next_matching, round_starting
 from storage import mentor as store

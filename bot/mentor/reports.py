@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+import bot.mentor.blocks as blocks
 from bot.core.parts import DigestPart, DigestWindow
 from bot.core.settings import Settings
-from bot.mentor import blocks
 from bot.mentor.rules import overview
 from storage import mentor as store
 

@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+import bot.mentor.blocks as messages
 from bot.core.outbox import update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import escape
 from bot.home.rules import home_changed
-from bot.mentor import blocks as messages
 from storage import mentor as store
 from storage.mentor import OFFER, WANT, MentorPair
 from storage.outbox import claim_request

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+import bot.tips.blocks as messages
 from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily
 from bot.core.outbox import post_message
-from bot.tips import blocks as messages
 from bot.tips.rules import todays_tip
 from storage import tips as store
 

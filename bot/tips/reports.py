@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+import bot.tips.blocks as blocks
 from bot.core.settings import Settings
-from bot.tips import blocks
 from bot.tips.rules import todays_tip
 from storage.tips import is_subscribed
 
