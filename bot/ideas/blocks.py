@@ -491,7 +491,7 @@ def implemented_this_quarter(ideas: list[Idea], quarter: str, shown: int = 15) -
 
 
 def _moved(counts: dict[str, int]) -> str:
-    """ "2 new, 1 under review, 1 implemented": ideas submitted (or back to new), and moves to each status."""
+    """Ideas submitted (or back to new) and moves to each status: "2 new, 1 under review, 1 implemented"."""
     return ", ".join(f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in STATUS_LABELS if counts.get(s))
 
 

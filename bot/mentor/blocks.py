@@ -224,7 +224,7 @@ def introduction(pair: MentorPair, next_matching: datetime) -> Message:
 
 
 def follow_up(pair: MentorPair) -> Message:
-    """ "Did you meet?", with its answer once there is one; the buttons stay, to change it."""
+    """The "Did you meet?" message, with its answer once there is one; the buttons stay, to change it."""
     question = (
         f":wave: {mention(pair.mentor_id)}, {mention(pair.learner_id)}: a week ago you were paired for "
         f"#{pair.skill}. Did you meet?"

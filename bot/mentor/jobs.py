@@ -106,7 +106,7 @@ def _introduce(session: Session, pair: MentorPair, next_at: datetime, now: datet
 
 
 def send_follow_ups(ctx: Context, session: Session, run: Run) -> list[str]:
-    """ "Did you meet?" to each pair made a week ago or more and not asked yet, once."""
+    """Ask each pair made a week ago or more, and not asked yet, "Did you meet?" (once)."""
     now = run.now
     lines = []
     for pair in store.due_follow_ups(session, now.astimezone(ctx.settings.timezone).date()):
