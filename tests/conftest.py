@@ -57,13 +57,16 @@ class RunningClock:
         return self.start + timedelta(seconds=time.monotonic() - self.started)
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    """Poll until `condition()` is true; fail saying `what` did not happen. The deadline is generous:
-    it is how long a loaded test machine may take, not a promise about speed (bench/ measures that)."""
+def wait_for(
+    condition: Callable[[], object], what: str, timeout: float = 20.0, state: Callable[[], object] | None = None
+) -> None:
+    """Poll until `condition()` is true; fail saying `what` did not happen (and `state()`, what there was
+    instead). The deadline is generous: it is how long a loaded test machine may take, not a promise
+    about speed (bench/ measures that)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"within {timeout:.0f} s: {what}")
+            pytest.fail(f"within {timeout:.0f} s: {what}" + (f"; instead: {state()}" if state else ""))
         time.sleep(0.05)
 
 

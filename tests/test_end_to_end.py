@@ -12,11 +12,12 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -95,12 +96,19 @@ def kudos(port: int, fake_slack, giver: str, recipient: str) -> None:
     assert connection.getresponse().status == 200
 
 
-def pending(database_url: str) -> int:
+def pending(database_url: str) -> list[str]:
+    """The messages still waiting, each as method, key, attempts, when due and last error (for a failure to show)."""
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
-        count = session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+        waiting = [f"{m.method} {m.key} attempts={m.attempts} due={m.next_attempt_at} {m.last_error}" for m in rows]
     engine.dispose()
-    return count
+    return waiting
+
+
+def delivered(fake_slack, *recipients: str) -> bool:
+    """Each recipient has their kudos DM."""
+    return all(fake_slack.posts_to(recipient) for recipient in recipients)
 
 
 def celebrated(fake_slack) -> list[str]:
@@ -122,17 +130,19 @@ def test_run_http_alone_delivers_promptly_and_retries_429s_and_5xx(started, kaiz
 
     kudos(port, fake_slack, "UBEN", "UANA")  # two in the same second, into one channel
     kudos(port, fake_slack, "UDAN", "UCARL")
-    wait_for(lambda: len(celebrated(fake_slack)) == 2, "both celebrations")
+    # Each step waits for all it wrote, so the next step's failure meets the next step's messages.
+    wait_for(lambda: len(celebrated(fake_slack)) == 2 and delivered(fake_slack, "UANA", "UCARL"), "both kudos")
 
     fake_slack.fail("chat.postMessage", status=429, retry_after=2)
     kudos(port, fake_slack, "UEVE", "UFRED")
-    wait_for(lambda: len(celebrated(fake_slack)) == 3 and fake_slack.posts_to("UFRED"), "the ones that met a 429")
+    wait_for(lambda: len(celebrated(fake_slack)) == 3 and delivered(fake_slack, "UFRED"), "the ones that met a 429")
 
     fake_slack.fail("chat.postMessage", status=500)
     kudos(port, fake_slack, "UGUS", "UHAL")  # retried 15 s later, by the sweeper of the worker that wrote it
-    wait_for(lambda: len(celebrated(fake_slack)) == 4 and fake_slack.posts_to("UHAL"), "the ones that met a 500", 60)
+    wait_for(lambda: len(celebrated(fake_slack)) == 4 and delivered(fake_slack, "UHAL"), "the ones that met a 500", 60)
 
-    wait_for(lambda: pending(kaizen_env["DATABASE_URL"]) == 0, "every message sent (Home tabs too)")
+    still_pending = partial(pending, kaizen_env["DATABASE_URL"])
+    wait_for(lambda: not still_pending(), "every message sent (Home tabs too)", state=still_pending)
     for recipient in ("UANA", "UCARL", "UFRED", "UHAL"):
         assert len(fake_slack.posts_to(recipient)) == 1
     assert len(celebrated(fake_slack)) == 4  # each once
@@ -169,7 +179,7 @@ def test_jobs_run_daily_tip_delivers_to_every_subscriber_before_it_returns(kaize
     posts = Counter(post["channel"] for post in fake_slack.calls_to("chat.postMessage"))
     assert posts == Counter(["CTIPS", *subscribers])  # every one, once, before the command returned
     assert "still waiting" not in result.stdout
-    assert pending(kaizen_env["DATABASE_URL"]) == 0
+    assert pending(kaizen_env["DATABASE_URL"]) == []
 
 
 def test_jobs_run_says_how_many_messages_wait_and_why_when_slack_refuses_the_token(kaizen_env, fake_slack, subscribers):
@@ -182,4 +192,4 @@ def test_jobs_run_says_how_many_messages_wait_and_why_when_slack_refuses_the_tok
         "  21 message(s) still waiting (21 × Slack refuses the bot token (token_revoked): sending is paused); "
         "a running Kaizen process sends them when Slack allows" in result.stdout
     )
-    assert pending(kaizen_env["DATABASE_URL"]) == 21
+    assert len(pending(kaizen_env["DATABASE_URL"])) == 21
