@@ -1,7 +1,6 @@
 """The help desks' webhooks, through the WSGI app: signatures, bodies, ratings, agents, and what Slack gets."""
 
 import hashlib
-import io
 import json
 from datetime import timedelta
 
@@ -24,7 +23,7 @@ from tests.help_desk import (
     rating,
     zendesk_headers,
 )
-from tests.wsgi_requests import call
+from tests.wsgi_requests import CountingInput, call, chunked, environ_for, respond
 
 COMMENT = "Ana fixed it in five minutes, thank you!"
 TICKET_LINK = "<https://acme.zendesk.com/agent/tickets/4711|Ticket 4711>"
@@ -183,17 +182,6 @@ def test_a_bad_body_gets_400_with_a_one_line_reason(help_desk, ctx, fake_slack, 
     assert nothing_kept(ctx, fake_slack)
 
 
-class CountingInput(io.BytesIO):
-    def __init__(self, data: bytes):
-        super().__init__(data)
-        self.given = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = super().read(size)
-        self.given += len(chunk)
-        return chunk
-
-
 def test_a_body_over_64_kb_is_refused_without_reading_it(help_desk, ctx, fake_slack, clock):
     padding = "x" * (64 * 1024 - len(rating(comment="")))
     exactly_64_kb = rating(comment=padding)
@@ -202,22 +190,11 @@ def test_a_body_over_64_kb_is_refused_without_reading_it(help_desk, ctx, fake_sl
     assert len(rows(ctx, Kudos)[0].message) < 1000
 
     too_big = rating("4712", comment=padding + "x")
-    for length in (str(len(too_big)), None):  # declared, or sent in chunks with no length
-        body = CountingInput(too_big)
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": ZENDESK_PATH,
-            "wsgi.input": body,
-            **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in zendesk_headers(too_big, clock()).items()},
-        }
-        if length:
-            environ["CONTENT_LENGTH"] = length
-        else:
-            environ["HTTP_TRANSFER_ENCODING"] = "chunked"
-        answers: list[str] = []
-        reply = help_desk.application(environ, lambda status, headers, answers=answers: answers.append(status))
-        assert (answers, b"".join(reply)) == (["413 Request Entity Too Large"], b"the body is over 64 KB\n")
-        assert body.given == (0 if length else 64 * 1024 + 1)
+    declared = environ_for("POST", ZENDESK_PATH, too_big, zendesk_headers(too_big, clock()), "application/json")
+    for environ, read in ((declared, 0), (chunked(declared), 64 * 1024 + 1)):  # declared, or sent in chunks
+        environ["wsgi.input"] = CountingInput(too_big)
+        assert respond(help_desk.application, environ) == (413, "the body is over 64 KB\n")
+        assert environ["wsgi.input"].given == read
     assert len(rows(ctx, Kudos)) == 1
 
 
