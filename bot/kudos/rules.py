@@ -176,6 +176,8 @@ def hide_kudos(session: Session, _settings: Settings, number: int, now: datetime
     batch = store.batch_of(session, number)
     if not batch:
         raise KudosRefused(f"There is no kudos #{number}.")
+    if batch[0].withdrawn_at:
+        raise KudosRefused(f"Kudos #{batch[0].id} was withdrawn by its giver: it is shown nowhere.")
     if batch[0].hidden_at:
         raise KudosRefused(f"Kudos #{batch[0].id} is hidden already.")
     for kudos in batch:

@@ -1,0 +1,25 @@
+"""hardening: withdrawn reaction kudos are kept (hidden) instead of deleted
+
+Revision ID: 0014_hardening
+Revises: 0013_idea_impact
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.db
+
+revision = "0014_hardening"
+down_revision = "0013_idea_impact"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("kudos", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("withdrawn_at", storage.db.UTCDateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("kudos", schema=None) as batch_op:
+        batch_op.drop_column("withdrawn_at")
