@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Engine, Join, Table, create_engine, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, sessionmaker, with_loader_criteria
+from sqlalchemy.orm import (
+    InstrumentedAttribute,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
 from sqlalchemy.types import TypeDecorator
 
 Range = tuple[datetime, datetime]  # [start, end): what the range queries of every feature take
@@ -108,6 +116,20 @@ def _hideable_tables(froms) -> list[Table]:
 def dialect_insert(session: Session):
     """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL and SQLite share the same API)."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def count_one_more(session: Session, counter: InstrumentedAttribute[int], **key) -> int:
+    """Add one to the `counter` column of the row with this key (its primary key), or insert it at 1,
+    and return the count: an upsert, whose row lock makes two at once count one after the other."""
+    column = counter.property.columns[0]
+    table = column.table
+    statement = (
+        dialect_insert(session)(table)
+        .values(**key, **{column.name: 1})
+        .on_conflict_do_update(index_elements=[table.c[name] for name in key], set_={column.name: column + 1})
+        .returning(column)
+    )
+    return session.execute(statement).scalar_one()
 
 
 def lock_until_commit(session: Session, name: str) -> None:

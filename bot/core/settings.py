@@ -71,6 +71,8 @@ class Settings:
     compliments_secret: str | None  # signs customer compliments from any other help desk
     compliments_public: bool  # also celebrate customer compliments in the kudos channel
     include_guests: bool  # guest accounts count as members of the team (recognition gaps)
+    feedback_max_people: int  # people one /feedback request may ask (admins: any number)
+    daily_post_limit: int  # ideas and lessons together one person may post a day (admins: no limit)
 
     def require(self, *names: str) -> None:
         """Stop with one clear line if a variable needed by the chosen command is missing."""
@@ -142,6 +144,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         compliments_secret=get("KAIZEN_COMPLIMENTS_SECRET"),
         compliments_public=_bool(get("KAIZEN_COMPLIMENTS_PUBLIC", "false"), "KAIZEN_COMPLIMENTS_PUBLIC"),
         include_guests=_bool(get("KAIZEN_INCLUDE_GUESTS", "false"), "KAIZEN_INCLUDE_GUESTS"),
+        feedback_max_people=_positive_int(get("KAIZEN_FEEDBACK_MAX_PEOPLE", "10"), "KAIZEN_FEEDBACK_MAX_PEOPLE"),
+        daily_post_limit=_positive_int(get("KAIZEN_DAILY_POST_LIMIT", "10"), "KAIZEN_DAILY_POST_LIMIT"),
     )
 
 
