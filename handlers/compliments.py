@@ -25,12 +25,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Desk:
-    """One endpoint: where its secret is set and which headers carry the signature (lower case)."""
+    """One endpoint: where its secret is set, which headers carry the signature (lower case), and the
+    host its ticket links must point to, if it is known."""
 
     name: str  # kept with each compliment: a ticket id is unique per desk
     secret: Callable[[Settings], str | None]
     signature_header: str
     timestamp_header: str
+    ticket_host: Callable[[Settings], str | None] = lambda _settings: None
 
 
 ZENDESK = Desk(
@@ -38,6 +40,7 @@ ZENDESK = Desk(
     lambda settings: settings.zendesk_secret,
     "x-zendesk-webhook-signature",
     "x-zendesk-webhook-signature-timestamp",
+    lambda settings: f"{settings.zendesk_subdomain}.zendesk.com" if settings.zendesk_subdomain else None,
 )
 ANY_DESK = Desk("other", lambda settings: settings.compliments_secret, "x-kaizen-signature", "x-kaizen-timestamp")
 
@@ -52,7 +55,7 @@ def receive(desk: Desk, ctx: Context, headers: Mapping[str, str], body: bytes) -
     except BadSignature as refusal:
         return 401, refusal.reason
     try:
-        rating = parse_rating(body)
+        rating = parse_rating(body, ticket_host=desk.ticket_host(ctx.settings))
     except BadRating as refusal:
         return 400, refusal.reason
     if not rating.is_compliment:

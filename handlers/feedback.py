@@ -134,6 +134,7 @@ def _request(ctx: Context, body: dict, text: str) -> str:
     with ctx.transaction() as session:
         request_feedback(
             session,
+            ctx.settings,
             ctx.users.get,
             requester_id=body["user_id"],
             reviewer_ids=reviewer_ids,

@@ -152,14 +152,16 @@ def _register_message_kudos(app: App, ctx: Context) -> None:
     def reaction_removed(event: dict, body: dict) -> None:
         if not is_kudos_reaction(event, settings.kudos_emoji):
             return
+        request_key = f"event:{body['event_id']}"
         with suppress(DuplicateRequest), ctx.transaction() as session:
-            claim_request(session, f"event:{body['event_id']}", ctx.now())
+            claim_request(session, request_key, ctx.now())
             withdraw_for_reaction(
                 session,
                 settings,
                 giver_id=event["user"],
                 channel=event["item"]["channel"],
                 ts=event["item"]["ts"],
+                request_key=request_key,
                 now=ctx.now(),
             )
 

@@ -2,7 +2,7 @@
 
 A matched compliment is also a kudos (storage.kudos, source `customer`, with the comment); this table
 keeps what makes a redelivery record once (the help desk and its ticket id) and the agents Slack did
-not know, by a hash of their e-mail. No customer's name or e-mail is ever stored.
+not know, by a pseudonym of their e-mail. No customer's name or e-mail is ever stored.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ class Compliment(Base):
     desk: Mapped[str] = mapped_column(String(20))  # zendesk | other: the endpoint it came through
     ticket_id: Mapped[str] = mapped_column(String(100))
     rating: Mapped[str] = mapped_column(String(20))  # good | great | 4 | 5
-    # Set only when no Slack member has the agent's e-mail: its SHA-256, so the digest can count the
-    # agents it could not find without keeping their addresses.
+    # Set only when no Slack member has the agent's e-mail: a pseudonym of it (an HMAC, see
+    # bot.core.pseudonym), so the digest can count the agents it could not find without keeping, or
+    # letting a staff directory reverse, their addresses.
     agent_email_hash: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, String, Text, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.db import Hideable, Range, dialect_insert
+from storage.db import Hideable, Range, count_one_more
 from storage.models import Base
 
 
@@ -58,14 +58,7 @@ def count_anonymous_given(session: Session, day: date, giver_key: str) -> int:
     """Count one more anonymous feedback under this key on this day, and return the day's count so
     far. An upsert: two at once are both counted. Earlier days are forgotten."""
     forget_anonymous_counts(session, before=day)
-    counts = AnonymousFeedbackCount.__table__
-    statement = (
-        dialect_insert(session)(counts)
-        .values(day=day, giver_key=giver_key, given=1)
-        .on_conflict_do_update(index_elements=[counts.c.day, counts.c.giver_key], set_={"given": counts.c.given + 1})
-        .returning(counts.c.given)
-    )
-    return session.execute(statement).scalar_one()
+    return count_one_more(session, AnonymousFeedbackCount.given, day=day, giver_key=giver_key)
 
 
 def forget_anonymous_counts(session: Session, before: date) -> None:

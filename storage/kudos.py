@@ -26,9 +26,13 @@ class Kudos(Hideable, Base):
     message: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.core.text
     values: Mapped[str] = mapped_column(String(500), default="")  # space-separated value names
     source: Mapped[str] = mapped_column(String(20))  # command | modal | reaction | shortcut | customer
-    # The message a reaction kudos is on (NULL for the other sources): one per giver and message.
+    # The message a reaction kudos is on (NULL for the other sources): one per giver and message, ever.
     reacted_channel: Mapped[str | None] = mapped_column(String(32))
     reacted_ts: Mapped[str | None] = mapped_column(String(32))
+    # When its giver took a reaction kudos back by removing the reaction. A withdrawn kudos is hidden
+    # too (hidden_at: left out of everything, still counted in its giver's day), until the reaction
+    # comes back; one an admin hid has no withdrawn_at, so a reaction never brings it back.
+    withdrawn_at: Mapped[datetime | None]
     # The help desk's ticket a customer's kudos is for (NULL for the other sources).
     ticket_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]

@@ -115,7 +115,8 @@ def celebrated(fake_slack) -> list[str]:
     return [post["text"] for post in fake_slack.posts_to("CKUDOS")]
 
 
-def test_run_http_alone_delivers_promptly_and_retries_429s_and_5xx(started, kaizen_env, fake_slack):
+def run_http(started, kaizen_env) -> int:
+    """Start `kaizen run --http` (gunicorn) and wait until it answers; its port."""
     port = free_port()
     server = started("run", "--http", "--port", str(port), env=kaizen_env)
 
@@ -127,6 +128,11 @@ def test_run_http_alone_delivers_promptly_and_retries_429s_and_5xx(started, kaiz
             return False
 
     wait_for(healthy, "kaizen run --http answered /healthz", timeout=60)
+    return port
+
+
+def test_run_http_alone_delivers_promptly_and_retries_429s_and_5xx(started, kaizen_env, fake_slack):
+    port = run_http(started, kaizen_env)
 
     kudos(port, fake_slack, "UBEN", "UANA")  # two in the same second, into one channel
     kudos(port, fake_slack, "UDAN", "UCARL")
@@ -146,6 +152,42 @@ def test_run_http_alone_delivers_promptly_and_retries_429s_and_5xx(started, kaiz
     for recipient in ("UANA", "UCARL", "UFRED", "UHAL"):
         assert len(fake_slack.posts_to(recipient)) == 1
     assert len(celebrated(fake_slack)) == 4  # each once
+
+
+def raw_post(port: int, head: str, body: bytes = b"") -> bytes:
+    """POST /slack/events with the headers in `head`, then `body` as it is (chunks and all): the status line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(f"POST /slack/events HTTP/1.1\r\nHost: kaizen\r\n{head}\r\n".encode() + body)
+        return connection.makefile("rb").readline().strip()
+
+
+def test_run_http_refuses_a_slack_body_over_1_mb_unread_and_reads_chunked_ones_up_to_it(
+    started, kaizen_env, fake_slack
+):
+    port = run_http(started, kaizen_env)
+
+    assert raw_post(port, "Content-Length: 52428800\r\n") == b"HTTP/1.1 413 Request Entity Too Large"
+    over_1_mb = 1024 * 1024 + 1
+    chunk = f"{over_1_mb:x}\r\n".encode() + b"x" * over_1_mb + b"\r\n0\r\n\r\n"
+    assert raw_post(port, "Transfer-Encoding: chunked\r\n", chunk) == b"HTTP/1.1 413 Request Entity Too Large"
+
+    body = urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": "CGENERAL",
+            "user_id": "UBEN",
+            "command": "/kudos",
+            "text": "<@UANA|ana> thanks for the help",
+            "response_url": fake_slack.response_url("UBEN"),
+            "trigger_id": "trigger-chunked",
+        }
+    ).encode()
+    head = "".join(f"{name}: {value}\r\n" for name, value in signed_headers(body.decode()).items())
+    head += "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
+    halves = (body[:100], body[100:])
+    chunks = b"".join(f"{len(half):x}\r\n".encode() + half + b"\r\n" for half in halves) + b"0\r\n\r\n"
+    assert raw_post(port, head, chunks) == b"HTTP/1.1 200 OK"  # gunicorn decodes it, Bolt verifies it
+    wait_for(lambda: delivered(fake_slack, "UANA"), "the kudos sent in chunks")
 
 
 @pytest.fixture

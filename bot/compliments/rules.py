@@ -3,16 +3,17 @@ as a kudos from a customer for the agent, or unmatched when Slack doesn't know t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 import bot.compliments.blocks as messages
 from bot.core.outbox import post_message
+from bot.core.pseudonym import pseudonym
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.slack_users import SlackUser
@@ -28,7 +29,7 @@ NOT_COMPLIMENTS = ("bad", "offered", "unoffered", "1", "2", "3")
 MAX_COMMENT = 900  # characters kept of the comment: with the ticket link, within a kudos message
 
 _TICKET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
-_URL = re.compile(r"https?://[^\s<>|]{1,500}")
+_URL = re.compile(r"https://[^\s<>|]{1,500}")
 _EMAIL = re.compile(r"[^@\s<>]{1,64}@[^@\s<>]{1,190}")
 
 
@@ -55,8 +56,9 @@ class TicketRating:
         return f"{self.rating} of 5" if self.rating.isdigit() else self.rating
 
 
-def parse_rating(body: bytes) -> TicketRating:
-    """The JSON body, checked field by field; BadRating says what is wrong."""
+def parse_rating(body: bytes, *, ticket_host: str | None = None) -> TicketRating:
+    """The JSON body, checked field by field; BadRating says what is wrong. The ticket link is shown to
+    the agent, so it must be https, and on `ticket_host` when one is given (the help desk's own)."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
@@ -72,7 +74,9 @@ def parse_rating(body: bytes) -> TicketRating:
     if not isinstance(ticket_id, str) or not _TICKET_ID.fullmatch(ticket_id.strip()):
         raise BadRating("ticket_id must be a number or a short code of letters, digits and . _ : -")
     if not isinstance(url, str) or not _URL.fullmatch(url.strip()):
-        raise BadRating("ticket_url must be an http(s) link")
+        raise BadRating("ticket_url must be an https link")
+    if ticket_host and urlsplit(url.strip()).netloc.lower() != ticket_host:
+        raise BadRating(f"ticket_url must be a link to https://{ticket_host}/")
     if not isinstance(email, str) or not _EMAIL.fullmatch(email.strip()):
         raise BadRating("agent_email must be an e-mail address")
     if comment is not None and not isinstance(comment, str):
@@ -99,9 +103,9 @@ def record_compliment(
 ) -> Kudos | None:
     """Keep a compliment once per ticket of a desk: a kudos from a customer for the agent, who is DMed
     (and celebrated in the kudos channel with KAIZEN_COMPLIMENTS_PUBLIC), or — for an agent no Slack
-    member matches — kept unmatched, by a hash of the e-mail. Raises DuplicateRequest for a redelivery."""
+    member matches — kept unmatched, by a pseudonym of the e-mail. Raises DuplicateRequest for a redelivery."""
     matched = agent is not None and agent.is_person
-    email_hash = None if matched else hashlib.sha256(rating.agent_email.lower().encode()).hexdigest()
+    email_hash = None if matched else pseudonym(settings, "unmatched agent", rating.agent_email.lower())
     compliment = Compliment(
         desk=desk, ticket_id=rating.ticket_id, rating=rating.rating, agent_email_hash=email_hash, received_at=now
     )

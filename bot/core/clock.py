@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 
 def day_start(now: datetime, tz: tzinfo) -> datetime:
@@ -21,6 +22,11 @@ def week_start(now: datetime, tz: tzinfo) -> datetime:
 
 def month_start(now: datetime, tz: tzinfo) -> datetime:
     return datetime.combine(now.astimezone(tz).date().replace(day=1), time(0), tzinfo=tz)
+
+
+def at_next_midnight(now: datetime, tz: ZoneInfo) -> str:
+    """'at midnight (Europe/Paris), in 13 h 50 min': when a daily limit resets."""
+    return f"at midnight ({tz.key}), in {describe_wait(next_day_start(now, tz) - now)}"
 
 
 def describe_wait(delta: timedelta) -> str:

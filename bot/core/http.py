@@ -3,11 +3,13 @@ as one WSGI app: served by gunicorn in HTTP mode, or by a small threaded server 
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from http import HTTPStatus
-from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from gunicorn.app.base import BaseApplication
@@ -20,6 +22,8 @@ from bot.core.outbox import OutboxSender
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Slack's payloads are a few KB: a bigger body is refused before anything reads it.
+SLACK_MAX_BODY = 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +36,21 @@ def wsgi_app(app: App | None, ctx: Context) -> Callable:
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
-        if path == HEALTH_PATH and method == "GET":
-            problem = health_problem(ctx.engine, ctx.outbox)
-            status, reason = (503, problem) if problem else (200, "ok")
-        elif path in routes:
-            status, reason = _serve(ctx, routes[path], environ)
-        elif slack:
-            return slack(environ, start_response)
-        else:
-            status, reason = 404, "not found"
+        try:
+            if path == HEALTH_PATH and method == "GET":
+                problem = health_problem(ctx.engine, ctx.outbox)
+                status, reason = (503, problem) if problem else (200, "ok")
+            elif path in routes:
+                status, reason = _serve(ctx, routes[path], environ)
+            elif slack:
+                # Bolt reads the body it is given: the one read here, within the cap.
+                body = _read_body(environ, SLACK_MAX_BODY)
+                read = {**environ, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+                return slack(read, start_response)
+            else:
+                status, reason = 404, "not found"
+        except BodyRefused as refusal:
+            status, reason = refusal.answer
         headers = [("Content-Type", "text/plain; charset=utf-8")]
         if status == 405:
             headers.append(("Allow", "POST"))
@@ -66,42 +76,114 @@ def health_problem(engine: Engine, outbox: OutboxSender) -> str | None:
 def _serve(ctx: Context, route: Route, environ: dict) -> HttpAnswer:
     if environ.get("REQUEST_METHOD") != "POST":
         return 405, f"{route.path} takes a POST"
-    declared = environ.get("CONTENT_LENGTH") or "0"
-    if not (declared.isascii() and declared.isdigit()):
-        return 400, "bad Content-Length"
-    length = int(declared)
-    stream = environ["wsgi.input"]
-    limit = route.max_body
-    too_big = 413, f"the body is over {f'{limit // 1024} KB' if limit % 1024 == 0 else f'{limit} bytes'}"
-    if length > limit:  # refused before reading a byte of it
-        return too_big
-    if length:
-        body = stream.read(length)
-    elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        body = stream.read(limit + 1)  # one byte past the limit is enough to know
-        if len(body) > limit:
-            return too_big
-    else:
-        body = b""
+    body = _read_body(environ, route.max_body)
     headers = {name[5:].replace("_", "-").lower(): value for name, value in environ.items() if name.startswith("HTTP_")}
     if "CONTENT_TYPE" in environ:
         headers["content-type"] = environ["CONTENT_TYPE"]
     return route.handle(ctx, headers, body)
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True  # a slow client never keeps the process from stopping
+class BodyRefused(Exception):
+    """A request body refused before (or while) it was read; `answer` is what the client is told."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.answer: HttpAnswer = (status, reason)
 
 
-class _LoggingRequestHandler(WSGIRequestHandler):
+def _read_body(environ: dict, limit: int) -> bytes:
+    """The request body, at most `limit` bytes: a declared Content-Length over it is refused without
+    reading a byte, a chunked body (which the server decodes) once it grows past it."""
+    declared = environ.get("CONTENT_LENGTH") or "0"
+    if not (declared.isascii() and declared.isdigit()):
+        raise BodyRefused(400, "bad Content-Length")
+    length = int(declared)
+    if length > limit:
+        raise BodyRefused(413, f"the body is over {_size(limit)}")
+    stream = environ["wsgi.input"]
+    try:
+        if length:
+            return stream.read(length)
+        if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return b""
+        body = stream.read(limit + 1)  # one byte past the limit is enough to know
+    except TimeoutError:  # the server's socket timeout: a client too slow to send what it announced
+        raise BodyRefused(408, "the body did not arrive in time") from None
+    if len(body) > limit:
+        raise BodyRefused(413, f"the body is over {_size(limit)}")
+    return body
+
+
+def _size(limit: int) -> str:
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit} bytes"
+
+
+class _PooledWSGIServer(WSGIServer):
+    """wsgiref's server with each connection served on a bounded pool of threads: when all are busy,
+    the next connections wait in the listen backlog instead of each starting a thread of its own."""
+
+    def __init__(self, *args, threads: int, client_timeout: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client_timeout = client_timeout
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="kaizen-http")
+        self.free_threads = threading.BoundedSemaphore(threads)
+
+    def process_request(self, request, client_address) -> None:
+        self.free_threads.acquire()  # at most a timeout away: every client is dropped once silent that long
+        self.pool.submit(self._serve_connection, request, client_address)
+
+    def _serve_connection(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self.free_threads.release()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _RequestHandler(WSGIRequestHandler):
+    @property
+    def timeout(self) -> float:  # StreamRequestHandler sets it on the connection: a silent client is dropped
+        return self.server.client_timeout
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except TimeoutError:
+            log.debug("%s sent nothing for %s s: dropped", self.address_string(), self.timeout)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            # wsgiref hands the application the chunks' framing as if it were the body.
+            self.send_error(HTTPStatus.LENGTH_REQUIRED, "Send the body with a Content-Length")
+            return False
+        return True
+
     def log_message(self, format: str, *args) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
 
-def serve_in_background(application: Callable, *, port: int, host: str = "0.0.0.0") -> WSGIServer:
-    """Serve `application` on a thread of its own (beside Socket Mode); `shutdown()` stops it."""
+def serve_in_background(
+    application: Callable, *, port: int, host: str = "0.0.0.0", threads: int = 8, client_timeout: float = 10.0
+) -> WSGIServer:
+    """Serve `application` on a thread of its own (beside Socket Mode), each connection on one of
+    `threads` threads, dropping a client silent for `client_timeout` seconds; `shutdown()` stops it."""
     server = make_server(
-        host, port, application, server_class=_ThreadingWSGIServer, handler_class=_LoggingRequestHandler
+        host,
+        port,
+        application,
+        server_class=partial(_PooledWSGIServer, threads=threads, client_timeout=client_timeout),
+        handler_class=_RequestHandler,
     )
     threading.Thread(target=server.serve_forever, name="kaizen-http", daemon=True).start()
     return server

@@ -70,7 +70,10 @@ class Settings:
     zendesk_secret: str | None  # signs the Zendesk webhook of customer compliments
     compliments_secret: str | None  # signs customer compliments from any other help desk
     compliments_public: bool  # also celebrate customer compliments in the kudos channel
+    zendesk_subdomain: str | None  # `acme` for acme.zendesk.com: Zendesk's ticket links must point there
     include_guests: bool  # guest accounts count as members of the team (recognition gaps)
+    feedback_max_people: int  # people one /feedback request may ask (admins: any number)
+    daily_post_limit: int  # ideas and lessons together one person may post a day (admins: no limit)
 
     def require(self, *names: str) -> None:
         """Stop with one clear line if a variable needed by the chosen command is missing."""
@@ -141,7 +144,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         zendesk_secret=get("KAIZEN_ZENDESK_SECRET"),
         compliments_secret=get("KAIZEN_COMPLIMENTS_SECRET"),
         compliments_public=_bool(get("KAIZEN_COMPLIMENTS_PUBLIC", "false"), "KAIZEN_COMPLIMENTS_PUBLIC"),
+        zendesk_subdomain=_subdomain(get("KAIZEN_ZENDESK_SUBDOMAIN")),
         include_guests=_bool(get("KAIZEN_INCLUDE_GUESTS", "false"), "KAIZEN_INCLUDE_GUESTS"),
+        feedback_max_people=_positive_int(get("KAIZEN_FEEDBACK_MAX_PEOPLE", "10"), "KAIZEN_FEEDBACK_MAX_PEOPLE"),
+        daily_post_limit=_positive_int(get("KAIZEN_DAILY_POST_LIMIT", "10"), "KAIZEN_DAILY_POST_LIMIT"),
     )
 
 
@@ -157,6 +163,14 @@ def _channel(get, name: str) -> str | None:
     if value and not re.fullmatch(r"[CGD][A-Z0-9]+", value):
         raise ConfigError(f"{name} must be a channel ID like C0123456789, got {value!r}.")
     return value
+
+
+def _subdomain(value: str | None) -> str | None:
+    if value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", value):
+        raise ConfigError(
+            f"KAIZEN_ZENDESK_SUBDOMAIN must be the name before .zendesk.com (acme for acme.zendesk.com), got {value!r}."
+        )
+    return value.lower() if value else None
 
 
 def _ids(raw: str, name: str) -> frozenset[str]:

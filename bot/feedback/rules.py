@@ -6,8 +6,6 @@ that were sent to the giver about it are deleted from the outbox, so no table li
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import bot.feedback.blocks as messages
 from bot.core.outbox import post_message, update_message
+from bot.core.pseudonym import pseudonym
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.slack_users import NotAnActivePerson, UserLookup, active_people
@@ -53,6 +52,7 @@ def parse_request(text: str) -> tuple[list[str], str]:
 
 def request_feedback(
     session: Session,
+    settings: Settings,
     lookup: UserLookup,
     *,
     requester_id: str,
@@ -71,6 +71,11 @@ def request_feedback(
         raise FeedbackRefused(
             "Asking yourself won't tell you anything new — ask the teammates who saw your work: "
             "`/feedback request @ana about …`."
+        )
+    if len(reviewer_ids) > settings.feedback_max_people and not settings.is_admin(requester_id):
+        raise FeedbackRefused(
+            f"One request can ask up to {settings.feedback_max_people} people, and this names "
+            f"{len(reviewer_ids)}: ask the ones who saw the work most closely."
         )
     if len(topic) > MAX_TOPIC_LENGTH:
         raise FeedbackRefused(f"Please keep the topic under {MAX_TOPIC_LENGTH} characters.")
@@ -201,8 +206,7 @@ def anonymous_giver_key(settings: Settings, giver_id: str, day: date) -> str:
     """What the daily count of someone's anonymous feedback is kept under: an HMAC of who and which day,
     keyed by a secret that is not in the database (derived from the bot token), so the counts alone
     name nobody, and no count links to any feedback."""
-    secret = hashlib.sha256(b"kaizen anonymous feedback limit\0" + (settings.slack_bot_token or "").encode()).digest()
-    return hmac.new(secret, f"{giver_id}\0{day.isoformat()}".encode(), hashlib.sha256).hexdigest()
+    return pseudonym(settings, "anonymous feedback limit", f"{giver_id}\0{day.isoformat()}")
 
 
 def hide_feedback(session: Session, _settings: Settings, number: int, now: datetime) -> str:

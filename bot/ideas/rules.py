@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import bot.ideas.blocks as messages
+from bot.core.daily_posts import count_post
 from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
@@ -82,6 +83,7 @@ def submit_idea(
         )
     if draft.category is not None and draft.category not in settings.idea_categories:
         raise IdeaRefused(f"Pick a category from {', '.join(settings.idea_categories)}.", "category")
+    count_post(session, settings, author_id, now, IdeaRefused)
 
     claim_request(session, request_key, now)
     idea = Idea(

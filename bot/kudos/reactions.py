@@ -24,6 +24,7 @@ from bot.kudos.rules import (
 from storage import kudos as store
 from storage import outbox as outbox_store
 from storage.kudos import Kudos
+from storage.outbox import claim_request
 
 
 def is_kudos_reaction(event: dict, emoji: str) -> bool:
@@ -54,10 +55,13 @@ def give_for_reaction(
     """The reactor's kudos to the message's author, its text (Slack-formatted) as the message.
 
     `text` is None for a message in a private conversation: it is not quoted, only linked, and
-    the author's DM says why. Returns [] when they already gave one for this message; raises like
-    give_kudos.
+    the author's DM says why. A reactor gives one kudos per message, ever: when they gave one before,
+    nothing new is given (returns []), and one they withdrew is restored. Raises like give_kudos.
     """
-    if store.for_reaction(session, giver_id, channel, ts, include_hidden=True):  # one per message, hidden or not
+    earlier = store.for_reaction(session, giver_id, channel, ts, include_hidden=True)
+    if earlier is not None:
+        if earlier.withdrawn_at is not None:
+            _restore(session, settings, earlier, request_key, now)
         return []
     # A message with no text (a file, an image) still earns the kudos: the emoji and the link say it.
     quoted = truncate(from_slack_formatted(text or "").strip(), MAX_MESSAGE_LENGTH)
@@ -77,6 +81,20 @@ def give_for_reaction(
     )
 
 
+def _restore(session: Session, settings: Settings, kudos: Kudos, request_key: str, now: datetime) -> None:
+    """The reaction is back: so is its kudos, on the day it was first given (so within that day's
+    limit), with its celebration edited back. The recipient kept their DM, so gets no new one."""
+    claim_request(session, request_key, now)  # a retried event restores once
+    kudos.withdrawn_at = kudos.hidden_at = None
+    home_changed(session, kudos.recipient_id)
+    celebration = celebration_key(kudos.batch_key)
+    if outbox_store.by_key(session, celebration) is not None:
+        text, blocks = messages.celebration(
+            kudos.id, kudos.giver_id, [kudos.recipient_id], kudos.message, kudos.value_list
+        )
+        update_message(session, f"{celebration}:{request_key}", of=celebration, text=text, blocks=blocks, now=now)
+
+
 def tell_reaction_refused(
     session: Session, settings: Settings, *, giver_id: str, channel: str, reason: str, request_key: str, now: datetime
 ) -> None:
@@ -87,21 +105,23 @@ def tell_reaction_refused(
 
 
 def withdraw_for_reaction(
-    session: Session, settings: Settings, *, giver_id: str, channel: str, ts: str, now: datetime
+    session: Session, settings: Settings, *, giver_id: str, channel: str, ts: str, request_key: str, now: datetime
 ) -> Kudos | None:
     """Removing the reaction on the day it was given (team zone) takes the kudos back; later, it stands.
 
-    The celebration in the kudos channel is edited to say so; the recipient's DM is left as it was.
+    A withdrawn kudos is kept, hidden, so it still counts in that day's limit and adding the reaction
+    back restores it instead of giving a new one. The celebration in the kudos channel is edited to
+    say so; the recipient's DM is left as it was.
     """
     kudos = store.for_reaction(session, giver_id, channel, ts)
     if kudos is None or kudos.created_at < day_start(now, settings.timezone):
         return None
-    session.delete(kudos)
+    kudos.withdrawn_at = kudos.hidden_at = now
     home_changed(session, kudos.recipient_id)
     celebration = celebration_key(kudos.batch_key)
     if outbox_store.by_key(session, celebration) is not None:  # no kudos channel, no celebration to edit
         text, blocks = messages.withdrawn(settings.kudos_emoji)
-        update_message(session, f"{celebration}:withdrawn", of=celebration, text=text, blocks=blocks, now=now)
+        update_message(session, f"{celebration}:{request_key}", of=celebration, text=text, blocks=blocks, now=now)
     return kudos
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import bot.kudos.blocks as messages
-from bot.core.clock import day_start, describe_wait, month_start, next_day_start, week_start
+from bot.core.clock import at_next_midnight, day_start, month_start, week_start
 from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
@@ -176,6 +176,8 @@ def hide_kudos(session: Session, _settings: Settings, number: int, now: datetime
     batch = store.batch_of(session, number)
     if not batch:
         raise KudosRefused(f"There is no kudos #{number}.")
+    if batch[0].withdrawn_at:
+        raise KudosRefused(f"Kudos #{batch[0].id} was withdrawn by its giver: it is shown nowhere.")
     if batch[0].hidden_at:
         raise KudosRefused(f"Kudos #{batch[0].id} is hidden already.")
     for kudos in batch:
@@ -215,8 +217,7 @@ def _check_daily_limit(session: Session, settings: Settings, giver_id: str, want
     left = max(0, settings.kudos_daily_limit - given_today)
     if wanted <= left:
         return
-    reset = next_day_start(now, tz)
-    when = f"at midnight ({tz.key}), in {describe_wait(reset - now)}"
+    when = at_next_midnight(now, tz)
     if left == 0:
         reason = (
             f"You've given all {settings.kudos_daily_limit} of today's kudos — thank you! You can give more {when}."

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import bot.lessons.blocks as messages
+from bot.core.daily_posts import count_post
 from bot.core.outbox import post_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
@@ -76,6 +77,7 @@ def share_lesson(
             f"{', '.join('#' + t for t in themes())}, or leave it out.",
             "theme",
         )
+    count_post(session, settings, author_id, now, LessonRefused)
     claim_request(session, request_key, now)
     lesson = Lesson(
         text=draft.text, theme=draft.theme, author_id=None if draft.anonymous else author_id, created_at=now

@@ -1,7 +1,6 @@
 """The help desks' webhooks, through the WSGI app: signatures, bodies, ratings, agents, and what Slack gets."""
 
 import hashlib
-import io
 import json
 from datetime import timedelta
 
@@ -9,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.core.manifest import bot_scopes
+from bot.core.pseudonym import pseudonym
 from bot.features import FEATURES, tables
 from bot.kudos.rules import celebration_key
 from storage import outbox as outbox_store
@@ -24,7 +24,7 @@ from tests.help_desk import (
     rating,
     zendesk_headers,
 )
-from tests.wsgi_requests import call
+from tests.wsgi_requests import CountingInput, call, chunked, environ_for, respond
 
 COMMENT = "Ana fixed it in five minutes, thank you!"
 TICKET_LINK = "<https://acme.zendesk.com/agent/tickets/4711|Ticket 4711>"
@@ -170,8 +170,9 @@ BAD_BODIES = {
     rating(rating=4.5): "unknown rating 4.5: send good, great, bad, offered, unoffered or 1 to 5",
     rating(ticket_id="=HYPERLINK(1)"): "ticket_id must be a number or a short code of letters, digits and . _ : -",
     rating(ticket_id=None): "ticket_id must be a number or a short code of letters, digits and . _ : -",
-    rating(ticket_url="javascript:alert(1)"): "ticket_url must be an http(s) link",
-    rating(ticket_url="https://x.example/a|<!channel>"): "ticket_url must be an http(s) link",
+    rating(ticket_url="javascript:alert(1)"): "ticket_url must be an https link",
+    rating(ticket_url="https://x.example/a|<!channel>"): "ticket_url must be an https link",
+    rating(ticket_url="http://acme.zendesk.com/agent/tickets/4711"): "ticket_url must be an https link",
     rating(agent_email="nobody"): "agent_email must be an e-mail address",
     rating(comment=["thanks"]): "comment must be text (or empty)",
 }
@@ -183,17 +184,6 @@ def test_a_bad_body_gets_400_with_a_one_line_reason(help_desk, ctx, fake_slack, 
     assert nothing_kept(ctx, fake_slack)
 
 
-class CountingInput(io.BytesIO):
-    def __init__(self, data: bytes):
-        super().__init__(data)
-        self.given = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = super().read(size)
-        self.given += len(chunk)
-        return chunk
-
-
 def test_a_body_over_64_kb_is_refused_without_reading_it(help_desk, ctx, fake_slack, clock):
     padding = "x" * (64 * 1024 - len(rating(comment="")))
     exactly_64_kb = rating(comment=padding)
@@ -202,22 +192,11 @@ def test_a_body_over_64_kb_is_refused_without_reading_it(help_desk, ctx, fake_sl
     assert len(rows(ctx, Kudos)[0].message) < 1000
 
     too_big = rating("4712", comment=padding + "x")
-    for length in (str(len(too_big)), None):  # declared, or sent in chunks with no length
-        body = CountingInput(too_big)
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": ZENDESK_PATH,
-            "wsgi.input": body,
-            **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in zendesk_headers(too_big, clock()).items()},
-        }
-        if length:
-            environ["CONTENT_LENGTH"] = length
-        else:
-            environ["HTTP_TRANSFER_ENCODING"] = "chunked"
-        answers: list[str] = []
-        reply = help_desk.application(environ, lambda status, headers, answers=answers: answers.append(status))
-        assert (answers, b"".join(reply)) == (["413 Request Entity Too Large"], b"the body is over 64 KB\n")
-        assert body.given == (0 if length else 64 * 1024 + 1)
+    declared = environ_for("POST", ZENDESK_PATH, too_big, zendesk_headers(too_big, clock()), "application/json")
+    for environ, read in ((declared, 0), (chunked(declared), 64 * 1024 + 1)):  # declared, or sent in chunks
+        environ["wsgi.input"] = CountingInput(too_big)
+        assert respond(help_desk.application, environ) == (413, "the body is over 64 KB\n")
+        assert environ["wsgi.input"].given == read
     assert len(rows(ctx, Kudos)) == 1
 
 
@@ -247,22 +226,49 @@ def test_other_ratings_get_202_and_are_not_kept(help_desk, ctx, fake_slack, valu
     assert nothing_kept(ctx, fake_slack) and fake_slack.calls_to("users.lookupByEmail") == []
 
 
-def test_an_agent_not_in_slack_is_kept_unmatched_with_the_email_hashed(help_desk, ctx, fake_slack, engine):
+def test_an_agent_not_in_slack_is_kept_unmatched_by_a_keyed_pseudonym(help_desk, ctx, fake_slack, engine):
     fake_slack.add_user("UGONE", "gone", deleted=True, email="gone@example.com")
     answers = [
         help_desk.zendesk(rating("1", agent_email="Carla.New@Example.com")),
         help_desk.zendesk(rating("2", agent_email="gone@example.com")),  # deactivated: no one to thank
+        help_desk.zendesk(rating("3", agent_email="carla.new@example.com")),
     ]
 
-    assert answers == [(200, "recorded as unmatched: no Slack member has the agent's e-mail\n")] * 2
+    assert answers == [(200, "recorded as unmatched: no Slack member has the agent's e-mail\n")] * 3
     assert rows(ctx, Kudos) == [] and fake_slack.calls_to("chat.postMessage") == []
-    hashes = [c.agent_email_hash for c in rows(ctx, Compliment)]
-    assert hashes == [hashlib.sha256(e.encode()).hexdigest() for e in ("carla.new@example.com", "gone@example.com")]
+    carla, gone, carla_again = [c.agent_email_hash for c in rows(ctx, Compliment)]
+    assert carla == carla_again != gone  # one agent, whatever the case of the address: the digest counts 2
+    # Not the plain SHA-256, which hashing a staff directory would reverse: an HMAC keyed off the database.
+    assert carla != hashlib.sha256(b"carla.new@example.com").hexdigest()
+    assert carla == pseudonym(ctx.settings, "unmatched agent", "carla.new@example.com")
     with engine.connect() as connection:  # the address itself is nowhere in the database
         everything = " ".join(
             str(row) for table in tables().sorted_tables for row in connection.execute(text(f'SELECT * FROM "{table}"'))
         ).lower()
     assert "carla" not in everything and "gone@" not in everything and "example.com" not in everything
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://other.zendesk.com/agent/tickets/4711",
+        "https://acme.zendesk.com.evil.example/agent/tickets/4711",
+        "https://acme.zendesk.com@evil.example/agent/tickets/4711",
+        "https://evil.example/acme.zendesk.com/agent/tickets/4711",
+    ],
+)
+def test_with_a_zendesk_subdomain_zendesk_links_must_point_to_that_help_desk(request, env, engine, fake_slack, link):
+    env["KAIZEN_ZENDESK_SUBDOMAIN"] = "Acme"
+    help_desk, ctx = request.getfixturevalue("help_desk"), request.getfixturevalue("ctx")
+
+    assert help_desk.zendesk(rating("1", ticket_url=link)) == (
+        400,
+        "ticket_url must be a link to https://acme.zendesk.com/\n",
+    )
+    assert nothing_kept(ctx, fake_slack)
+
+    assert help_desk.zendesk(rating("2"))[0] == 200  # https://acme.zendesk.com/agent/tickets/2
+    assert help_desk.other(rating("3", ticket_url=link))[0] == 200  # another desk's links are its own
 
 
 def test_the_comment_is_escaped_and_pings_no_one(request, env, engine, fake_slack):

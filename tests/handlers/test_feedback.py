@@ -113,6 +113,23 @@ def test_request_refusals_store_and_send_nothing(slack, fake_slack, ctx):
     assert feedback_rows(ctx) == []
 
 
+def test_one_request_asks_at_most_ten_people_but_an_admins_asks_any_number(slack, fake_slack, ctx):
+    eleven = " ".join(f"<@U{n:02d}|u{n:02d}>" for n in range(11))
+
+    slack.command("/feedback", f"request {eleven} about the launch", user="UREQ")
+
+    [reply] = ephemeral_replies(fake_slack)
+    assert reply == (
+        "One request can ask up to 10 people, and this names 11: ask the ones who saw the work most closely."
+    )
+    assert feedback_rows(ctx) == [] and fake_slack.calls_to("chat.postMessage") == []
+
+    ten = " ".join(f"<@U{n:02d}|u{n:02d}>" for n in range(10))
+    slack.command("/feedback", f"request {ten} about the launch", user="UREQ")
+    slack.command("/feedback", f"request {eleven} about the rota", user="UADMIN")
+    assert len(feedback_rows(ctx)) == 10 + 11
+
+
 def test_empty_answer_is_an_error_on_the_field_and_keeps_the_request_open(slack, fake_slack, ctx):
     slack.command("/feedback", "request <@UANA|ana>", user="UREQ")
     [request] = feedback_rows(ctx)

@@ -424,7 +424,7 @@ def test_list_and_top(slack, fake_slack, ctx):
 
 def test_list_is_capped(slack, fake_slack, ctx):
     for n in range(23):
-        slack.command("/idea", f"Idea {n}")
+        slack.command("/idea", f"Idea {n}", user=f"UAUTHOR{n % 3}")  # within each one's daily post limit
     fake_slack.clear()
     slack.command("/idea", "list")
     [reply] = ephemeral_replies(fake_slack)

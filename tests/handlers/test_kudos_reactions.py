@@ -3,6 +3,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from bot.kudos.rules import kudos_left_today
 from storage.kudos import Kudos
 from storage.outbox import by_key
 
@@ -142,31 +143,89 @@ def test_over_the_daily_limit_the_reactor_is_told_once_in_the_channel(slack, fak
     assert fake_slack.posts_to("CKUDOS") == []
 
 
-def test_removing_the_reaction_the_same_day_withdraws_the_kudos(slack, fake_slack, ctx):
+def all_kudos(ctx):
+    """Withdrawn (and hidden) ones too."""
+    with ctx.session_factory() as session:
+        return session.scalars(select(Kudos).order_by(Kudos.id).execution_options(include_hidden=True)).all()
+
+
+def test_removing_the_reaction_the_same_day_withdraws_the_kudos(slack, fake_slack, ctx, clock):
     slack.event(reaction(), event_id="EvAdd")
     with ctx.session_factory() as session:
         posted = by_key(session, "kudos:event:EvAdd:celebration").result
 
+    clock.advance(minutes=5)
     slack.event(reaction("reaction_removed"), event_id="EvRemove")
     slack.event(reaction("reaction_removed"), event_id="EvRemove", headers={"x-slack-retry-num": "1"})
 
-    assert kudos_rows(ctx) == []
+    assert kudos_rows(ctx) == []  # shown nowhere, counted nowhere but in the giver's day
+    [withdrawn] = all_kudos(ctx)
+    assert withdrawn.withdrawn_at == withdrawn.hidden_at == clock()
     [update] = fake_slack.calls_to("chat.update")
     assert (update["channel"], update["ts"]) == ("CKUDOS", posted["ts"])
     assert "withdrawn" in update["text"] and "withdrawn" in str(update["blocks"])
 
-    slack.event(reaction(), event_id="EvAddAgain")  # reacting again gives it again
-    slack.event(reaction("reaction_removed"), event_id="EvRemove", headers={"x-slack-retry-num": "2"})
+
+def test_adding_the_reaction_back_restores_the_kudos_with_its_post_edited_back(slack, fake_slack, ctx):
+    fake_slack.add_message("CGENERAL", TS, "Cleared the backlog", user="UANA")
+    slack.event(reaction(), event_id="EvAdd")
+    [celebration] = fake_slack.posts_to("CKUDOS")
+    slack.event(reaction("reaction_removed"), event_id="EvRemove")
+
+    slack.event(reaction(), event_id="EvAddAgain")
+    slack.event(reaction(), event_id="EvAddAgain", headers={"x-slack-retry-num": "1"})
+
+    [kudos] = kudos_rows(ctx)
+    assert kudos.withdrawn_at is None and kudos.batch_key == "event:EvAdd"  # the same kudos, back
+    withdrawn, restored = fake_slack.calls_to("chat.update")
+    assert "withdrawn" in withdrawn["text"]
+    assert (restored["text"], restored["blocks"]) == (celebration["text"], celebration["blocks"])
+    assert len(fake_slack.posts_to("CKUDOS")) == 1 and len(fake_slack.posts_to("UANA")) == 1
+
+
+def test_twelve_cycles_of_the_reaction_make_one_kudos_one_post_and_one_dm(slack, fake_slack, ctx):
+    fake_slack.add_message("CGENERAL", TS, "Cleared the backlog", user="UANA")
+    for cycle in range(12):
+        slack.event(reaction(), event_id=f"EvAdd{cycle}")
+        slack.event(reaction("reaction_removed"), event_id=f"EvRemove{cycle}")
+    slack.event(reaction(), event_id="EvAddLast")
+
+    assert len(kudos_rows(ctx)) == len(all_kudos(ctx)) == 1
+    [celebration] = fake_slack.posts_to("CKUDOS")
+    assert len(fake_slack.posts_to("UANA")) == 1
+    assert fake_slack.calls_to("chat.update")[-1]["text"] == celebration["text"]
+    with ctx.session_factory() as session:
+        assert kudos_left_today(session, ctx.settings, "UGIVER", ctx.now()) == 4  # the limit is 5: one used
+
+
+def test_a_withdrawn_reaction_kudos_still_counts_in_the_days_limit(slack, fake_slack, ctx):
+    for n in range(5):
+        slack.event(reaction(ts=f"170000010{n}.000200"), event_id=f"EvAdd{n}")
+        slack.event(reaction("reaction_removed", ts=f"170000010{n}.000200"), event_id=f"EvRemove{n}")
+    assert kudos_rows(ctx) == [] and len(all_kudos(ctx)) == 5
+    fake_slack.clear()
+
+    slack.command("/kudos", "<@UBEN|ben> thanks for the cover")
+    assert "all 5 of today's kudos" in fake_slack.calls_to("response_url")[-1]["text"]
+
+    slack.event(reaction(ts="1700000100.000200"), event_id="EvBack")  # yet one withdrawn comes back
+    assert [k.reacted_ts for k in kudos_rows(ctx)] == ["1700000100.000200"]
+    assert fake_slack.calls_to("chat.postEphemeral") == []
+
+
+def test_adding_the_reaction_back_on_a_later_day_restores_it_on_its_own_day(slack, fake_slack, ctx, clock):
+    slack.event(reaction(), event_id="EvAdd")
+    given_at = clock()
+    slack.event(reaction("reaction_removed"), event_id="EvRemove")
+    clock.advance(days=1)
+
+    slack.event(reaction(), event_id="EvAddTomorrow")
+
+    [kudos] = kudos_rows(ctx)
+    assert kudos.created_at == given_at  # yesterday's kudos, within yesterday's limit
+    assert len(fake_slack.posts_to("CKUDOS")) == len(fake_slack.posts_to("UANA")) == 1
+    slack.event(reaction("reaction_removed"), event_id="EvRemoveTomorrow")  # a day later, it stands
     assert len(kudos_rows(ctx)) == 1
-
-
-def test_removing_the_reaction_on_a_later_day_keeps_the_kudos(slack, fake_slack, ctx, clock):
-    slack.event(reaction())
-    clock.advance(hours=14)  # past midnight in Paris
-    slack.event(reaction("reaction_removed"))
-
-    assert len(kudos_rows(ctx)) == 1
-    assert fake_slack.calls_to("chat.update") == []
 
 
 # --- the "Give kudos" message shortcut ------------------------------------------------------
@@ -243,3 +302,13 @@ def test_a_reaction_kudos_dm_says_it_came_from_a_reaction(slack, fake_slack):
     [dm] = fake_slack.posts_to("UANA")
     footer = dm["blocks"][-1]["elements"][0]["text"]
     assert footer == "A :clap: on your message counts as kudos: it made a difference to someone."
+
+
+def test_an_admin_is_told_a_withdrawn_kudos_is_shown_nowhere(slack, fake_slack, ctx):
+    slack.event(reaction(), event_id="EvAdd")
+    slack.event(reaction("reaction_removed"), event_id="EvRemove")
+
+    slack.command("/kaizen", "hide kudos 1", user="UADMIN")
+
+    [reply] = fake_slack.calls_to("response_url")
+    assert reply["text"] == "Kudos #1 was withdrawn by its giver: it is shown nowhere."

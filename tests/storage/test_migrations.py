@@ -1,11 +1,16 @@
+import hashlib
+import uuid
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 
 from bot.features import tables
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
+from tests.conftest import POSTGRES_URL
 
 
 def test_upgrade_empty_sqlite_database_to_head_without_drift(tmp_path):
@@ -51,3 +56,46 @@ def test_a_database_migrated_under_the_old_revision_ids_keeps_upgrading(tmp_path
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), tables())
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert diff == [] and version == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """An empty database of each kind, for a migration to run on from the start."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    request.getfixturevalue("postgres_url")  # skips when PostgreSQL is unreachable
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"kaizen_migration_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_unmatched_agents_kept_by_plain_sha256_are_rekeyed_beyond_reversing(empty_database):
+    upgrade(empty_database, "0013_idea_impact")
+    agents = ["carla@example.com", "carla@example.com", "dan@example.com"]
+    plain = [hashlib.sha256(agent.encode()).hexdigest() for agent in agents]  # what a staff directory reverses
+    with empty_database.begin() as connection:
+        for ticket, old in enumerate(plain):
+            connection.execute(
+                text(
+                    "INSERT INTO compliments (desk, ticket_id, rating, agent_email_hash, received_at) "
+                    "VALUES ('zendesk', :ticket, 'good', :old, '2026-11-18 09:00:00')"
+                ),
+                {"ticket": str(ticket), "old": old},
+            )
+
+    upgrade(empty_database)
+
+    with empty_database.connect() as connection:
+        rekeyed = connection.scalars(text("SELECT agent_email_hash FROM compliments ORDER BY ticket_id")).all()
+    assert not set(rekeyed) & set(plain)
+    assert rekeyed[0] == rekeyed[1] != rekeyed[2]  # still one agent and another, for the digest's count

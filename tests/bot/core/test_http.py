@@ -1,5 +1,7 @@
 import hashlib
 import hmac
+import socket
+import threading
 import time
 from dataclasses import replace
 from urllib.error import HTTPError
@@ -16,8 +18,9 @@ from bot.core.http import serve_in_background, wsgi_app
 from bot.core.settings import load_settings
 from bot.features import FEATURES
 from storage.kudos import Kudos
+from tests.conftest import wait_for
 from tests.slack_requests import signed_headers
-from tests.wsgi_requests import call
+from tests.wsgi_requests import call, chunked, environ_for, respond
 
 
 def kudos_body(fake_slack) -> str:
@@ -121,3 +124,92 @@ def test_socket_mode_requests_are_served_without_a_signing_secret(env, fake_slac
     headers = {"content-type": "application/x-www-form-urlencoded"}
     response = app.dispatch(BoltRequest(body=body, headers=headers, mode="socket_mode"))
     assert response.status == 200 and kudos_count(ctx) == 1
+
+
+# --- hostile bodies: refused before they are read ------------------------------------------------
+def padded_kudos_body(fake_slack, size: int) -> str:
+    """A signed /kudos command whose body is exactly `size` bytes (a padding field makes it up)."""
+    body = kudos_body(fake_slack) + "&padding="
+    return body + "x" * (size - len(body))
+
+
+def test_a_slack_request_over_1_mb_is_refused_before_anything_reads_it(app, ctx, fake_slack):
+    application = wsgi_app(app, ctx)
+    exactly_1_mb = padded_kudos_body(fake_slack, 1024 * 1024)
+    assert call(application, "POST", "/slack/events", exactly_1_mb, signed_headers(exactly_1_mb))[0] == 200
+    assert kudos_count(ctx) == 1
+
+    one_more = padded_kudos_body(fake_slack, 1024 * 1024 + 1)
+    environ = environ_for("POST", "/slack/events", one_more, signed_headers(one_more))
+    assert respond(application, environ) == (413, "the body is over 1 MB\n")
+    assert environ["wsgi.input"].given == 0
+
+    announced = environ_for("POST", "/slack/events", b"", {})
+    announced["CONTENT_LENGTH"] = str(50 * 1024 * 1024)  # and the body never comes
+    assert respond(application, announced) == (413, "the body is over 1 MB\n")
+    assert announced["wsgi.input"].given == 0
+    assert kudos_count(ctx) == 1
+
+
+def test_a_chunked_slack_request_is_read_up_to_1_mb_and_refused_past_it(app, ctx, fake_slack):
+    application = wsgi_app(app, ctx)
+    body = kudos_body(fake_slack)
+    assert respond(application, chunked(environ_for("POST", "/slack/events", body, signed_headers(body))))[0] == 200
+    assert kudos_count(ctx) == 1  # Bolt got the whole body, though no Content-Length said how long it is
+
+    endless = chunked(environ_for("POST", "/slack/events", b"x" * (3 * 1024 * 1024), {}))
+    assert respond(application, endless) == (413, "the body is over 1 MB\n")
+    assert endless["wsgi.input"].given == 1024 * 1024 + 1
+    assert kudos_count(ctx) == 1
+
+
+@pytest.fixture
+def small_server(ctx):
+    """The --port server with 2 threads and a client timeout of half a second, serving the echo route."""
+    server = serve_in_background(
+        wsgi_app(None, replace(ctx, features=(ECHO,))), port=0, host="127.0.0.1", threads=2, client_timeout=0.5
+    )
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def raw_request(server, head: str) -> bytes:
+    """Send `head` (a request line and headers) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as connection:
+        connection.sendall(head.encode())
+        return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+def test_the_port_server_refuses_an_announced_body_over_its_cap_without_waiting_for_it(small_server):
+    answer = raw_request(small_server, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.0 413 ") and answer.endswith(b"the body is over 10 bytes\n")
+
+
+def test_the_port_server_asks_for_a_content_length_instead_of_a_chunked_body(small_server):
+    answer = raw_request(small_server, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.0 411 ")
+
+
+def test_the_port_server_drops_a_client_that_sends_nothing(small_server):
+    with socket.create_connection(("127.0.0.1", small_server.server_port), timeout=10) as silent:
+        assert silent.recv(1) == b""  # closed by the server (without a client timeout, this recv times out)
+    with socket.create_connection(("127.0.0.1", small_server.server_port), timeout=10) as slow:
+        slow.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhe")  # and the rest never comes
+        answer = b"".join(iter(lambda: slow.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.0 408 ") and answer.endswith(b"the body did not arrive in time\n")
+
+
+def test_the_port_server_serves_connections_on_a_bounded_pool_of_threads(small_server):
+    before = threading.active_count()
+    silent = [socket.create_connection(("127.0.0.1", small_server.server_port), timeout=10) for _ in range(10)]
+    try:
+        wait_for(lambda: threading.active_count() >= before + 2, "the server took the first connections")
+        time.sleep(0.2)  # time for more threads to start, were they going to
+        assert threading.active_count() - before == 2
+        # Each silent client is dropped after its timeout, so the threads come free: the next request is served.
+        with urlopen(f"http://127.0.0.1:{small_server.server_port}/healthz", timeout=20) as response:
+            assert response.status == 200
+    finally:
+        for connection in silent:
+            connection.close()

@@ -28,6 +28,7 @@ def test_defaults():
     assert settings.zendesk_secret is None and settings.compliments_secret is None
     assert settings.compliments_public is False
     assert settings.include_guests is False
+    assert (settings.feedback_max_people, settings.daily_post_limit, settings.zendesk_subdomain) == (10, 10, None)
 
 
 def test_lessons_channel_defaults_to_tips_channel():
@@ -66,6 +67,9 @@ def test_settings_are_frozen():
         ("KAIZEN_IDEA_REVIEW_VOTES", "five", "at least 1"),
         ("KAIZEN_COMPLIMENTS_PUBLIC", "maybe", "true or false"),
         ("KAIZEN_INCLUDE_GUESTS", "guests", "true or false"),
+        ("KAIZEN_FEEDBACK_MAX_PEOPLE", "0", "at least 1"),
+        ("KAIZEN_DAILY_POST_LIMIT", "ten", "at least 1"),
+        ("KAIZEN_ZENDESK_SUBDOMAIN", "acme.zendesk.com", "the name before .zendesk.com (acme for acme.zendesk.com)"),
     ],
 )
 def test_invalid_values_stop_with_one_clear_line(name, value, message):
