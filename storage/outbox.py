@@ -194,6 +194,11 @@ def by_key(session: Session, key: str) -> OutboxMessage | None:
     return session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
 
 
+def by_keys(session: Session, keys: list[str]) -> list[OutboxMessage]:
+    """These messages, in the order they were written."""
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(keys)).order_by(OutboxMessage.id)))
+
+
 def mark_sent(session: Session, message_id: int, now: datetime, result: dict[str, Any]) -> None:
     session.execute(
         update(OutboxMessage)

@@ -1,15 +1,18 @@
 import csv
 import io
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.cli import main
 from bot.core.exports import write_export
 from bot.core.jobs import run_job
 from bot.core.scheduler import add_jobs
 from bot.feedback.blocks import FEEDBACK_MODAL
 from bot.feedback.reports import EXPORT
-from tests.handlers.test_feedback import answer_values, click_answer, feedback_rows
+from tests.bot.core.test_scheduler import use_the_test_database_and_fake_slack
+from tests.handlers.test_feedback import answer, answer_values, ask_ana_and_ben, click_answer, feedback_rows
 
 
 def reminders(ctx, **options):
@@ -62,7 +65,28 @@ def test_dry_run_shows_the_reminder_and_keeps_nothing(slack, fake_slack, ctx, cl
     fake_slack.clear()
     clock.advance(days=2)
     report = reminders(ctx, dry_run=True)
-    assert any(line.startswith("would send chat.postMessage to UANA") for line in report.lines)
+    assert report.lines == ["1 reminder sent", "would send chat.postMessage as 1 DM (feedback reminder)"]
+    assert fake_slack.calls_to("chat.postMessage") == [] and feedback_rows(ctx)[0].reminded_at is None
+
+
+def test_a_dry_run_counts_the_reminders_without_naming_who_is_left_after_an_anonymous_answer(
+    slack, fake_slack, ctx, clock, engine, monkeypatch, capsys, tmp_path
+):
+    clock.set(datetime.now(UTC) - timedelta(days=2, hours=1))  # the CLI runs at today's date
+    ask_ana_and_ben(slack)
+    answer(slack, fake_slack, ctx, "UBEN", anonymous=True)  # whoever is reminded, the other one answered
+    clock.set(datetime.now(UTC))
+    use_the_test_database_and_fake_slack(monkeypatch, engine, fake_slack, tmp_path)
+    fake_slack.clear()
+
+    assert main(["jobs", "run", "feedback-reminders", "--dry-run"]) == 0
+    slack.command("/kaizen", "run-job feedback-reminders --dry-run", user="UADMIN")
+
+    printed = capsys.readouterr().out
+    [answered] = [call["text"] for call in fake_slack.calls_to("response_url")]
+    for said in (printed, answered):
+        assert "1 reminder sent" in said and "would send chat.postMessage as 1 DM (feedback reminder)" in said
+        assert not re.search(r"UANA|UBEN|\bana\b|\bben\b", said, re.IGNORECASE), said
     assert fake_slack.calls_to("chat.postMessage") == [] and feedback_rows(ctx)[0].reminded_at is None
 
 
