@@ -127,9 +127,10 @@ def test_export_says_who_asked_whom_never_the_text_nor_who_gave_an_anonymous_ans
     assert count == 3
     assert rows == [
         ["date", "for", "giver", "kind", "status", "answered"],
-        # Ben answered anonymously: naming Ana would tell who he is, so her request goes unnamed too.
-        ["2026-11-18T10:00:00+01:00", "UREQ", "", "request", "answered", "2026-11-19T10:00:00+01:00"],
-        ["2026-11-18T10:00:00+01:00", "UREQ", "", "request", "answered", "2026-11-19T10:00:00+01:00"],
+        # Ben answered anonymously: naming Ana would tell who he is, so her request goes unnamed too,
+        # and neither says when it was answered.
+        ["2026-11-18T10:00:00+01:00", "UREQ", "", "request", "answered", ""],
+        ["2026-11-18T10:00:00+01:00", "UREQ", "", "request", "answered", ""],
         ["2026-11-20T10:00:00+01:00", "UREQ", "UCARL", "request", "open", ""],
     ]
     assert "Secret" not in out.getvalue() and "refunds" not in out.getvalue()
@@ -137,3 +138,35 @@ def test_export_says_who_asked_whom_never_the_text_nor_who_gave_an_anonymous_ans
     since = io.StringIO()
     with ctx.session_factory() as session:
         assert write_export(session, EXPORT, since, date(2026, 11, 20), ctx.settings.timezone) == 1
+
+
+def exported(ctx) -> list[list[str]]:
+    out = io.StringIO()
+    with ctx.session_factory() as session:
+        write_export(session, EXPORT, out, None, ctx.settings.timezone)
+    return list(csv.reader(io.StringIO(out.getvalue())))[1:]
+
+
+def test_the_export_of_a_batch_with_an_anonymous_answer_is_the_same_whoever_gave_it(slack, fake_slack, ctx, clock):
+    """Whoever knows in which order ana, ben and carl were asked must not learn from the rows' order
+    (or their answer times) which of them answered."""
+    for requester in ("UREQ", "UROB"):
+        slack.command("/feedback", "request <@UANA|ana> <@UBEN|ben> <@UCARL|carl> about refunds", user=requester)
+    asked = {(r.about_id, r.giver_id): r.id for r in feedback_rows(ctx)}
+    # Carl answers both by name; Ben answers Req anonymously, Ana answers Rob anonymously.
+    answers = [("UREQ", "UCARL", False), ("UREQ", "UBEN", True), ("UROB", "UANA", True), ("UROB", "UCARL", False)]
+    for requester, giver, anonymous in answers:
+        clock.advance(hours=1)
+        view = click_answer(slack, fake_slack, asked[requester, giver], giver)
+        values = answer_values("Kind", anonymous=anonymous)
+        slack.view_submission(FEEDBACK_MODAL, values, user=giver, private_metadata=view["private_metadata"])
+
+    at = "2026-11-18T10:00:00+01:00"
+    assert exported(ctx) == [
+        [at, "UREQ", "", "request", "answered", ""],
+        [at, "UREQ", "", "request", "answered", ""],
+        [at, "UREQ", "", "request", "open", ""],
+        [at, "UROB", "", "request", "answered", ""],
+        [at, "UROB", "", "request", "answered", ""],
+        [at, "UROB", "", "request", "open", ""],
+    ]
