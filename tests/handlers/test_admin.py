@@ -208,7 +208,7 @@ def test_anonymous_feedback_nobody_asked_for_is_limited_to_three_a_day_per_giver
     clock.advance(days=1)
     assert '"response_action": "update"' in give("UGIVER").body
     clock.advance(days=1)
-    run_job(ctx, "feedback-reminders")  # a day's counts are not kept past that day
+    run_job(ctx, "forget-anonymous-counts")  # a day's counts are not kept past that day
     with ctx.session_factory() as session:
         assert session.scalars(select(AnonymousFeedbackCount)).all() == []
 

@@ -66,7 +66,9 @@ def test_back_after_the_grace_window_does_not_post(ctx, fake_slack, clock):
 def test_catch_up_runs_the_missed_period_even_past_midnight(env, engine, request, clock):
     env["KAIZEN_DAILY_TIP_AT"] = "23:30"
     clock.set(paris(2026, 11, 20, 1, 0))  # Friday 01:00: Thursday's 23:30 tip was missed
-    [report] = catch_up(request.getfixturevalue("ctx"))
+    reports = catch_up(request.getfixturevalue("ctx"))
+    assert [r.job for r in reports] == ["forget-anonymous-counts", "daily-tip"]  # Friday's 00:00 job too
+    report = reports[1]
     assert report.period == "2026-11-19"
 
 

@@ -1,17 +1,20 @@
 import csv
 import io
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.core.exports import write_export
 from bot.core.jobs import run_job
-from bot.core.scheduler import add_jobs
+from bot.core.scheduler import add_jobs, catch_up
 from bot.feedback.blocks import FEEDBACK_MODAL
 from bot.feedback.reports import EXPORT
-from tests.bot.core.test_scheduler import use_the_test_database_and_fake_slack
+from storage.feedback import AnonymousFeedbackCount
+from tests.bot.core.test_scheduler import paris, use_the_test_database_and_fake_slack
 from tests.handlers.test_feedback import answer, answer_values, ask_ana_and_ben, click_answer, feedback_rows
 
 
@@ -170,3 +173,27 @@ def test_the_export_of_a_batch_with_an_anonymous_answer_is_the_same_whoever_gave
         [at, "UROB", "", "request", "answered", ""],
         [at, "UROB", "", "request", "open", ""],
     ]
+
+
+def anonymous_counts(ctx) -> list[date]:
+    with ctx.session_factory() as session:
+        return list(session.scalars(select(AnonymousFeedbackCount.day)))
+
+
+def test_the_counts_behind_the_anonymous_limit_are_forgotten_as_their_day_ends(slack, ctx, clock):
+    """With the bot token, a day's counts tell who gave that day's anonymous feedback: they go at
+    midnight (the scheduler's run, or its catch-up), not at the next morning's reminders."""
+    clock.set(paris(2026, 11, 18, 23, 50))
+    values = answer_values("Keep going", anonymous=True)
+    slack.view_submission(FEEDBACK_MODAL, values, user="UGIVER", private_metadata=json.dumps({"about": "UANA"}))
+    assert anonymous_counts(ctx) == [date(2026, 11, 18)]
+    assert catch_up(ctx) == [] and anonymous_counts(ctx) == [date(2026, 11, 18)]  # still its day
+
+    clock.set(paris(2026, 11, 19, 0, 5))
+    [report] = catch_up(ctx)
+
+    assert (report.job, report.lines) == (
+        "forget-anonymous-counts",
+        ["forgot the anonymous-feedback counts of earlier days"],
+    )
+    assert anonymous_counts(ctx) == []
