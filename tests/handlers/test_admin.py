@@ -113,7 +113,7 @@ def test_an_admin_hides_an_idea_by_number_and_it_is_gone_everywhere(
     send_everything(ctx, clock)
 
     assert replies(fake_slack) == [
-        ":see_no_evil: Hidden: idea #1 “Fire the night shift”. Its messages now say it was hidden by an admin; "
+        ":see_no_evil: Hidden: idea #1 from <@UANA>. Its messages now say it was hidden by an admin; "
         "the hide is logged."
     ]
     [update] = fake_slack.calls_to("chat.update")
