@@ -133,7 +133,8 @@ def anonymous_batches(session: Session) -> set[str]:
 
 
 def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedback]:
-    query = select(Feedback).order_by(Feedback.created_at, Feedback.id)
+    """Oldest first, the requests of one batch together (two batches can be made at the same moment)."""
+    query = select(Feedback).order_by(Feedback.created_at, Feedback.batch_key, Feedback.id)
     if since is not None:
         query = query.where(Feedback.created_at >= since)
     return session.scalars(query.execution_options(yield_per=1000))

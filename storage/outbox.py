@@ -61,6 +61,18 @@ def drop_pending(session: Session, updates_key: str, now: datetime) -> None:
     )
 
 
+def rewrite_unsent(session: Session, key: str, changes: dict[str, Any], now: datetime) -> bool:
+    """Change what a message will say while it waits to be sent; False if it is sent, being sent right
+    now, refused or gone. Locked, so a sender claims it either before (this then says False) or after
+    (and sends what it says now)."""
+    query = select(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.status == "pending", _unclaimed(now))
+    message = session.scalar(query.with_for_update())
+    if message is None:
+        return False
+    message.payload = {name: value for name, value in {**message.payload, **changes}.items() if value is not None}
+    return True
+
+
 def delete_messages(session: Session, keys: list[str]) -> None:
     """Forget messages, sent or not: for records that must not outlive what they were about."""
     session.execute(delete(OutboxMessage).where(OutboxMessage.key.in_(keys)))
@@ -192,6 +204,11 @@ def count_waiting(session: Session) -> int:
 
 def by_key(session: Session, key: str) -> OutboxMessage | None:
     return session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+
+
+def by_keys(session: Session, keys: list[str]) -> list[OutboxMessage]:
+    """These messages, in the order they were written."""
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(keys)).order_by(OutboxMessage.id)))
 
 
 def mark_sent(session: Session, message_id: int, now: datetime, result: dict[str, Any]) -> None:

@@ -7,6 +7,8 @@ downtime and a manual run never post twice for one period.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core.context import Context, Run
 from bot.core.outbox import OUTBOX_KEYS, Backlog
 from bot.core.settings import WeeklyAt
+from bot.core.text import plural
 from storage import jobs as store
 from storage import outbox as outbox_store
 
@@ -67,7 +70,7 @@ def run_job(
             previous = store.previous_run(session, name, period, now)
             lines = job.work(ctx, session, Run(now, period, number, previous, prepared))
             if dry_run:
-                lines += [_describe(session, key) for key in session.info.get(OUTBOX_KEYS, [])]
+                lines += _describe(session, session.info.get(OUTBOX_KEYS, []))
                 transaction.rollback()
                 return JobReport(name, period, ran=True, lines=lines)
         # A job may fan out to thousands: it returns once they are sent, at Slack's pace, or says why not.
@@ -80,9 +83,27 @@ def _ran(ctx: Context, name: str, period: str) -> bool:
         return store.has_run(session, name, period)
 
 
-def _describe(session: Session, key: str) -> str:
-    message = outbox_store.by_key(session, key)
-    payload = message.payload
-    target = next((payload[k] for k in ("channel", "users", "user_id", "channel_id") if payload.get(k)), "?")
-    about = payload.get("text") or payload.get("initial_comment") or payload.get("title", "")
-    return f"would send {message.method} to {target}: {about}"
+def _describe(session: Session, keys: list[str]) -> list[str]:
+    """What a dry run would send. A post to a channel shows its channel and text; a DM (to a person,
+    a group, a Home tab) is only counted, by kind: whom a job DMs, and what it tells them, is between
+    it and them (a reminder names someone still to answer a request that had an anonymous answer)."""
+    lines, dms = [], Counter()
+    for message in outbox_store.by_keys(session, keys):
+        if _is_channel(message.lane):
+            payload = message.payload
+            about = payload.get("text") or payload.get("initial_comment") or payload.get("title", "")
+            lines.append(f"would send {message.method} to {message.lane}: {about}")
+        else:
+            dms[message.method, _kind(message.key)] += 1
+    return lines + [f"would send {method} as {plural(n, 'DM', 'DMs')} ({kind})" for (method, kind), n in dms.items()]
+
+
+def _is_channel(lane: str | None) -> bool:
+    """A public or private channel's ID (a DM's lane is a user's ID, "group:…" or "home:…")."""
+    return lane is not None and lane.startswith(("C", "G"))
+
+
+def _kind(key: str) -> str:
+    """The words of an outbox key, without its IDs, dates and people: "feedback:12:reminder" is a
+    "feedback reminder", "tip:2026-11-18:dm:U042" a "tip dm"."""
+    return " ".join(part for part in key.split(":") if re.fullmatch(r"[a-z][a-z-]*", part)) or "message"

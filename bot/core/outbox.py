@@ -116,6 +116,14 @@ def update_message(session: Session, key: str, *, of: str, text: str, blocks: li
     enqueue(session, key, "chat.update", payload, now, lane=post.lane if post else None, updates_key=of)
 
 
+def revise_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:
+    """Make the message written under key `of` say this instead, where words must not reach Slack
+    again (what an admin hid): rewritten while it waits to be sent, else edited (update_message)."""
+    store.drop_pending(session, updates_key=of, now=now)
+    if not store.rewrite_unsent(session, of, {"text": text, "blocks": blocks}, now):
+        update_message(session, key, of=of, text=text, blocks=blocks, now=now)
+
+
 class NotYetPosted(Exception):
     """An update whose message has not been posted yet."""
 

@@ -3,12 +3,12 @@
 from bot.core.context import Feature
 from bot.core.parts import Moderation, SlashCommand
 from bot.feedback import reports
-from bot.feedback.jobs import REMINDERS_JOB
+from bot.feedback.jobs import FORGET_COUNTS_JOB, REMINDERS_JOB
 from bot.feedback.rules import hide_feedback
 
 FEATURE = Feature(
     name="feedback",
-    jobs=(REMINDERS_JOB,),
+    jobs=(REMINDERS_JOB, FORGET_COUNTS_JOB),
     home=reports.home_section,
     digest=reports.digest_part,
     exports=(reports.EXPORT,),

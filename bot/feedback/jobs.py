@@ -1,4 +1,5 @@
-"""The feedback-reminders job: one reminder after REMIND_AFTER, expiry after EXPIRE_AFTER."""
+"""The feedback jobs: feedback-reminders (one reminder after REMIND_AFTER, expiry after EXPIRE_AFTER),
+and forget-anonymous-counts at midnight."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ def send_reminders(_ctx: Context, session: Session, run: Run) -> list[str]:
     Its report counts and never names: who is left in a batch someone answered anonymously is secret.
     """
     now = run.now
-    store.forget_anonymous_counts(session, before=now.date())  # a day's counts are kept that day only
     lines = []
     expiring = store.open_requests_created_before(session, now - EXPIRE_AFTER)
     for request in expiring:
@@ -47,4 +47,16 @@ def send_reminders(_ctx: Context, session: Session, run: Run) -> list[str]:
     return lines
 
 
+def forget_anonymous_counts(_ctx: Context, session: Session, run: Run) -> list[str]:
+    """As a day ends, forget its counts behind the anonymous-feedback limit: they are needed that day
+    only, and while they are kept, whoever holds both the database and the bot token can test who gave
+    that day's anonymous feedback (bot.feedback.rules.anonymous_giver_key). How many there were is not
+    said: that would count the givers."""
+    store.forget_anonymous_counts(session, before=run.now.date())
+    return ["forgot the anonymous-feedback counts of earlier days"]
+
+
 REMINDERS_JOB = Job("feedback-reminders", send_reminders, daily, lambda _settings: {"hour": 10, "minute": 0})
+FORGET_COUNTS_JOB = Job(
+    "forget-anonymous-counts", forget_anonymous_counts, daily, lambda _settings: {"hour": 0, "minute": 0}
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from bot.core.exports import local_time
 from bot.core.parts import DigestPart, DigestWindow, Export
 from bot.core.settings import Settings
 from storage import feedback as store
+from storage.feedback import Feedback
 
 OVERDUE_AFTER = timedelta(days=2)  # a feedback request unanswered this long is overdue
 
@@ -34,18 +36,26 @@ def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
     """Who asked whom and what became of it; never the text (not stored) nor an anonymous giver (not
-    kept), nor anyone asked in a batch someone answered anonymously (who is left would tell who)."""
+    kept). A batch someone answered anonymously keeps a row per request, but with nobody named, no
+    answer time and its rows sorted by status: whoever knows whom the requester asked first, or who
+    was at work when, could otherwise tell who answered (its rows say no more than its counts)."""
     anonymous_batches = store.anonymous_batches(session)
-    for feedback in store.feedback_since(session, since):
-        named = feedback.batch_key not in anonymous_batches
-        yield [
-            local_time(feedback.created_at, tz),
-            feedback.about_id,
-            (feedback.giver_id or "") if named else "",
-            "request" if feedback.requested else "unrequested",
-            feedback.status,
-            local_time(feedback.answered_at, tz) if feedback.answered_at else "",
-        ]
+    for batch_key, batch in groupby(store.feedback_since(session, since), key=lambda feedback: feedback.batch_key):
+        if batch_key in anonymous_batches:
+            yield from sorted(_row(feedback, tz, named=False) for feedback in batch)
+        else:
+            yield from (_row(feedback, tz, named=True) for feedback in batch)
+
+
+def _row(feedback: Feedback, tz: ZoneInfo, *, named: bool) -> list[str]:
+    return [
+        local_time(feedback.created_at, tz),
+        feedback.about_id,
+        (feedback.giver_id or "") if named else "",
+        "request" if feedback.requested else "unrequested",
+        feedback.status,
+        local_time(feedback.answered_at, tz) if feedback.answered_at and named else "",
+    ]
 
 
 EXPORT = Export("feedback", ["date", "for", "giver", "kind", "status", "answered"], export_rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -53,7 +54,7 @@ NOBODY_TO_ASK = (
 )
 SHARING = (
     "Leads see a shared goal and its progress in their weekly digest, and the weekly celebration names you "
-    "when you reach one of its milestones. Unshared, only you ever see it."
+    "when you reach one of its milestones (never the goal's words). Unshared, only you ever see it."
 )
 LIST_CLOSED = 5  # finished goals `/goal list` shows under the open ones
 SHOWN_IN_DIGEST = 20
@@ -203,7 +204,7 @@ def goal_modal(max_title: int, max_why: int, max_milestones: int, max_milestone:
     share = Option(
         value="shared",
         text="Share with my lead",
-        description="Progress in the lead digest; milestones celebrated by name",
+        description="Progress in the lead digest; your name (not the goal) in the celebration",
     )
     return View(
         type="modal",
@@ -463,18 +464,23 @@ def home_section(goals: list[Goal], progress: dict[int, Progress], checkin_at: W
 
 
 def week_blocks(
-    shared_milestones: list[tuple[GoalMilestone, Goal]],
-    shared_done: list[Goal],
+    shared_milestones: Counter[str],
+    shared_done: Counter[str],
     personal_milestone_people: int,
     personal_done_people: int,
     people_with_progress: int,
 ) -> list[dict]:
-    """Steps on the way as much as arrivals: shared goals by name, personal ones only counted."""
+    """Steps on the way as much as arrivals: the owners of shared goals by name (with how many
+    milestones and goals each reached), personal ones only counted. Never a goal's words: sharing a
+    goal is with the lead, and a channel is everyone."""
     lines = [
-        f"• {mention(goal.owner_id)} reached a milestone on the way to “{short(goal.title)}”: {short(m.text)}"
-        for m, goal in shared_milestones
+        f"• {mention(owner)} reached " + ("a milestone on a goal" if n == 1 else f"{n} milestones on their goals")
+        for owner, n in shared_milestones.items()
     ]
-    lines += [f"• {mention(goal.owner_id)} reached their goal :tada: “{short(goal.title)}”" for goal in shared_done]
+    lines += [
+        f"• {mention(owner)} reached " + ("a goal" if n == 1 else f"{n} goals") + " :tada:"
+        for owner, n in shared_done.items()
+    ]
     if personal_milestone_people:
         lines.append(
             f"• {plural(personal_milestone_people, 'person', 'people')} reached a milestone on a personal goal"

@@ -1,12 +1,13 @@
 """Goals seen from further away: a person's open goals on their own Home tab; milestones reached and
-goals done in the weekly celebration (by name for shared goals, only counted for personal ones);
-shared goals in the lead digest; and `kaizen export goals` (shared goals only).
+goals done in the weekly celebration (naming the owners of shared goals, only counted for personal
+ones); shared goals in the lead digest; and `kaizen export goals` (shared goals only).
 
-An unshared goal's title is shown to nobody but its owner: none of these parts names one."""
+An unshared goal's title is shown to nobody but its owner, and a shared one's to the leads: nothing
+of a goal's words goes to a channel."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -39,8 +40,8 @@ def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | 
         return None
     return WeekPart(
         blocks=blocks.week_blocks(
-            [(m, goal) for m, goal in milestones if goal.shared],
-            [goal for goal in done if goal.shared],
+            Counter(goal.owner_id for _, goal in milestones if goal.shared),
+            Counter(goal.owner_id for goal in done if goal.shared),
             personal_milestone_people=len({goal.owner_id for _, goal in milestones if not goal.shared}),
             personal_done_people=len({goal.owner_id for goal in done if not goal.shared}),
             people_with_progress=people_with_progress,

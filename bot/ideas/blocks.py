@@ -162,8 +162,13 @@ def _who(user_id: str | None) -> str:
 def _merged_into(idea: Idea, target: Idea | None, link: str | None) -> str:
     """Where a merged idea went: ":twisted_rightwards_arrows: Merged into idea #7 *title*"."""
     number = f"<{link}|idea #{idea.merged_into_id}>" if link else f"idea #{idea.merged_into_id}"
-    title = f" *{target.title}*" if target else ""
-    return f"{STATUS_EMOJI['merged']} Merged into {number}{title}."
+    return f"{STATUS_EMOJI['merged']} Merged into {number}{_title_of(target)}."
+
+
+def _title_of(target: Idea | None) -> str:
+    """ " *title*" of the idea another was merged into; nothing once an admin hid it (its words are
+    what was hidden), or when it is gone."""
+    return f" *{target.title}*" if target and not target.hidden_at else ""
 
 
 def measure_text(measure: Measure) -> str:
@@ -205,8 +210,8 @@ def status_dm(idea: Idea, change: IdeaStatusChange) -> Message:
 def merged_dm(idea: Idea, target: Idea, change: IdeaStatusChange, link: str | None) -> Message:
     """To the author of an idea merged into another."""
     text = (
-        f"{STATUS_EMOJI['merged']} Your idea #{idea.id} *{idea.title}* was merged into idea #{target.id} "
-        f"*{target.title}* by {_who(change.changed_by)}: the same improvement, asked for twice, so the votes "
+        f"{STATUS_EMOJI['merged']} Your idea #{idea.id} *{idea.title}* was merged into idea #{target.id}"
+        f"{_title_of(target)} by {_who(change.changed_by)}: the same improvement, asked for twice, so the votes "
         f"for yours now count for #{target.id}."
     )
     follow = f"<{link}|See idea #{target.id}> and vote for it there." if link else f"Follow idea #{target.id}."

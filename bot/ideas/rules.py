@@ -10,11 +10,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import bot.ideas.blocks as messages
+from bot.core.blocks import Message
 from bot.core.daily_posts import count_post
-from bot.core.outbox import post_message, update_message
+from bot.core.outbox import post_message, revise_message, update_message
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
-from bot.core.text import from_slack_formatted, to_plain
+from bot.core.text import from_slack_formatted, mention, to_plain
 from bot.home.rules import home_changed
 from storage import ideas as store
 from storage import outbox as outbox_store
@@ -322,7 +323,7 @@ def merge_idea(
     record = _move(session, source, to="merged", by=by, note="", now=now)
     if source.author_id:
         text, blocks = messages.merged_dm(source, target, record, post_link(session, target, workspace_url))
-        post_message(session, f"{_change_key(record)}:dm", channel=source.author_id, text=text, blocks=blocks, now=now)
+        post_message(session, _merge_dm_key(record), channel=source.author_id, text=text, blocks=blocks, now=now)
     if target.author_id:
         home_changed(session, target.author_id)
     _review_when_due(session, settings, target, store.vote_count(session, target.id), now, workspace_url)
@@ -333,7 +334,9 @@ def merge_idea(
 
 def hide_idea(session: Session, _settings: Settings, number: int, now: datetime) -> str:
     """An admin hides idea `number`: its post is edited to say so, and lists, votes, status changes,
-    exports and digests leave it out from now on."""
+    exports and digests leave it out from now on. Its title goes from wherever it was shown as where
+    another idea went: the posts of the ideas merged into it and their authors' merge DMs, rewritten
+    before they are sent or edited after."""
     idea = store.lock_idea(session, number, include_hidden=True)
     if idea is None:
         raise IdeaRefused(f"There is no idea #{number}.")
@@ -344,8 +347,18 @@ def hide_idea(session: Session, _settings: Settings, number: int, now: datetime)
         home_changed(session, idea.author_id)
     if outbox_store.by_key(session, post_key(idea)) is not None:
         text, blocks = messages.hidden_post(idea)
-        update_message(session, f"{post_key(idea)}:hidden", of=post_key(idea), text=text, blocks=blocks, now=now)
-    return f"idea #{idea.id} “{idea.title}”"
+        revise_message(session, f"{post_key(idea)}:hidden", of=post_key(idea), text=text, blocks=blocks, now=now)
+    for source in [session.get(Idea, merged) for merged in store.merged_into(session, idea.id)]:
+        if outbox_store.by_key(session, post_key(source)) is not None:
+            text, blocks = _post(session, source)
+            key = f"{post_key(source)}:target-hidden"
+            revise_message(session, key, of=post_key(source), text=text, blocks=blocks, now=now)
+        merge = store.latest_change(session, source.id)  # merged is final: its last change
+        if outbox_store.by_key(session, _merge_dm_key(merge)) is not None:
+            text, blocks = messages.merged_dm(source, idea, merge, link=None)
+            key = f"{_merge_dm_key(merge)}:target-hidden"
+            revise_message(session, key, of=_merge_dm_key(merge), text=text, blocks=blocks, now=now)
+    return f"idea #{idea.id} " + ("(anonymous)" if idea.anonymous else f"from {mention(idea.author_id)}")
 
 
 def list_ideas(session: Session, status: str | None) -> tuple[list[tuple[Idea, int]], int]:
@@ -429,11 +442,21 @@ def _change_key(record: IdeaStatusChange) -> str:
     return f"idea:{record.idea_id}:status:{record.id}"
 
 
+def _merge_dm_key(merge: IdeaStatusChange) -> str:
+    return f"{_change_key(merge)}:dm"
+
+
 def _refresh_post(session: Session, idea: Idea, key: str, now: datetime, workspace_url: str | None = None) -> None:
     if outbox_store.by_key(session, post_key(idea)) is None:
         return  # posted nowhere (no ideas channel then), so nothing to update
+    text, blocks = _post(session, idea, workspace_url)
+    update_message(session, key, of=post_key(idea), text=text, blocks=blocks, now=now)
+
+
+def _post(session: Session, idea: Idea, workspace_url: str | None = None) -> Message:
+    """The idea's post as it is now."""
     target = session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None
-    text, blocks = messages.idea_post(
+    return messages.idea_post(
         idea,
         store.vote_count(session, idea.id),
         store.latest_change(session, idea.id),
@@ -441,7 +464,6 @@ def _refresh_post(session: Session, idea: Idea, key: str, now: datetime, workspa
         target=target,
         target_link=post_link(session, target, workspace_url) if target else None,
     )
-    update_message(session, key, of=post_key(idea), text=text, blocks=blocks, now=now)
 
 
 def _status_list() -> str:

@@ -113,7 +113,7 @@ def test_an_admin_hides_an_idea_by_number_and_it_is_gone_everywhere(
     send_everything(ctx, clock)
 
     assert replies(fake_slack) == [
-        ":see_no_evil: Hidden: idea #1 “Fire the night shift”. Its messages now say it was hidden by an admin; "
+        ":see_no_evil: Hidden: idea #1 from <@UANA>. Its messages now say it was hidden by an admin; "
         "the hide is logged."
     ]
     [update] = fake_slack.calls_to("chat.update")
@@ -208,7 +208,7 @@ def test_anonymous_feedback_nobody_asked_for_is_limited_to_three_a_day_per_giver
     clock.advance(days=1)
     assert '"response_action": "update"' in give("UGIVER").body
     clock.advance(days=1)
-    run_job(ctx, "feedback-reminders")  # a day's counts are not kept past that day
+    run_job(ctx, "forget-anonymous-counts")  # a day's counts are not kept past that day
     with ctx.session_factory() as session:
         assert session.scalars(select(AnonymousFeedbackCount)).all() == []
 

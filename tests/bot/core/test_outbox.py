@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.core.context import build_context
-from bot.core.outbox import post_message, update_message
+from bot.core.outbox import post_message, revise_message, update_message
 from bot.features import FEATURES
 from storage import outbox as store
 from storage.models import OutboxMessage
@@ -227,6 +227,41 @@ def test_an_update_being_sent_is_not_dropped_so_the_newer_one_follows_it(ctx, fa
     clock.advance(seconds=1)
     ctx.outbox.sweep()
     assert [call["text"] for call in fake_slack.calls_to("chat.update")] == ["v2"]
+
+
+def test_a_revised_message_never_sends_its_old_words_unless_they_are_already_on_their_way(ctx, fake_slack, clock):
+    def revise(of, text):
+        with ctx.transaction() as session:
+            revise_message(session, f"{of}:revised", of=of, text=text, blocks=None, now=ctx.now())
+
+    fake_slack.fail("chat.postMessage", status=500)
+    post(ctx, "waiting", channel="UANA", text="old words")  # waits, as Slack failed
+    with ctx.transaction() as session:  # an update of it waits too, with the old words
+        update_message(session, "waiting:update", of="waiting", text="old words, edited", blocks=None, now=ctx.now())
+    revise("waiting", "new words")
+    post(ctx, "sent", channel="UBEN", text="old words")
+    with ctx.session_factory.begin() as session:  # a third one is being sent right now
+        post_message(session, "in-flight", channel="UCAL", text="old words", blocks=None, now=ctx.now())
+        session.flush()
+        [in_flight] = store.ids_for_keys(session, ["in-flight"])
+        assert store.claim(session, in_flight, clock(), timedelta(minutes=2), timedelta(seconds=1)) is not None
+    revise("sent", "new words")
+    revise("in-flight", "new words")
+    with ctx.session_factory.begin() as session:  # it reached Slack
+        store.mark_sent(session, in_flight, clock(), {"channel": "UCAL", "ts": "1.1"})
+
+    clock.advance(seconds=20)
+    ctx.outbox.sweep()
+
+    assert [(c["channel"], c["text"]) for c in fake_slack.calls_to("chat.postMessage")] == [
+        ("UBEN", "old words"),  # sent before it was revised
+        ("UANA", "new words"),
+    ]
+    assert [(c["channel"], c["text"]) for c in fake_slack.calls_to("chat.update")] == [
+        ("UBEN", "new words"),
+        ("UCAL", "new words"),
+    ]
+    assert row(ctx, "waiting:update") is None and row(ctx, "waiting:revised") is None
 
 
 def test_a_refused_token_pauses_sending_keeps_every_message_and_resumes(ctx, fake_slack, clock, caplog):

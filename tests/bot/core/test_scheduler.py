@@ -1,3 +1,4 @@
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from storage.models import Member
 from storage.tips import TipSubscriber
 from tests.bot.factories import kudos
 from tests.conftest import base_env
+from tests.handlers.test_feedback import answer, ask_ana_and_ben
 
 PARIS = ZoneInfo("Europe/Paris")
 JOBS = jobs_by_name(FEATURES)
@@ -64,7 +66,9 @@ def test_back_after_the_grace_window_does_not_post(ctx, fake_slack, clock):
 def test_catch_up_runs_the_missed_period_even_past_midnight(env, engine, request, clock):
     env["KAIZEN_DAILY_TIP_AT"] = "23:30"
     clock.set(paris(2026, 11, 20, 1, 0))  # Friday 01:00: Thursday's 23:30 tip was missed
-    [report] = catch_up(request.getfixturevalue("ctx"))
+    reports = catch_up(request.getfixturevalue("ctx"))
+    assert [r.job for r in reports] == ["forget-anonymous-counts", "daily-tip"]  # Friday's 00:00 job too
+    report = reports[1]
     assert report.period == "2026-11-19"
 
 
@@ -132,6 +136,33 @@ def test_dry_run_changes_nothing_and_calls_no_web_api(ctx, fake_slack, clock, jo
     assert row_counts(ctx) == before
     assert fake_slack.calls == []
     assert run_job(ctx, job).ran  # the dry run did not claim the period
+
+
+def people_named(lines: list[str]) -> set[str]:
+    return set(re.findall(r"\b[UW][A-Z0-9]{2,}\b", " ".join(lines)))
+
+
+def test_a_dry_run_names_nobody_the_run_itself_would_not(slack, ctx, fake_slack, clock):
+    """Whom a job DMs is between it and them: a dry run counts its DMs by kind, and names only the
+    channels it would post in (and whoever the job's own report names, as a real run does)."""
+    clock.set(paris(2026, 11, 14, 10, 0))
+    ask_ana_and_ben(slack)
+    answer(slack, fake_slack, ctx, "UBEN", anonymous=True)
+    clock.set(paris(2026, 11, 16, 10, 0))  # two days on, on the first day of a mentoring round
+    slack.command("/goal", "add Handle billing calls calmly", user="UCAL")
+    slack.command("/mentor", "offer #billing", user="UMAYA")
+    slack.command("/mentor", "want #billing", user="UNOAH")
+    slack.command("/tip", "subscribe", user="UEVE")
+    seed(ctx, clock())
+
+    named_by_a_run = set()
+    for job in ("feedback-reminders", "goal-checkins", "mentor-matching", "daily-tip", "lead-digest"):
+        dry = run_job(ctx, job, dry_run=True).lines
+        assert any(re.fullmatch(r"would send \S+ as \d+ DMs? \([a-z -]+\)", line) for line in dry), dry
+        real = run_job(ctx, job).lines
+        assert people_named(dry) <= people_named(real), (job, dry, real)
+        named_by_a_run |= people_named(real)
+    assert "UANA" not in named_by_a_run  # left alone in a batch someone answered anonymously
 
 
 def test_cli_dry_run(ctx, engine, fake_slack, monkeypatch, capsys, tmp_path):

@@ -188,3 +188,35 @@ def test_a_hidden_idea_can_be_neither_merged_nor_merged_into(two_ideas, slack, f
     assert "There is no idea #1" in into_hidden and "There is no idea #1" in from_hidden
     assert "There is no other idea to merge it into" in json.dumps(fake_slack.modal())
     assert voters(ctx, 2) == ["UC", "UD", "UE", "UF"]
+
+
+def test_a_hidden_idea_leaves_no_title_on_the_ideas_merged_into_it(two_ideas, slack, fake_slack, ctx, clock):
+    """#2 and #3 are merged into #1, then an admin hides #1: its title leaves #2's and #3's posts, the
+    merge DM #2's author has and the one #3's author is still to get (Slack was down), and every list."""
+    slack.command("/idea", "Refund form, prefilled", user="UCARL")  # #3
+    send_everything(ctx, clock)
+    slack.command("/idea", "merge 2 into 1", user="ULEAD")
+    send_everything(ctx, clock)
+    fake_slack.fail("chat.postMessage", status=500)  # the merge DM to #3's author waits
+    slack.command("/idea", "merge 3 into 1", user="ULEAD")
+    assert fake_slack.posts_to("UCARL") == []
+    [told_ben] = fake_slack.posts_to("UBEN")
+    assert "Pre-fill the refund form from the order page" in json.dumps(told_ben["blocks"])
+    fake_slack.clear()
+
+    slack.command("/kaizen", "hide idea 1", user="UADMIN")
+    send_everything(ctx, clock)
+    slack.command("/idea", "list", user="UBEN")
+    slack.command("/idea", "list merged", user="UBEN")
+    slack.event({"type": "app_home_opened", "user": "UBEN", "tab": "home"})
+
+    said = json.dumps([call.params for call in fake_slack.calls], ensure_ascii=False)
+    assert "order page" not in said and "Pre-fill" not in said
+    for merged in (2, 3):
+        post = json.dumps(last_update_of(ctx, fake_slack, merged)["blocks"])
+        assert ":twisted_rightwards_arrows: Merged into idea #1." in post
+    [told_carl] = fake_slack.posts_to("UCARL")  # sent once Slack was back, without the title
+    assert "*Refund form, prefilled* was merged into idea #1 by <@ULEAD>" in json.dumps(told_carl["blocks"])
+    [ben_edited] = [u for u in fake_slack.calls_to("chat.update") if u["channel"] == "UBEN"]
+    assert "*Refund form should copy the order details* was merged into idea #1 by" in json.dumps(ben_edited["blocks"])
+    assert "Merged into #1" in last_home(fake_slack, "UBEN")
