@@ -34,6 +34,7 @@ class Run:
     number: int  # 1 for the period's first run; each forced run takes the next number
     previous: datetime | None = None  # when the job last ran for an earlier period, if ever
     prepared: Any = None  # what the job's `prepare` gathered
+    forced: bool = False  # asked for (--force, --dry-run) rather than due: a job may do now what is not due yet
 
     @property
     def key(self) -> str:

@@ -65,7 +65,7 @@ def run_job(
             if number is None:
                 return JobReport(name, period, ran=False, lines=[])
             previous = store.previous_run(session, name, period, now)
-            lines = job.work(ctx, session, Run(now, period, number, previous, prepared))
+            lines = job.work(ctx, session, Run(now, period, number, previous, prepared, forced=again))
             if dry_run:
                 lines += [_describe(session, key) for key in session.info.get(OUTBOX_KEYS, [])]
                 transaction.rollback()

@@ -152,10 +152,16 @@ def follow_up_key(pair: MentorPair) -> str:
 
 
 # --- rounds -----------------------------------------------------------------------------------
+def round_of(day: date, every_weeks: int) -> date:
+    """The Monday the round `day` falls in started (in its first week or a later one)."""
+    monday = day - timedelta(days=day.weekday())
+    return monday - timedelta(weeks=(monday - ROUNDS_FROM).days // 7 % every_weeks)
+
+
 def round_starting(day: date, every_weeks: int) -> date | None:
     """The Monday of `day`'s week when a round starts that week, else None."""
-    monday = day - timedelta(days=day.weekday())
-    return monday if (monday - ROUNDS_FROM).days // 7 % every_weeks == 0 else None
+    start = round_of(day, every_weeks)
+    return start if start == day - timedelta(days=day.weekday()) else None
 
 
 def next_matching(settings: Settings, now: datetime) -> datetime:

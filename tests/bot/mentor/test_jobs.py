@@ -290,3 +290,38 @@ def test_people_known_to_be_deactivated_are_not_matched(slack, ctx):
     matching(ctx)
 
     assert pairs(ctx) == [("2026-11-16", "UMAYA", "UANA", "billing"), ("2026-11-16", "UMAYA", "UBEN", "billing")]
+
+
+def test_a_new_wish_in_the_same_round_is_told_again_by_a_forced_or_dry_run(slack, fake_slack, ctx):
+    mentor(slack, "UCAL", "want #sql")
+    matching(ctx)
+    mentor(slack, "UCAL", "want #excel")  # a new wish: the next run tells them why again
+    fake_slack.clear()
+
+    dry = matching(ctx, dry_run=True)
+    assert any(line.startswith("would send chat.postMessage to UCAL: :seedling:") for line in dry.lines)
+    forced = matching(ctx, force=True)
+
+    assert forced.lines == ["round of Mon 16 Nov: 0 new pairs, 1 learner without a mentor (1 told why)"]
+    [dm] = fake_slack.posts_to("UCAL")
+    assert "nobody offers #excel and #sql yet" in dm["text"]
+
+
+def test_forced_in_a_week_no_round_starts_it_matches_the_round_under_way_now(slack, fake_slack, ctx, clock):
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=PARIS))  # the second week of the round of Mon 16 Nov
+    team(slack)
+    assert matching(ctx).lines == ["no round this week: the next one is matched Mon 30 Nov at 10:00"]
+
+    report = matching(ctx, force=True)
+
+    assert report.lines == [
+        "no round starts this week: forced, so matching now for the round of Mon 16 Nov",
+        "UMAYA mentors UANA in #billing",
+        "UNOAH mentors UBEN in #written-tone",
+        "round of Mon 16 Nov: 2 new pairs, 1 learner without a mentor (1 told why)",
+    ]
+    assert pairs(ctx) == [("2026-11-16", "UMAYA", "UANA", "billing"), ("2026-11-16", "UNOAH", "UBEN", "written-tone")]
+    assert len(group_posts(fake_slack, "UMAYA", "UANA")) == 1
+    # The round's next scheduled matching is not moved by it.
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=PARIS))
+    assert matching(ctx).lines[-1] == "round of Mon 30 Nov: 2 new pairs, 1 learner without a mentor (0 told why)"
