@@ -74,6 +74,13 @@ def next_tip(session: Session, day: date) -> Tip | None:
     return session.scalar(query)
 
 
+def last_queued_day(session: Session) -> date | None:
+    """The day the last queued tip not shown yet is due, if any."""
+    shown = select(DailyTip.tip_id)
+    query = select(func.max(Tip.show_from)).where(Tip.active, Tip.show_from.is_not(None), Tip.id.not_in(shown))
+    return session.scalar(query)
+
+
 def set_tip_of(session: Session, day: date, tip: Tip) -> bool:
     """Make `tip` the tip of `day`; False if another request chose one first."""
     try:

@@ -15,6 +15,7 @@ from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import escape, from_slack_formatted
 from storage import tips as store
+from storage.db import lock_until_commit
 from storage.outbox import claim_request
 from storage.tips import Tip
 
@@ -67,15 +68,18 @@ def queue_tip(
     added_by: str | None,
     now: datetime,
 ) -> Tip:
-    """Add a tip that comes next: the daily tip of the next working day after `now` (after the tips
-    queued before it, if any), then one of the rotation like any tip. `credit` (safe mrkdwn, e.g.
-    "shared by <@U123>") is shown with it wherever it is shown."""
+    """Add a tip that comes next: the daily tip of the next working day after `now`, or of the
+    working day after the last tip queued before it; then one of the rotation like any tip. Its
+    `show_from` is that day, which its author is told. `credit` (safe mrkdwn, e.g. "shared by
+    <@U123>") is shown with it wherever it is shown."""
+    lock_until_commit(session, "tips queue")  # two promotions at once take two days, not the same one
+    today, last_queued = now.astimezone(settings.timezone).date(), store.last_queued_day(session)
     tip = Tip(
         theme=theme,
         text=text,
         credit=credit,
         added_by=added_by,
-        show_from=next_working_day(now.astimezone(settings.timezone).date()),
+        show_from=next_working_day(max(today, last_queued) if last_queued else today),
         created_at=now,
     )
     session.add(tip)
