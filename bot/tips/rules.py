@@ -48,12 +48,13 @@ def themes() -> tuple[str, ...]:
 
 
 def todays_tip(session: Session, settings: Settings, now: datetime) -> Tip:
-    """The tip of the day `now` falls in; chosen on first use as the active tip shown longest ago."""
+    """The tip of the day `now` falls in; chosen on first use as the active tip shown longest ago.
+    A day with no daily post (the weekend) leaves the queued tips for the next working day."""
     day = now.astimezone(settings.timezone).date()
     tip = store.tip_of(session, day)
     if tip is None:
         store.add_builtin(session, list(builtin_tips()), now)
-        store.set_tip_of(session, day, store.next_tip(session, day))
+        store.set_tip_of(session, day, store.next_tip(session, day, queued_first=is_working_day(day)))
         tip = store.tip_of(session, day)  # ours, or the one a concurrent request chose first
     return tip
 
@@ -87,10 +88,14 @@ def queue_tip(
     return tip
 
 
+def is_working_day(day: date) -> bool:
+    """Monday to Friday: the days the daily tip is posted."""
+    return day.weekday() < 5
+
+
 def next_working_day(day: date) -> date:
-    """The next Monday to Friday after `day`: the days the daily tip is posted."""
     day += timedelta(days=1)
-    while day.weekday() >= 5:
+    while not is_working_day(day):
         day += timedelta(days=1)
     return day
 

@@ -404,6 +404,24 @@ def test_each_author_is_told_the_day_their_lesson_is_actually_shown(slack, fake_
     assert credited == ["UANA", "UBEN", "UCAL"]
 
 
+def test_tip_at_the_weekend_leaves_a_queued_lesson_for_the_next_working_day(slack, fake_slack, ctx, clock):
+    slack.command("/tip", "subscribe", user="USUB")
+    slack.command("/lesson", LESSON, user="UANA")
+    slack.command("/lesson", "promote 1", user="UADMIN")  # Thursday's tip; Kaizen is down all Thursday
+    fake_slack.clear()
+
+    for saturday_or_sunday in (21, 22):
+        clock.set(datetime(2026, 11, saturday_or_sunday, 10, 0, tzinfo=UTC))
+        slack.command("/tip")
+    clock.set(MONDAY_0930_PARIS)
+    run_job(ctx, "daily-tip")
+
+    assert [LESSON in reply for reply in replies(fake_slack)] == [False, False]
+    [post] = tip_job_posts(fake_slack)
+    [dm] = fake_slack.posts_to("USUB")
+    assert LESSON in post["text"] and LESSON in dm["text"]
+
+
 def test_a_promoted_tip_retired_before_it_was_shown_is_not_shown(slack, fake_slack, ctx, clock):
     slack.command("/lesson", LESSON, user="UANA")
     slack.command("/lesson", "promote 1", user="UADMIN")
