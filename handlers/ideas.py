@@ -185,7 +185,7 @@ def register(app: App, ctx: Context) -> None:
             except IdeaRefused as refusal:
                 raise IdeaRefused(refusal.reason, refusal.field if refusal.field in fields else main_field) from None
 
-        answer_view_submission(ctx, ack, move)
+        answer_view_submission(ctx, ack, move, main_field=main_field)
 
     @app.view(messages.DECLINE_MODAL)
     def decline_submitted(ack: Ack, body: dict, view: dict) -> None:

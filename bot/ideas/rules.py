@@ -17,7 +17,7 @@ from bot.core.text import from_slack_formatted, to_plain
 from bot.home.rules import home_changed
 from storage import ideas as store
 from storage import outbox as outbox_store
-from storage.ideas import Idea, IdeaStatusChange, IdeaVote, Measure
+from storage.ideas import MEASURE_LENGTHS, Idea, IdeaStatusChange, IdeaVote, Measure
 from storage.outbox import claim_request
 
 STATUSES = ("new", "under-review", "planned", "in-progress", "implemented", "declined", "merged")
@@ -25,7 +25,6 @@ OPEN_STATUSES = ("new", "under-review", "planned", "in-progress")
 MAX_TITLE_LENGTH = 150
 MAX_DESCRIPTION_LENGTH = 2000
 MAX_IMPACT_LENGTH = 1000
-MEASURE_LENGTHS = {"measure_name": 80, "measure_before": 30, "measure_after": 30, "measure_unit": 20}
 LIST_LIMIT = 20
 TOP_LIMIT = 10
 MERGE_CHOICES = 100  # a select menu's most options
@@ -206,8 +205,8 @@ def measure_from(name: str, before: str, after: str, unit: str) -> Measure | Non
         if not fields[field]:
             raise IdeaRefused(f"A measure needs {what} too (or leave the measure out).", field)
     for field, limit in MEASURE_LENGTHS.items():
-        if len(to_plain(fields[field])) > limit:
-            raise IdeaRefused(f"Please keep this under {limit} characters.", field)
+        if len(fields[field]) > limit:  # as stored: each `&`, `<` or `>` takes 4 or 5
+            raise IdeaRefused(f"Please keep this under {limit} characters (`&`, `<` and `>` count as 4 or 5).", field)
     return Measure(name, before, after, unit)
 
 
