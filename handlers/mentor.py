@@ -68,7 +68,9 @@ def register(app: App, ctx: Context) -> None:
             save_skills(session, user_id, offers, wants, ctx.now())
             mine = overview(session, settings, user_id, ctx.now())
             return messages.saved_modal(
-                messages.overview_text(mine.offers, mine.wants, mine.pairs, user_id, mine.next_matching)
+                messages.overview_text(
+                    mine.offers, mine.wants, mine.this_round, mine.pairs, user_id, mine.next_matching
+                )
             )
 
         answer_view_submission(ctx, ack, save)
@@ -102,7 +104,9 @@ def _answer(ctx: Context, user_id: str, word: str, rest: str) -> str:
             return messages.stopped(stop(session, user_id, skills), skills)
         if word == "list":
             mine = overview(session, settings, user_id, now)
-            return messages.overview_text(mine.offers, mine.wants, mine.pairs, user_id, mine.next_matching)
+            return messages.overview_text(
+                mine.offers, mine.wants, mine.this_round, mine.pairs, user_id, mine.next_matching
+            )
         role = OFFER if word == "offer" else WANT
         added = add_skills(session, user_id, role, skills, now)
         mine = overview(session, settings, user_id, now)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, String, UniqueConstraint, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.db import Range
+from storage.db import Range, dialect_insert
 from storage.models import Base, Member
 
 OFFER, WANT = "offer", "want"
@@ -51,6 +51,15 @@ class MentorPair(Base):
         UniqueConstraint("round", "learner_id"),
         Index("ix_mentor_pairs_follow_up_on", "follow_up_on", "followed_up_at"),
     )
+
+
+class MentorRound(Base):
+    """A round that was matched, even one that paired nobody: the latest is the round under way."""
+
+    __tablename__ = "mentor_rounds"
+
+    round: Mapped[date] = mapped_column(Date, primary_key=True)  # the Monday it started
+    matched_at: Mapped[datetime]  # first matched (a forced run may pair newcomers later)
 
 
 def skills_of(session: Session, user_id: str, role: str) -> list[str]:
@@ -139,8 +148,14 @@ def round_before(session: Session, round_: date) -> date | None:
     return session.scalar(select(func.max(MentorPair.round)).where(MentorPair.round < round_))
 
 
+def round_matched(session: Session, round_: date, now: datetime) -> None:
+    insert = dialect_insert(session)(MentorRound).values(round=round_, matched_at=now)
+    session.execute(insert.on_conflict_do_nothing(index_elements=[MentorRound.round]))
+
+
 def latest_round(session: Session) -> date | None:
-    return session.scalar(select(func.max(MentorPair.round)))
+    """The round under way: the latest matched, whether or not it paired anyone."""
+    return session.scalar(select(func.max(MentorRound.round)))
 
 
 def pairs_of(session: Session, user_id: str, round_: date) -> Sequence[MentorPair]:

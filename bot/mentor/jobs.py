@@ -41,6 +41,7 @@ def match_mentors(ctx: Context, session: Session, run: Run) -> list[str]:
         # Asked for (right after set-up, say): the round under way pairs whoever is not paired yet, now.
         round_ = round_of(local.date(), settings.mentor_every_weeks)
         lines.append(f"no round starts this week: forced, so matching now for the round of {messages.day(round_)}")
+    store.round_matched(session, round_, now)  # the round under way from now on, even if it pairs nobody
     offers, wants, previous, spare = _round_inputs(session, round_)
     pairs = match_round(offers, wants, previous, spare)
     rows = [

@@ -39,7 +39,8 @@ class Overview:
 
     offers: list[str]
     wants: list[str]
-    pairs: list[MentorPair]  # theirs in the latest round, as mentor or learner
+    this_round: date | None  # the round under way (the latest matched), if any
+    pairs: list[MentorPair]  # theirs in it, as mentor or learner
     next_matching: datetime
 
 
@@ -119,6 +120,7 @@ def overview(session: Session, settings: Settings, user_id: str, now: datetime) 
     return Overview(
         offers=store.skills_of(session, user_id, OFFER),
         wants=store.skills_of(session, user_id, WANT),
+        this_round=latest,
         pairs=list(store.pairs_of(session, user_id, latest)) if latest else [],
         next_matching=next_matching(settings, now),
     )

@@ -51,3 +51,26 @@ def test_a_database_migrated_under_the_old_revision_ids_keeps_upgrading(tmp_path
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), tables())
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert diff == [] and version == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def test_the_mentoring_rounds_already_matched_are_kept_as_matched(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'rounds.db'}")
+    upgrade(engine, "0013_idea_impact")
+    pair = (
+        "INSERT INTO mentor_pairs (round, mentor_id, learner_id, skill, created_at, follow_up_on) "
+        "VALUES (:round, 'UMAYA', :learner, 'billing', :at, '2026-12-01')"
+    )
+    with engine.begin() as connection:
+        for round_, learner, at in [
+            ("2026-11-16", "UANA", "2026-11-16 09:00:00"),
+            ("2026-11-16", "UBEN", "2026-11-18 09:00:00"),  # a forced run paired a newcomer later
+            ("2026-11-30", "UANA", "2026-11-30 09:00:00"),
+        ]:
+            connection.execute(text(pair), {"round": round_, "learner": learner, "at": at})
+    upgrade(engine)
+    with engine.connect() as connection:
+        rounds = connection.execute(text("SELECT round, matched_at FROM mentor_rounds ORDER BY round")).all()
+    assert [tuple(map(str, row)) for row in rounds] == [
+        ("2026-11-16", "2026-11-16 09:00:00"),
+        ("2026-11-30", "2026-11-30 09:00:00"),
+    ]

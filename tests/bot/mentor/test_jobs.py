@@ -325,3 +325,25 @@ def test_forced_in_a_week_no_round_starts_it_matches_the_round_under_way_now(sla
     # The round's next scheduled matching is not moved by it.
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=PARIS))
     assert matching(ctx).lines[-1] == "round of Mon 30 Nov: 2 new pairs, 1 learner without a mentor (0 told why)"
+
+
+def test_after_a_round_that_paired_nobody_this_round_has_no_pair(slack, fake_slack, ctx, clock):
+    mentor(slack, "UMAYA", "offer #billing")
+    mentor(slack, "UANA", "want #billing")
+    matching(ctx)  # the round of Mon 16 Nov: UMAYA mentors UANA
+    mentor(slack, "UMAYA", "stop")
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=PARIS))
+    assert matching(ctx).lines == ["round of Mon 30 Nov: 0 new pairs, 1 learner without a mentor (1 told why)"]
+    fake_slack.clear()
+
+    clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    mentor(slack, "UANA", "list")
+    slack.event({"type": "app_home_opened", "user": "UANA", "channel": "DHOME", "tab": "home"})
+    run_job(ctx, "lead-digest")
+
+    [listed] = [call["text"] for call in fake_slack.calls_to("response_url")]
+    [home] = [json.dumps(call["view"]) for call in fake_slack.calls_to("views.publish")]
+    digest = json.dumps(fake_slack.posts_to("ULEAD")[0]["blocks"])
+    assert "*This round:* no pair." in listed and "UMAYA" not in listed
+    assert "No pair this round." in home and "UMAYA" not in home
+    assert "Latest round (Mon 30 Nov): no pairs." in digest and "Mon 16 Nov" not in digest
