@@ -20,6 +20,7 @@ from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily, weekly, weekly_schedule
 from bot.core.outbox import post_message, post_to_group
 from bot.core.text import plural
+from bot.directory.jobs import MEMBER_DIRECTORY
 from bot.home.rules import home_changed
 from bot.mentor.matching import LEARNERS_PER_MENTOR, match_round
 from bot.mentor.rules import follow_up_key, next_matching, round_of, round_starting
@@ -132,6 +133,7 @@ MENTOR_MATCHING = Job(
     work=match_mentors,
     period=weekly,
     schedule=lambda s: weekly_schedule(s.mentor_match_at),
+    reads=(MEMBER_DIRECTORY.name,),  # people deactivated are not matched
 )
 MENTOR_FOLLOW_UPS = Job(
     name="mentor-follow-ups",
