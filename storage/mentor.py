@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String, UniqueConstraint, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Date, Index, String, UniqueConstraint, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Range, dialect_insert
@@ -92,17 +92,20 @@ def remove_skills(session: Session, user_id: str, skills: list[str] | None = Non
     return session.execute(statement).rowcount
 
 
+def _active(role: str) -> ColumnElement[bool]:
+    """The skills of `role` of everyone but those Kaizen knows are deactivated: they offer and want nothing."""
+    gone = select(Member.user_id).where(Member.deleted)
+    return and_(MentorSkill.role == role, MentorSkill.user_id.not_in(gone))
+
+
 def offering(session: Session, skill: str) -> list[str]:
-    query = select(MentorSkill.user_id).where(MentorSkill.role == OFFER, MentorSkill.skill == skill)
+    query = select(MentorSkill.user_id).where(_active(OFFER), MentorSkill.skill == skill)
     return list(session.scalars(query.order_by(MentorSkill.user_id)))
 
 
 def everyone_skills(session: Session, role: str) -> dict[str, set[str]]:
     """Person → skills, for everyone but those Kaizen knows are deactivated."""
-    gone = select(Member.user_id).where(Member.deleted)
-    query = select(MentorSkill.user_id, MentorSkill.skill).where(
-        MentorSkill.role == role, MentorSkill.user_id.not_in(gone)
-    )
+    query = select(MentorSkill.user_id, MentorSkill.skill).where(_active(role))
     skills: dict[str, set[str]] = {}
     for user_id, skill in session.execute(query.order_by(MentorSkill.user_id, MentorSkill.skill)):
         skills.setdefault(user_id, set()).add(skill)
@@ -127,10 +130,10 @@ def mark_told(session: Session, user_ids: list[str], now: datetime) -> None:
 
 def wanted_not_offered(session: Session) -> list[tuple[str, int]]:
     """Skills someone wants and nobody offers, with how many want each; most wanted first."""
-    offered = select(MentorSkill.skill).where(MentorSkill.role == OFFER)
+    offered = select(MentorSkill.skill).where(_active(OFFER))
     query = (
         select(MentorSkill.skill, func.count())
-        .where(MentorSkill.role == WANT, MentorSkill.skill.not_in(offered))
+        .where(_active(WANT), MentorSkill.skill.not_in(offered))
         .group_by(MentorSkill.skill)
     )
     return sorted(((skill, n) for skill, n in session.execute(query)), key=lambda row: (-row[1], row[0]))

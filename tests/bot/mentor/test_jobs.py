@@ -347,3 +347,18 @@ def test_after_a_round_that_paired_nobody_this_round_has_no_pair(slack, fake_sla
     assert "*This round:* no pair." in listed and "UMAYA" not in listed
     assert "No pair this round." in home and "UMAYA" not in home
     assert "Latest round (Mon 30 Nov): no pairs." in digest and "Mon 16 Nov" not in digest
+
+
+def test_the_digest_leaves_out_deactivated_people_s_wishes_and_offers(slack, fake_slack, ctx):
+    mentor(slack, "UANA", "want #sql #billing")
+    mentor(slack, "UGONE", "want #sql #excel")
+    mentor(slack, "UGONEMENTOR", "offer #billing")
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            Member(user_id=user, deleted=True, first_seen_at=ctx.now()) for user in ("UGONE", "UGONEMENTOR")
+        )
+
+    run_job(ctx, "lead-digest")
+
+    shown = json.dumps(fake_slack.posts_to("ULEAD")[0]["blocks"])
+    assert "Wanted, and nobody offers: #billing (1 person), #sql (1 person)." in shown and "#excel" not in shown
