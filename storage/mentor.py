@@ -68,10 +68,19 @@ def skills_of(session: Session, user_id: str, role: str) -> list[str]:
 
 
 def add_skills(session: Session, user_id: str, role: str, skills: list[str], now: datetime) -> list[str]:
-    """Add the skills not there yet; returns those."""
-    new = [skill for skill in skills if skill not in skills_of(session, user_id, role)]
-    session.add_all(MentorSkill(user_id=user_id, role=role, skill=skill, added_at=now) for skill in new)
-    return new
+    """Add the skills not there yet; returns those. The same request twice at once adds them once,
+    and the second finds them there."""
+    if not skills:
+        return []
+    rows = [{"user_id": user_id, "role": role, "skill": skill, "added_at": now} for skill in skills]
+    statement = (
+        dialect_insert(session)(MentorSkill)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[MentorSkill.user_id, MentorSkill.role, MentorSkill.skill])
+        .returning(MentorSkill.skill)
+    )
+    added = set(session.scalars(statement))
+    return [skill for skill in skills if skill in added]
 
 
 def set_skills(session: Session, user_id: str, role: str, skills: list[str], now: datetime) -> None:
