@@ -134,10 +134,9 @@ def answer_follow_up(
     if answer not in messages.ANSWERS:
         raise MentorRefused("I don't know that answer.")
     pair = store.lock_pair(session, pair_id)
-    if pair is None:
+    if pair is None or user_id not in (pair.mentor_id, pair.learner_id):
+        # Only the two of them see the question: anyone else's answer is forged, and learns nothing.
         raise MentorRefused("I can't find that mentoring pair any more.")
-    if user_id not in (pair.mentor_id, pair.learner_id):
-        raise MentorRefused(f"This question is for <@{pair.mentor_id}> and <@{pair.learner_id}>.")
     claim_request(session, request_key, now)
     if pair.answer != answer:
         pair.answer, pair.answered_by, pair.answered_at = answer, user_id, now

@@ -195,9 +195,12 @@ def test_a_week_later_one_follow_up_per_pair_and_its_answers_are_kept(slack, fak
     assert len(fake_slack.calls_to("chat.update")) == 2
 
     fake_slack.clear()
-    click(slack, 2, "met", "UANA")  # not their pair
+    click(slack, 2, "met", "UANA")  # not their pair: answered as a pair that does not exist, naming nobody
+    click(slack, 99, "met", "UANA")
     assert answers(ctx)[1] == (None, None)
-    assert [c["text"] for c in fake_slack.calls_to("response_url")] == ["This question is for <@UNOAH> and <@UBEN>."]
+    assert [c["text"] for c in fake_slack.calls_to("response_url")] == [
+        "I can't find that mentoring pair any more."
+    ] * 2
 
 
 def follow_up_ts(ctx):
