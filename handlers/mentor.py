@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import Context
 from bot.core.forms import answer_view_submission
+from bot.core.refusal import Refused, record_id
 from bot.core.text import escape
 from bot.mentor import blocks as messages
 from bot.mentor.matching import LEARNERS_PER_MENTOR
@@ -83,13 +84,13 @@ def register(app: App, ctx: Context) -> None:
             with ctx.transaction() as session:
                 answer_follow_up(
                     session,
-                    pair_id=int(pair_id),
+                    pair_id=record_id(pair_id),
                     user_id=body["user"]["id"],
                     answer=answer,
                     request_key=f"action:{body['trigger_id']}",
                     now=ctx.now(),
                 )
-        except MentorRefused as refusal:
+        except Refused as refusal:
             respond(refusal.reason, response_type="ephemeral", replace_original=False)
         except DuplicateRequest:
             pass  # a double click: the answer is kept once, and the message already shows it
