@@ -249,6 +249,14 @@ def confirmation(idea: Idea, posted_in: str | None) -> str:
     return f":bulb: Thanks! Your idea is number *#{idea.id}*. {where}{follow}"
 
 
+def votes_closed(idea: Idea) -> str:
+    """To someone pressing Upvote on an idea already implemented: what it changed, instead of a vote."""
+    text = f"{STATUS_EMOJI['implemented']} Idea #{idea.id} is implemented already, so its votes are closed."
+    if idea.impact or idea.measure:
+        text += "\n" + impact_text(idea)
+    return text
+
+
 def vote_reply(idea: Idea, voted: bool, votes: int) -> str:
     if voted:
         return f":thumbsup: You voted for idea #{idea.id} ({_votes(votes)} now). Press Upvote again to withdraw it."

@@ -133,7 +133,9 @@ def toggle_vote(
 
     The vote that brings a new idea to KAIZEN_IDEA_REVIEW_VOTES sends it to review. The idea stays
     locked until commit, so simultaneous votes count one after another, exactly one of them starts
-    the review, and the last channel update carries the final count.
+    the review, and the last channel update carries the final count. An implemented idea takes no
+    votes (until it is reopened): everyone who voted for it was thanked with what it changed, and
+    someone pressing Upvote now is told that instead.
     """
     idea = _idea(session, idea_id)
     if idea.status == "merged":
@@ -141,6 +143,8 @@ def toggle_vote(
             f"Idea #{idea.id} was merged into #{idea.merged_into_id}, and its votes went there: "
             f"vote for #{idea.merged_into_id} instead."
         )
+    if idea.status == "implemented":
+        raise IdeaRefused(messages.votes_closed(idea))
     claim_request(session, request_key, now)
     vote = store.find_vote(session, idea.id, voter_id)
     if vote is None:
