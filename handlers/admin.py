@@ -11,7 +11,7 @@ from bot.admin.rules import AdminRefused, check_admin, hide, kinds, outbox_statu
 from bot.core.blocks import HIDE_ACTION
 from bot.core.context import Context
 from bot.core.jobs import run_job
-from bot.core.refusal import Refused
+from bot.core.refusal import Refused, record_id
 from bot.core.text import escape
 from storage.outbox import DuplicateRequest
 
@@ -59,7 +59,10 @@ def register(app: App, ctx: Context) -> None:
         """The ⋯ menu of a public message, or the Hide button of a report; value "KIND:N"."""
         ack()
         kind, _, number = (action.get("selected_option") or action)["value"].partition(":")
-        reply = _hide(ctx, body["user"]["id"], kind, int(number), f"action:{body['trigger_id']}")
+        try:
+            reply = _hide(ctx, body["user"]["id"], kind, record_id(number), f"action:{body['trigger_id']}")
+        except Refused as refusal:
+            reply = refusal.reason
         if reply:
             respond(reply, response_type="ephemeral", replace_original=False)
 

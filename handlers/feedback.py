@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import Context
 from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
+from bot.core.refusal import Refused, record_id
 from bot.core.text import escape, leading_mentions
 from bot.feedback import blocks as messages
 from bot.feedback.rules import (
@@ -17,7 +18,6 @@ from bot.feedback.rules import (
     EXPIRE_AFTER,
     REMIND_AFTER,
     FeedbackAnswer,
-    FeedbackRefused,
     answer_request,
     answerable_request,
     check_recipient,
@@ -66,7 +66,8 @@ def register(app: App, ctx: Context) -> None:
 
         def answer_modal() -> dict:  # a transaction: after the modal is open
             with ctx.transaction() as session:
-                request = answerable_request(session, int(body["actions"][0]["value"]), body["user"]["id"], ctx.now())
+                request_id = record_id(body["actions"][0]["value"])
+                request = answerable_request(session, request_id, body["user"]["id"], ctx.now())
             return messages.feedback_modal(request.about_id, request.topic, {"request": request.id})
 
         # In a DM or on the Home tab alike, a refusal shows in the modal.
@@ -80,11 +81,11 @@ def register(app: App, ctx: Context) -> None:
                 report_feedback(
                     session,
                     ctx.settings,
-                    feedback_id=int(action["value"]),
+                    feedback_id=record_id(action["value"]),
                     reporter_id=body["user"]["id"],
                     now=ctx.now(),
                 )
-        except FeedbackRefused as refusal:
+        except Refused as refusal:
             reply = refusal.reason
         except DuplicateRequest:
             reply = "You reported it already: the admins have it."

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import Context
 from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
+from bot.core.refusal import record_id
 from bot.core.text import escape, from_slack_formatted, truncate
 from bot.goals import blocks as messages
 from bot.goals.rules import (
@@ -85,7 +86,7 @@ def register(app: App, ctx: Context) -> None:
 
         def progress_form() -> dict:  # a transaction: after the modal is open
             with ctx.transaction() as session:
-                goal = own_open_goal(session, int(action["value"]), body["user"]["id"])
+                goal = own_open_goal(session, record_id(action["value"]), body["user"]["id"])
             return messages.progress_modal(goal, MAX_NOTE_LENGTH)
 
         open_modal_at_once(client, body["trigger_id"], messages.PROGRESS_TITLE, progress_form)
@@ -94,9 +95,9 @@ def register(app: App, ctx: Context) -> None:
     def progress_submitted(ack: Ack, body: dict, view: dict) -> None:
         state = view["state"]["values"]
         ticked = (state.get(messages.REACHED) or {}).get(messages.REACHED, {}).get("selected_options") or []
-        reached = [int(option["value"]) for option in ticked]
 
         def log(session: Session) -> dict:
+            reached = [record_id(option["value"], messages.REACHED) for option in ticked]
             goal, progress = log_progress(
                 session,
                 goal_id=int(view["private_metadata"]),
@@ -116,7 +117,7 @@ def register(app: App, ctx: Context) -> None:
 
         def stuck_form() -> dict:  # a transaction and users.info: after the modal is open
             with ctx.transaction() as session:
-                goal = own_open_goal(session, int(action["value"]), body["user"]["id"])
+                goal = own_open_goal(session, record_id(action["value"]), body["user"]["id"])
                 helpers = helpers_for(session, settings, goal)
             choices = [(h.value, messages.helper_option(h.skill, _name(ctx, h.user_id))) for h in helpers]
             return messages.stuck_modal(goal, choices, MAX_NOTE_LENGTH)
@@ -149,7 +150,7 @@ def register(app: App, ctx: Context) -> None:
 
         def finish() -> str:
             with ctx.transaction() as session:
-                goal = own_open_goal(session, int(action["value"]), body["user"]["id"])
+                goal = own_open_goal(session, record_id(action["value"]), body["user"]["id"])
                 progress = close_goal(session, goal, DONE, request_key=f"action:{body['trigger_id']}", now=ctx.now())
                 return messages.goal_closed(goal, progress)
 

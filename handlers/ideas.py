@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core.blocks import notice_modal
 from bot.core.context import Context
 from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
+from bot.core.refusal import Refused, record_id
 from bot.core.text import escape
 from bot.ideas import blocks as messages
 from bot.ideas.rules import (
@@ -108,7 +109,7 @@ def register(app: App, ctx: Context) -> None:
                 idea, voted, votes = toggle_vote(
                     session,
                     settings,
-                    idea_id=int(action["value"]),
+                    idea_id=record_id(action["value"]),
                     voter_id=body["user"]["id"],
                     request_key=f"action:{body['trigger_id']}",
                     now=ctx.now(),
@@ -122,11 +123,11 @@ def register(app: App, ctx: Context) -> None:
         """*Lead actions* on a post (and the ⋯ status menu of older posts, value "N:status"): a panel
         for a lead, a kind word for anyone else."""
         ack()
-        idea_id = int((action.get("selected_option") or action)["value"].partition(":")[0])
         user_id = body["user"]["id"]
         try:
+            idea_id = record_id((action.get("selected_option") or action)["value"].partition(":")[0])
             check_is_lead(settings, user_id)
-        except IdeaRefused as refusal:
+        except Refused as refusal:
             respond(refusal.reason, response_type="ephemeral", replace_original=False)
             return
         open_modal_at_once(client, body["trigger_id"], "Lead actions", lambda: _lead_modal(user_id, idea_id))
@@ -140,8 +141,8 @@ def register(app: App, ctx: Context) -> None:
         ack()
         idea_id, _, choice = action["value"].partition(":")
         try:
-            view = _move(body["user"]["id"], int(idea_id), choice, f"action:{body['trigger_id']}")
-        except IdeaRefused as refusal:
+            view = _move(body["user"]["id"], record_id(idea_id), choice, f"action:{body['trigger_id']}")
+        except Refused as refusal:
             view = notice_modal("Lead actions", refusal.reason)
         except DuplicateRequest:
             return
@@ -185,7 +186,7 @@ def register(app: App, ctx: Context) -> None:
             except IdeaRefused as refusal:
                 raise IdeaRefused(refusal.reason, refusal.field if refusal.field in fields else main_field) from None
 
-        answer_view_submission(ctx, ack, move)
+        answer_view_submission(ctx, ack, move, main_field=main_field)
 
     @app.view(messages.DECLINE_MODAL)
     def decline_submitted(ack: Ack, body: dict, view: dict) -> None:
@@ -218,7 +219,7 @@ def register(app: App, ctx: Context) -> None:
                     settings,
                     by=body["user"]["id"],
                     source_id=json.loads(view["private_metadata"])["idea"],
-                    target_id=int(chosen["value"]),
+                    target_id=record_id(chosen["value"], "target"),
                     request_key=f"view:{view['id']}",
                     now=ctx.now(),
                     # Known by now (the click that opened the panel asked), so Slack is not called before the ack.

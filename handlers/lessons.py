@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import Context
 from bot.core.forms import answer_privately, answer_view_submission
+from bot.core.refusal import record_id
 from bot.core.text import escape
 from bot.lessons import blocks as messages
 from bot.lessons.rules import (
@@ -67,7 +68,7 @@ def register(app: App, ctx: Context) -> None:
                 vote = toggle_vote(
                     session,
                     settings,
-                    lesson_id=int(action["value"]),
+                    lesson_id=record_id(action["value"]),
                     voter_id=body["user"]["id"],
                     request_key=f"action:{body['trigger_id']}",
                     now=ctx.now(),

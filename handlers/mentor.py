@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.context import Context
 from bot.core.forms import answer_view_submission
+from bot.core.refusal import Refused, record_id
 from bot.core.text import escape
 from bot.mentor import blocks as messages
 from bot.mentor.matching import LEARNERS_PER_MENTOR
@@ -68,7 +69,9 @@ def register(app: App, ctx: Context) -> None:
             save_skills(session, user_id, offers, wants, ctx.now())
             mine = overview(session, settings, user_id, ctx.now())
             return messages.saved_modal(
-                messages.overview_text(mine.offers, mine.wants, mine.pairs, user_id, mine.next_matching)
+                messages.overview_text(
+                    mine.offers, mine.wants, mine.this_round, mine.pairs, user_id, mine.next_matching
+                )
             )
 
         answer_view_submission(ctx, ack, save)
@@ -81,13 +84,13 @@ def register(app: App, ctx: Context) -> None:
             with ctx.transaction() as session:
                 answer_follow_up(
                     session,
-                    pair_id=int(pair_id),
+                    pair_id=record_id(pair_id),
                     user_id=body["user"]["id"],
                     answer=answer,
                     request_key=f"action:{body['trigger_id']}",
                     now=ctx.now(),
                 )
-        except MentorRefused as refusal:
+        except Refused as refusal:
             respond(refusal.reason, response_type="ephemeral", replace_original=False)
         except DuplicateRequest:
             pass  # a double click: the answer is kept once, and the message already shows it
@@ -102,7 +105,9 @@ def _answer(ctx: Context, user_id: str, word: str, rest: str) -> str:
             return messages.stopped(stop(session, user_id, skills), skills)
         if word == "list":
             mine = overview(session, settings, user_id, now)
-            return messages.overview_text(mine.offers, mine.wants, mine.pairs, user_id, mine.next_matching)
+            return messages.overview_text(
+                mine.offers, mine.wants, mine.this_round, mine.pairs, user_id, mine.next_matching
+            )
         role = OFFER if word == "offer" else WANT
         added = add_skills(session, user_id, role, skills, now)
         mine = overview(session, settings, user_id, now)

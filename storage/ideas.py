@@ -13,6 +13,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from storage.db import Hideable, Range
 from storage.models import Base
 
+# The most characters each part of a measure holds as stored (safe mrkdwn, where `&`, `<` and `>`
+# take 4 or 5): the rules check what is stored against them, and the form offers as many.
+MEASURE_LENGTHS = {"measure_name": 100, "measure_before": 40, "measure_after": 40, "measure_unit": 30}
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -38,10 +42,10 @@ class Idea(Hideable, Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="SET NULL"))
     # What changed when it was last implemented (Slack-safe mrkdwn), and optionally a measure.
     impact: Mapped[str | None] = mapped_column(Text)
-    measure_name: Mapped[str | None] = mapped_column(String(100))
-    measure_before: Mapped[str | None] = mapped_column(String(40))
-    measure_after: Mapped[str | None] = mapped_column(String(40))
-    measure_unit: Mapped[str | None] = mapped_column(String(30))
+    measure_name: Mapped[str | None] = mapped_column(String(MEASURE_LENGTHS["measure_name"]))
+    measure_before: Mapped[str | None] = mapped_column(String(MEASURE_LENGTHS["measure_before"]))
+    measure_after: Mapped[str | None] = mapped_column(String(MEASURE_LENGTHS["measure_after"]))
+    measure_unit: Mapped[str | None] = mapped_column(String(MEASURE_LENGTHS["measure_unit"]))
 
     __table_args__ = (Index("ix_ideas_status", "status"), Index("ix_ideas_created_at", "created_at"))
 

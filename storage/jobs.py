@@ -33,6 +33,11 @@ def has_run(session: Session, job: str, period: str) -> bool:
     return session.get(JobRun, (job, period)) is not None
 
 
+def last_started(session: Session, job: str) -> datetime | None:
+    """When the job last started, for whichever period."""
+    return session.scalar(select(func.max(JobRun.started_at)).where(JobRun.job == job))
+
+
 def previous_run(session: Session, job: str, period: str, now: datetime) -> datetime | None:
     """When the job last ran before `now` for another period than `period`, if ever."""
     query = select(func.max(JobRun.started_at)).where(

@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String, UniqueConstraint, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Date, Index, String, UniqueConstraint, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.db import Range
+from storage.db import Range, dialect_insert
 from storage.models import Base, Member
 
 OFFER, WANT = "offer", "want"
@@ -53,16 +53,34 @@ class MentorPair(Base):
     )
 
 
+class MentorRound(Base):
+    """A round that was matched, even one that paired nobody: the latest is the round under way."""
+
+    __tablename__ = "mentor_rounds"
+
+    round: Mapped[date] = mapped_column(Date, primary_key=True)  # the Monday it started
+    matched_at: Mapped[datetime]  # first matched (a forced run may pair newcomers later)
+
+
 def skills_of(session: Session, user_id: str, role: str) -> list[str]:
     query = select(MentorSkill.skill).where(MentorSkill.user_id == user_id, MentorSkill.role == role)
     return list(session.scalars(query.order_by(MentorSkill.skill)))
 
 
 def add_skills(session: Session, user_id: str, role: str, skills: list[str], now: datetime) -> list[str]:
-    """Add the skills not there yet; returns those."""
-    new = [skill for skill in skills if skill not in skills_of(session, user_id, role)]
-    session.add_all(MentorSkill(user_id=user_id, role=role, skill=skill, added_at=now) for skill in new)
-    return new
+    """Add the skills not there yet; returns those. The same request twice at once adds them once,
+    and the second finds them there."""
+    if not skills:
+        return []
+    rows = [{"user_id": user_id, "role": role, "skill": skill, "added_at": now} for skill in skills]
+    statement = (
+        dialect_insert(session)(MentorSkill)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[MentorSkill.user_id, MentorSkill.role, MentorSkill.skill])
+        .returning(MentorSkill.skill)
+    )
+    added = set(session.scalars(statement))
+    return [skill for skill in skills if skill in added]
 
 
 def set_skills(session: Session, user_id: str, role: str, skills: list[str], now: datetime) -> None:
@@ -83,17 +101,20 @@ def remove_skills(session: Session, user_id: str, skills: list[str] | None = Non
     return session.execute(statement).rowcount
 
 
+def _active(role: str) -> ColumnElement[bool]:
+    """The skills of `role` of everyone but those Kaizen knows are deactivated: they offer and want nothing."""
+    gone = select(Member.user_id).where(Member.deleted)
+    return and_(MentorSkill.role == role, MentorSkill.user_id.not_in(gone))
+
+
 def offering(session: Session, skill: str) -> list[str]:
-    query = select(MentorSkill.user_id).where(MentorSkill.role == OFFER, MentorSkill.skill == skill)
+    query = select(MentorSkill.user_id).where(_active(OFFER), MentorSkill.skill == skill)
     return list(session.scalars(query.order_by(MentorSkill.user_id)))
 
 
 def everyone_skills(session: Session, role: str) -> dict[str, set[str]]:
     """Person → skills, for everyone but those Kaizen knows are deactivated."""
-    gone = select(Member.user_id).where(Member.deleted)
-    query = select(MentorSkill.user_id, MentorSkill.skill).where(
-        MentorSkill.role == role, MentorSkill.user_id.not_in(gone)
-    )
+    query = select(MentorSkill.user_id, MentorSkill.skill).where(_active(role))
     skills: dict[str, set[str]] = {}
     for user_id, skill in session.execute(query.order_by(MentorSkill.user_id, MentorSkill.skill)):
         skills.setdefault(user_id, set()).add(skill)
@@ -118,10 +139,10 @@ def mark_told(session: Session, user_ids: list[str], now: datetime) -> None:
 
 def wanted_not_offered(session: Session) -> list[tuple[str, int]]:
     """Skills someone wants and nobody offers, with how many want each; most wanted first."""
-    offered = select(MentorSkill.skill).where(MentorSkill.role == OFFER)
+    offered = select(MentorSkill.skill).where(_active(OFFER))
     query = (
         select(MentorSkill.skill, func.count())
-        .where(MentorSkill.role == WANT, MentorSkill.skill.not_in(offered))
+        .where(_active(WANT), MentorSkill.skill.not_in(offered))
         .group_by(MentorSkill.skill)
     )
     return sorted(((skill, n) for skill, n in session.execute(query)), key=lambda row: (-row[1], row[0]))
@@ -139,8 +160,14 @@ def round_before(session: Session, round_: date) -> date | None:
     return session.scalar(select(func.max(MentorPair.round)).where(MentorPair.round < round_))
 
 
+def round_matched(session: Session, round_: date, now: datetime) -> None:
+    insert = dialect_insert(session)(MentorRound).values(round=round_, matched_at=now)
+    session.execute(insert.on_conflict_do_nothing(index_elements=[MentorRound.round]))
+
+
 def latest_round(session: Session) -> date | None:
-    return session.scalar(select(func.max(MentorPair.round)))
+    """The round under way: the latest matched, whether or not it paired anyone."""
+    return session.scalar(select(func.max(MentorRound.round)))
 
 
 def pairs_of(session: Session, user_id: str, round_: date) -> Sequence[MentorPair]:

@@ -57,20 +57,29 @@ def tip_of(session: Session, day: date) -> Tip | None:
     return session.scalar(select(Tip).join(DailyTip, DailyTip.tip_id == Tip.id).where(DailyTip.day == day))
 
 
-def next_tip(session: Session, day: date) -> Tip | None:
+def next_tip(session: Session, day: date, *, queued_first: bool) -> Tip | None:
     """The tip for `day`: a queued tip due by then and not shown yet (the first queued first); else
-    the active tip shown longest ago, never-shown tips first, in the order they were added."""
+    the active tip shown longest ago, never-shown tips first, in the order they were added. Not
+    `queued_first`, the queued tips come last: they keep their place for a day with a daily post."""
     last_shown = (
         select(DailyTip.tip_id, func.max(DailyTip.day).label("day")).group_by(DailyTip.tip_id).subquery("last_shown")
     )
     queued_and_due = and_(Tip.show_from.is_not(None), last_shown.c.day.is_(None))
+    queued_rank = 0 if queued_first else 2  # before the rotation's 1, or after it
     query = (
         select(Tip)
         .outerjoin(last_shown, last_shown.c.tip_id == Tip.id)
         .where(Tip.active, or_(Tip.show_from.is_(None), Tip.show_from <= day))
-        .order_by(case((queued_and_due, 0), else_=1), nulls_first(last_shown.c.day), Tip.id)
+        .order_by(case((queued_and_due, queued_rank), else_=1), nulls_first(last_shown.c.day), Tip.id)
         .limit(1)
     )
+    return session.scalar(query)
+
+
+def last_queued_day(session: Session) -> date | None:
+    """The day the last queued tip not shown yet is due, if any."""
+    shown = select(DailyTip.tip_id)
+    query = select(func.max(Tip.show_from)).where(Tip.active, Tip.show_from.is_not(None), Tip.id.not_in(shown))
     return session.scalar(query)
 
 

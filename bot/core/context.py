@@ -34,6 +34,7 @@ class Run:
     number: int  # 1 for the period's first run; each forced run takes the next number
     previous: datetime | None = None  # when the job last ran for an earlier period, if ever
     prepared: Any = None  # what the job's `prepare` gathered
+    forced: bool = False  # asked for (--force, --dry-run) rather than due: a job may do now what is not due yet
 
     @property
     def key(self) -> str:
@@ -57,6 +58,9 @@ class Job:
     prepare: Callable[[Context], Any] | None = None
     # Also run (again, as with --force) whenever `kaizen run` or `kaizen scheduler` starts.
     at_start: bool = False
+    # The jobs whose records this one reads (by name): each runs first when it last ran more than a
+    # day ago, so the reader never works from a stale copy (or an empty one, on a fresh database).
+    reads: tuple[str, ...] = ()
 
 
 # What a route answers: an HTTP status and a one-line reason (the response body).

@@ -52,11 +52,18 @@ def open_modal_at_once(client: WebClient, trigger_id: str, title: str, build: Ca
         log.info("Could not fill modal %s: %s", opened["view"]["id"], error.response.get("error"))
 
 
-def answer_view_submission(ctx: Context, ack: Ack, work: Callable[[Session], dict | None]) -> None:
+UNFORESEEN_FAILURE = "Something went wrong on my side and nothing was saved. Please try again in a moment."
+
+
+def answer_view_submission(
+    ctx: Context, ack: Ack, work: Callable[[Session], dict | None], *, main_field: str | None = None
+) -> None:
     """Run `work` in one transaction, then ack with the view it returns (None closes the modal).
 
     Slack shows a modal's errors only in the ack, so the rules run before it; a refusal is shown
-    on its field. The outbox is delivered after the ack. A double submit records once.
+    on its field. With `main_field`, any other failure (the database's, say) is logged and shown
+    on that field too, instead of Slack's generic error. The outbox is delivered after the ack.
+    A double submit records once.
     """
     try:
         with ctx.transaction(deliver=False) as session:
@@ -66,6 +73,12 @@ def answer_view_submission(ctx: Context, ack: Ack, work: Callable[[Session], dic
         return
     except DuplicateRequest:
         ack()
+        return
+    except Exception:
+        if main_field is None:
+            raise
+        log.exception("A form's submission failed; the person was told nothing was saved")
+        ack(response_action="errors", errors={main_field: UNFORESEEN_FAILURE})
         return
     if next_view is None:
         ack()

@@ -7,19 +7,24 @@ downtime and a manual run never post twice for one period.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.core.context import Context, Run
+from bot.core.context import Context, Job, Run
 from bot.core.outbox import OUTBOX_KEYS, Backlog
 from bot.core.settings import WeeklyAt
 from bot.core.text import plural
 from storage import jobs as store
 from storage import outbox as outbox_store
+
+log = logging.getLogger(__name__)
+FRESH_FOR = timedelta(days=1)  # what a job reads (Job.reads) is refreshed first when older than this
 
 
 def daily(now: datetime) -> str:
@@ -57,18 +62,18 @@ def run_job(
     now = (now or ctx.now()).astimezone(ctx.settings.timezone)
     period = job.period(now)
     again = force or dry_run
-    prepared = None
-    if job.prepare:
-        if not again and _ran(ctx, name, period):
-            return JobReport(name, period, ran=False, lines=[])
-        prepared = job.prepare(ctx)
+    if not again and _ran(ctx, name, period):
+        return JobReport(name, period, ran=False, lines=[])
+    # Slow reads (Slack's paged lists) come before the job's transaction, so they hold no lock.
+    refreshed = _refresh_what_it_reads(ctx, job, now, dry_run)
+    prepared = job.prepare(ctx) if job.prepare else None
     with ctx.session_factory() as session:
         with session.begin() as transaction:
             number = store.claim_period(session, name, period, now, again=again)
             if number is None:
                 return JobReport(name, period, ran=False, lines=[])
             previous = store.previous_run(session, name, period, now)
-            lines = job.work(ctx, session, Run(now, period, number, previous, prepared))
+            lines = refreshed + job.work(ctx, session, Run(now, period, number, previous, prepared, forced=again))
             if dry_run:
                 lines += _describe(session, session.info.get(OUTBOX_KEYS, []))
                 transaction.rollback()
@@ -81,6 +86,30 @@ def run_job(
 def _ran(ctx: Context, name: str, period: str) -> bool:
     with ctx.session_factory() as session:
         return store.has_run(session, name, period)
+
+
+def _refresh_what_it_reads(ctx: Context, job: Job, now: datetime, dry_run: bool) -> list[str]:
+    """Run each job `job` reads the records of that last ran more than a day ago; the lines say only
+    what went differently: a dry run, which changes nothing, says a real run would, and a refresh
+    Slack refused does not stop `job`, which says it uses what there is."""
+    lines = []
+    for name in job.reads:
+        with ctx.session_factory() as session:
+            last = store.last_started(session, name)
+        if last is not None and now - last <= FRESH_FOR:
+            continue
+        if dry_run:
+            lines.append(f"{name} is older than a day: a real run refreshes it first")
+            continue
+        try:
+            report = run_job(ctx, name, now)
+        except (SlackApiError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+            log.warning("%s could not be refreshed before %s: %s", name, job.name, reason)
+            lines.append(f"{name} could not be refreshed first (Slack: {reason}); this run uses the copy there is")
+            continue
+        log.info("%s was older than a day, so it ran before %s: %s", name, job.name, "; ".join(report.lines))
+    return lines
 
 
 def _describe(session: Session, keys: list[str]) -> list[str]:

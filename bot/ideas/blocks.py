@@ -25,7 +25,7 @@ from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import days_between
 from bot.core.text import mention, to_plain, truncate
-from storage.ideas import Idea, IdeaStatusChange, IdeaWaiting, Measure
+from storage.ideas import MEASURE_LENGTHS, Idea, IdeaStatusChange, IdeaWaiting, Measure
 
 IDEA_MODAL = "idea_modal"
 DECLINE_MODAL = "idea_decline_modal"
@@ -254,6 +254,14 @@ def confirmation(idea: Idea, posted_in: str | None) -> str:
     return f":bulb: Thanks! Your idea is number *#{idea.id}*. {where}{follow}"
 
 
+def votes_closed(idea: Idea) -> str:
+    """To someone pressing Upvote on an idea already implemented: what it changed, instead of a vote."""
+    text = f"{STATUS_EMOJI['implemented']} Idea #{idea.id} is implemented already, so its votes are closed."
+    if idea.impact or idea.measure:
+        text += "\n" + impact_text(idea)
+    return text
+
+
 def vote_reply(idea: Idea, voted: bool, votes: int) -> str:
     if voted:
         return f":thumbsup: You voted for idea #{idea.id} ({_votes(votes)} now). Press Upvote again to withdraw it."
@@ -390,7 +398,8 @@ def decline_modal(idea_id: int) -> dict:
 def impact_modal(idea_id: int) -> dict:
     """What a lead fills in when moving an idea to implemented from its *Lead actions* panel."""
 
-    def short_input(block_id: str, label: str, placeholder: str, limit: int) -> InputBlock:
+    def short_input(block_id: str, label: str, placeholder: str) -> InputBlock:
+        limit = MEASURE_LENGTHS[block_id]
         element = PlainTextInputElement(action_id=block_id, placeholder=placeholder, max_length=limit)
         return InputBlock(block_id=block_id, label=label, optional=True, element=element)
 
@@ -414,10 +423,10 @@ def impact_modal(idea_id: int) -> dict:
                 ),
             ),
             SectionBlock(text=MarkdownTextObject(text="*A measure* (optional): a number before and after.")),
-            short_input("measure_name", "What you measured", "refund handle time", 80),
-            short_input("measure_before", "Before", "9", 30),
-            short_input("measure_after", "After", "6", 30),
-            short_input("measure_unit", "Unit", "min", 20),
+            short_input("measure_name", "What you measured", "refund handle time"),
+            short_input("measure_before", "Before", "9"),
+            short_input("measure_after", "After", "6"),
+            short_input("measure_unit", "Unit", "min"),
         ],
     ).to_dict()
 

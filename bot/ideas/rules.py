@@ -19,7 +19,7 @@ from bot.core.text import from_slack_formatted, mention, to_plain
 from bot.home.rules import home_changed
 from storage import ideas as store
 from storage import outbox as outbox_store
-from storage.ideas import Idea, IdeaStatusChange, IdeaVote, Measure
+from storage.ideas import MEASURE_LENGTHS, Idea, IdeaStatusChange, IdeaVote, Measure
 from storage.outbox import claim_request
 
 STATUSES = ("new", "under-review", "planned", "in-progress", "implemented", "declined", "merged")
@@ -27,7 +27,6 @@ OPEN_STATUSES = ("new", "under-review", "planned", "in-progress")
 MAX_TITLE_LENGTH = 150
 MAX_DESCRIPTION_LENGTH = 2000
 MAX_IMPACT_LENGTH = 1000
-MEASURE_LENGTHS = {"measure_name": 80, "measure_before": 30, "measure_after": 30, "measure_unit": 20}
 LIST_LIMIT = 20
 TOP_LIMIT = 10
 MERGE_CHOICES = 100  # a select menu's most options
@@ -137,7 +136,9 @@ def toggle_vote(
 
     The vote that brings a new idea to KAIZEN_IDEA_REVIEW_VOTES sends it to review. The idea stays
     locked until commit, so simultaneous votes count one after another, exactly one of them starts
-    the review, and the last channel update carries the final count.
+    the review, and the last channel update carries the final count. An implemented idea takes no
+    votes (until it is reopened): everyone who voted for it was thanked with what it changed, and
+    someone pressing Upvote now is told that instead.
     """
     idea = _idea(session, idea_id)
     if idea.status == "merged":
@@ -145,6 +146,8 @@ def toggle_vote(
             f"Idea #{idea.id} was merged into #{idea.merged_into_id}, and its votes went there: "
             f"vote for #{idea.merged_into_id} instead."
         )
+    if idea.status == "implemented":
+        raise IdeaRefused(messages.votes_closed(idea))
     claim_request(session, request_key, now)
     vote = store.find_vote(session, idea.id, voter_id)
     if vote is None:
@@ -209,8 +212,8 @@ def measure_from(name: str, before: str, after: str, unit: str) -> Measure | Non
         if not fields[field]:
             raise IdeaRefused(f"A measure needs {what} too (or leave the measure out).", field)
     for field, limit in MEASURE_LENGTHS.items():
-        if len(to_plain(fields[field])) > limit:
-            raise IdeaRefused(f"Please keep this under {limit} characters.", field)
+        if len(fields[field]) > limit:  # as stored: each `&`, `<` or `>` takes 4 or 5
+            raise IdeaRefused(f"Please keep this under {limit} characters (`&`, `<` and `>` count as 4 or 5).", field)
     return Measure(name, before, after, unit)
 
 

@@ -108,14 +108,28 @@ def stopped(removed: int, skills: list[str]) -> str:
     )
 
 
-def overview_text(offers: list[str], wants: list[str], pairs: list[MentorPair], user_id: str, next_at: datetime) -> str:
+def overview_text(
+    offers: list[str],
+    wants: list[str],
+    this_round: date | None,
+    pairs: list[MentorPair],
+    user_id: str,
+    next_at: datetime,
+) -> str:
     lines = [
         "*You offer:* " + (skill_list(offers) if offers else "nothing yet (`/mentor offer #skill`)"),
         "*You want to learn:* " + (skill_list(wants) if wants else "nothing yet (`/mentor want #skill`)"),
     ]
     lines += [f"*This round:* {_pair_line(pair, user_id)}" for pair in pairs]
+    if _unpaired(this_round, pairs, offers, wants):
+        lines.append("*This round:* no pair.")
     lines.append(f"Next matching: {when(next_at)}.")
     return "\n".join(lines)
+
+
+def _unpaired(this_round: date | None, pairs: list[MentorPair], offers: list[str], wants: list[str]) -> bool:
+    """Someone taking part who has no pair in the round under way (the last one's is over)."""
+    return this_round is not None and not pairs and bool(offers or wants)
 
 
 def _pair_line(pair: MentorPair, user_id: str) -> str:
@@ -264,10 +278,17 @@ def unmatched(nobody_offers: list[str], all_taken: list[str], next_matching: dat
 
 # --- Home tab and lead digest -------------------------------------------------------------
 def home_section(
-    offers: list[str], wants: list[str], pairs: list[MentorPair], user_id: str, next_at: datetime
+    offers: list[str],
+    wants: list[str],
+    this_round: date | None,
+    pairs: list[MentorPair],
+    user_id: str,
+    next_at: datetime,
 ) -> list[dict]:
     lines = ["*:handshake: Mentoring*"]
     lines += [f"This round {_pair_line(pair, user_id)}." for pair in pairs]
+    if _unpaired(this_round, pairs, offers, wants):
+        lines.append("No pair this round.")
     if offers or wants:
         sides = [f"offer {skill_list(offers)}"] if offers else []
         if wants:
@@ -291,8 +312,10 @@ def digest_comparison(this_week: tuple[int, int], last_week: tuple[int, int]) ->
 
 def digest_section(latest: date | None, answers: Counter, wanted_not_offered: list[tuple[str, int]]) -> dict:
     lines = ["*Mentoring*"]
-    if latest:
-        pairs = sum(answers.values())
+    pairs = sum(answers.values())
+    if latest and not pairs:
+        lines.append(f"Latest round ({day(latest)}): no pairs.")
+    elif latest:
         lines.append(
             f"Latest round ({day(latest)}): {plural(pairs, 'pair', 'pairs')}; {answers['met']} met, "
             f"{answers['not-yet']} not yet, {answers['not-going']} not going to happen, "

@@ -4,7 +4,8 @@ a week later.
 mentor-matching runs every week at KAIZEN_MENTOR_MATCH_AT and matches only in the first week of
 a round (weeks counted from rules.ROUNDS_FROM); its period is the week, so a round is claimed
 once. A forced run of the same round pairs only the learners not paired yet, within the mentors'
-places left, so it never pairs anyone twice.
+places left, so it never pairs anyone twice; forced in a week no round starts, it does that for
+the round under way (an admin trying it right after set-up gets pairs at once).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily, weekly, weekly_schedule
 from bot.core.outbox import post_message, post_to_group
 from bot.core.text import plural
+from bot.directory.jobs import MEMBER_DIRECTORY
 from bot.home.rules import home_changed
 from bot.mentor.matching import LEARNERS_PER_MENTOR, match_round
-from bot.mentor.rules import follow_up_key, next_matching, round_starting
+from bot.mentor.rules import follow_up_key, next_matching, round_of, round_starting
 from storage import mentor as store
 from storage.mentor import OFFER, WANT, MentorPair
 
@@ -33,8 +35,14 @@ def match_mentors(ctx: Context, session: Session, run: Run) -> list[str]:
     local = now.astimezone(settings.timezone)
     next_at = next_matching(settings, local)
     round_ = round_starting(local.date(), settings.mentor_every_weeks)
+    lines = []
     if round_ is None:
-        return [f"no round this week: the next one is matched {messages.when(next_at)}"]
+        if not run.forced:
+            return [f"no round this week: the next one is matched {messages.when(next_at)}"]
+        # Asked for (right after set-up, say): the round under way pairs whoever is not paired yet, now.
+        round_ = round_of(local.date(), settings.mentor_every_weeks)
+        lines.append(f"no round starts this week: forced, so matching now for the round of {messages.day(round_)}")
+    store.round_matched(session, round_, now)  # the round under way from now on, even if it pairs nobody
     offers, wants, previous, spare = _round_inputs(session, round_)
     pairs = match_round(offers, wants, previous, spare)
     rows = [
@@ -50,10 +58,10 @@ def match_mentors(ctx: Context, session: Session, run: Run) -> list[str]:
     ]
     session.add_all(rows)
     session.flush()  # their IDs, for the keys and buttons
-    lines = [_introduce(session, row, next_at, now) for row in rows]
+    lines += [_introduce(session, row, next_at, now) for row in rows]
     home_changed(session, *(person for pair in pairs for person in (pair.mentor, pair.learner)))
     unmatched = sorted(set(wants) - {pair.learner for pair in pairs})
-    told = _tell_unmatched(session, round_, unmatched, offers, wants, next_at, now)
+    told = _tell_unmatched(session, run.key, unmatched, offers, wants, next_at, now)
     lines.append(
         f"round of {messages.day(round_)}: {plural(len(pairs), 'new pair', 'new pairs')}, "
         f"{plural(len(unmatched), 'learner', 'learners')} without a mentor ({told} told why)"
@@ -76,14 +84,15 @@ def _round_inputs(session: Session, round_: date) -> tuple[dict, dict, dict, dic
 
 def _tell_unmatched(
     session: Session,
-    round_: date,
+    run_key: str,
     unmatched: list[str],
     offers: dict[str, set[str]],
     wants: dict[str, set[str]],
     next_at: datetime,
     now: datetime,
 ) -> int:
-    """Tell each learner left without a mentor why, once (a new want makes them hear it again)."""
+    """Tell each learner left without a mentor why, once (a new want makes them hear it again, in a
+    forced run of the same round too: hence the run's key)."""
     offered_by: dict[str, set[str]] = {}
     for mentor, skills in offers.items():
         for skill in skills:
@@ -92,7 +101,7 @@ def _tell_unmatched(
     for learner in untold:
         nobody = sorted(skill for skill in wants[learner] if not offered_by.get(skill, set()) - {learner})
         text, blocks = messages.unmatched(nobody, sorted(wants[learner] - set(nobody)), next_at)
-        key = f"mentor:{round_}:unmatched:{learner}"
+        key = f"mentor:{run_key}:unmatched:{learner}"
         post_message(session, key, channel=learner, text=text, blocks=blocks, now=now)
     store.mark_told(session, untold, now)
     return len(untold)
@@ -124,6 +133,7 @@ MENTOR_MATCHING = Job(
     work=match_mentors,
     period=weekly,
     schedule=lambda s: weekly_schedule(s.mentor_match_at),
+    reads=(MEMBER_DIRECTORY.name,),  # people deactivated are not matched
 )
 MENTOR_FOLLOW_UPS = Job(
     name="mentor-follow-ups",

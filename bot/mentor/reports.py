@@ -17,7 +17,7 @@ from storage import mentor as store
 
 def home_section(session: Session, settings: Settings, user_id: str, now: datetime) -> list[dict]:
     mine = overview(session, settings, user_id, now)
-    return blocks.home_section(mine.offers, mine.wants, mine.pairs, user_id, mine.next_matching)
+    return blocks.home_section(mine.offers, mine.wants, mine.this_round, mine.pairs, user_id, mine.next_matching)
 
 
 def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart | None:

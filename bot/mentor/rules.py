@@ -39,7 +39,8 @@ class Overview:
 
     offers: list[str]
     wants: list[str]
-    pairs: list[MentorPair]  # theirs in the latest round, as mentor or learner
+    this_round: date | None  # the round under way (the latest matched), if any
+    pairs: list[MentorPair]  # theirs in it, as mentor or learner
     next_matching: datetime
 
 
@@ -119,6 +120,7 @@ def overview(session: Session, settings: Settings, user_id: str, now: datetime) 
     return Overview(
         offers=store.skills_of(session, user_id, OFFER),
         wants=store.skills_of(session, user_id, WANT),
+        this_round=latest,
         pairs=list(store.pairs_of(session, user_id, latest)) if latest else [],
         next_matching=next_matching(settings, now),
     )
@@ -132,10 +134,9 @@ def answer_follow_up(
     if answer not in messages.ANSWERS:
         raise MentorRefused("I don't know that answer.")
     pair = store.lock_pair(session, pair_id)
-    if pair is None:
+    if pair is None or user_id not in (pair.mentor_id, pair.learner_id):
+        # Only the two of them see the question: anyone else's answer is forged, and learns nothing.
         raise MentorRefused("I can't find that mentoring pair any more.")
-    if user_id not in (pair.mentor_id, pair.learner_id):
-        raise MentorRefused(f"This question is for <@{pair.mentor_id}> and <@{pair.learner_id}>.")
     claim_request(session, request_key, now)
     if pair.answer != answer:
         pair.answer, pair.answered_by, pair.answered_at = answer, user_id, now
@@ -152,10 +153,16 @@ def follow_up_key(pair: MentorPair) -> str:
 
 
 # --- rounds -----------------------------------------------------------------------------------
+def round_of(day: date, every_weeks: int) -> date:
+    """The Monday the round `day` falls in started (in its first week or a later one)."""
+    monday = day - timedelta(days=day.weekday())
+    return monday - timedelta(weeks=(monday - ROUNDS_FROM).days // 7 % every_weeks)
+
+
 def round_starting(day: date, every_weeks: int) -> date | None:
     """The Monday of `day`'s week when a round starts that week, else None."""
-    monday = day - timedelta(days=day.weekday())
-    return monday if (monday - ROUNDS_FROM).days // 7 % every_weeks == 0 else None
+    start = round_of(day, every_weeks)
+    return start if start == day - timedelta(days=day.weekday()) else None
 
 
 def next_matching(settings: Settings, now: datetime) -> datetime:

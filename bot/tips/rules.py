@@ -15,6 +15,7 @@ from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import escape, from_slack_formatted
 from storage import tips as store
+from storage.db import lock_until_commit
 from storage.outbox import claim_request
 from storage.tips import Tip
 
@@ -47,12 +48,13 @@ def themes() -> tuple[str, ...]:
 
 
 def todays_tip(session: Session, settings: Settings, now: datetime) -> Tip:
-    """The tip of the day `now` falls in; chosen on first use as the active tip shown longest ago."""
+    """The tip of the day `now` falls in; chosen on first use as the active tip shown longest ago.
+    A day with no daily post (the weekend) leaves the queued tips for the next working day."""
     day = now.astimezone(settings.timezone).date()
     tip = store.tip_of(session, day)
     if tip is None:
         store.add_builtin(session, list(builtin_tips()), now)
-        store.set_tip_of(session, day, store.next_tip(session, day))
+        store.set_tip_of(session, day, store.next_tip(session, day, queued_first=is_working_day(day)))
         tip = store.tip_of(session, day)  # ours, or the one a concurrent request chose first
     return tip
 
@@ -67,15 +69,18 @@ def queue_tip(
     added_by: str | None,
     now: datetime,
 ) -> Tip:
-    """Add a tip that comes next: the daily tip of the next working day after `now` (after the tips
-    queued before it, if any), then one of the rotation like any tip. `credit` (safe mrkdwn, e.g.
-    "shared by <@U123>") is shown with it wherever it is shown."""
+    """Add a tip that comes next: the daily tip of the next working day after `now`, or of the
+    working day after the last tip queued before it; then one of the rotation like any tip. Its
+    `show_from` is that day, which its author is told. `credit` (safe mrkdwn, e.g. "shared by
+    <@U123>") is shown with it wherever it is shown."""
+    lock_until_commit(session, "tips queue")  # two promotions at once take two days, not the same one
+    today, last_queued = now.astimezone(settings.timezone).date(), store.last_queued_day(session)
     tip = Tip(
         theme=theme,
         text=text,
         credit=credit,
         added_by=added_by,
-        show_from=next_working_day(now.astimezone(settings.timezone).date()),
+        show_from=next_working_day(max(today, last_queued) if last_queued else today),
         created_at=now,
     )
     session.add(tip)
@@ -83,10 +88,14 @@ def queue_tip(
     return tip
 
 
+def is_working_day(day: date) -> bool:
+    """Monday to Friday: the days the daily tip is posted."""
+    return day.weekday() < 5
+
+
 def next_working_day(day: date) -> date:
-    """The next Monday to Friday after `day`: the days the daily tip is posted."""
     day += timedelta(days=1)
-    while day.weekday() >= 5:
+    while not is_working_day(day):
         day += timedelta(days=1)
     return day
 

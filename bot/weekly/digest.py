@@ -19,6 +19,7 @@ from bot.core.context import Context, Job, Run
 from bot.core.jobs import weekly, weekly_schedule
 from bot.core.outbox import enqueue, post_message
 from bot.core.parts import DigestPart, DigestWindow
+from bot.directory.jobs import MEMBER_DIRECTORY
 from bot.weekly.chart import kudos_per_day_png
 from storage import kudos as kudos_store
 
@@ -117,4 +118,5 @@ LEAD_DIGEST = Job(
     work=send_lead_digest,
     period=weekly,
     schedule=lambda s: weekly_schedule(s.digest_at),
+    reads=(MEMBER_DIRECTORY.name,),  # recognition gaps cover every member of the workspace
 )

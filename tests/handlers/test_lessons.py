@@ -380,6 +380,48 @@ def test_two_lessons_promoted_the_same_day_come_one_day_after_the_other(slack, f
     assert LESSON in friday["text"] and "<@UANA>" in friday["text"]
 
 
+def test_each_author_is_told_the_day_their_lesson_is_actually_shown(slack, fake_slack, ctx, clock):
+    clock.set(THURSDAY_0930_PARIS)
+    run_job(ctx, "daily-tip")  # Thursday's tip is out: the queue starts on Friday
+    for author, text in (("UANA", LESSON), ("UBEN", "Ask what they tried first"), ("UCAL", "Say what happens next")):
+        slack.command("/lesson", text, user=author)
+    slack.command("/lesson", "promote 1", user="UADMIN")
+    useful(slack, "UX", 2), useful(slack, "UY", 2), useful(slack, "UZ", 2)  # the third vote promotes it
+    slack.command("/lesson", "promote 3", user="UADMIN")
+
+    told = {author: fake_slack.posts_to(author)[0]["text"] for author in ("UANA", "UBEN", "UCAL")}
+    assert told == {
+        "UANA": "Your lesson #1 is a tip now: the daily tip on Friday 20 November.",
+        "UBEN": "Your lesson #2 is a tip now: the daily tip on Monday 23 November.",
+        "UCAL": "Your lesson #3 is a tip now: the daily tip on Tuesday 24 November.",
+    }
+    assert "the daily tip on Tuesday 24 November" in replies(fake_slack)[-1]
+    fake_slack.clear()
+    for day in (FRIDAY_0930_PARIS, MONDAY_0930_PARIS, datetime(2026, 11, 24, 8, 30, tzinfo=UTC)):
+        clock.set(day)
+        run_job(ctx, "daily-tip")
+    credited = [author for post in tip_job_posts(fake_slack) for author in told if f"<@{author}>" in post["text"]]
+    assert credited == ["UANA", "UBEN", "UCAL"]
+
+
+def test_tip_at_the_weekend_leaves_a_queued_lesson_for_the_next_working_day(slack, fake_slack, ctx, clock):
+    slack.command("/tip", "subscribe", user="USUB")
+    slack.command("/lesson", LESSON, user="UANA")
+    slack.command("/lesson", "promote 1", user="UADMIN")  # Thursday's tip; Kaizen is down all Thursday
+    fake_slack.clear()
+
+    for saturday_or_sunday in (21, 22):
+        clock.set(datetime(2026, 11, saturday_or_sunday, 10, 0, tzinfo=UTC))
+        slack.command("/tip")
+    clock.set(MONDAY_0930_PARIS)
+    run_job(ctx, "daily-tip")
+
+    assert [LESSON in reply for reply in replies(fake_slack)] == [False, False]
+    [post] = tip_job_posts(fake_slack)
+    [dm] = fake_slack.posts_to("USUB")
+    assert LESSON in post["text"] and LESSON in dm["text"]
+
+
 def test_a_promoted_tip_retired_before_it_was_shown_is_not_shown(slack, fake_slack, ctx, clock):
     slack.command("/lesson", LESSON, user="UANA")
     slack.command("/lesson", "promote 1", user="UADMIN")

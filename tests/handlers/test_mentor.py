@@ -1,7 +1,10 @@
+import contextlib
 import json
+import threading
 
 from sqlalchemy import select
 
+import bot.mentor.rules
 from bot.mentor.blocks import MENTOR_MODAL
 from storage.mentor import MentorSkill
 
@@ -150,3 +153,34 @@ def test_form_errors_show_on_their_field_and_keep_the_lists(slack, fake_slack, c
     }
     assert "You offer #billing already" in json.loads(overlap.body)["errors"]["wants"]
     assert lists(ctx) == [("UANA", "offer", "billing")]
+
+
+def test_the_same_offer_twice_at_once_records_once_and_answers_both(slack, fake_slack, ctx, monkeypatch):
+    # Both requests read the lists before either writes (on SQLite the second waits for the first's
+    # transaction instead, so the barrier gives up after a moment).
+    barrier = threading.Barrier(2, timeout=2)
+    check_size = bot.mentor.rules._check_size
+
+    def both_read_first(*args):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        check_size(*args)
+
+    monkeypatch.setattr(bot.mentor.rules, "_check_size", both_read_first)
+    statuses = []
+
+    def offer(trigger_id):
+        statuses.append(slack.command("/mentor", "offer #billing", user="UMAYA", trigger_id=trigger_id).status)
+
+    threads = [threading.Thread(target=offer, args=(f"T{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200, 200]
+    assert lists(ctx) == [("UMAYA", "offer", "billing")]
+    assert sorted(reply.split(".")[0] for reply in replies(fake_slack)) == [
+        ":white_check_mark: Thank you! You offer #billing",
+        "You already offer those",
+    ]

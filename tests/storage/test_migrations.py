@@ -99,3 +99,26 @@ def test_unmatched_agents_kept_by_plain_sha256_are_rekeyed_beyond_reversing(empt
         rekeyed = connection.scalars(text("SELECT agent_email_hash FROM compliments ORDER BY ticket_id")).all()
     assert not set(rekeyed) & set(plain)
     assert rekeyed[0] == rekeyed[1] != rekeyed[2]  # still one agent and another, for the digest's count
+
+
+def test_the_mentoring_rounds_already_matched_are_kept_as_matched(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'rounds.db'}")
+    upgrade(engine, "0013_idea_impact")
+    pair = (
+        "INSERT INTO mentor_pairs (round, mentor_id, learner_id, skill, created_at, follow_up_on) "
+        "VALUES (:round, 'UMAYA', :learner, 'billing', :at, '2026-12-01')"
+    )
+    with engine.begin() as connection:
+        for round_, learner, at in [
+            ("2026-11-16", "UANA", "2026-11-16 09:00:00"),
+            ("2026-11-16", "UBEN", "2026-11-18 09:00:00"),  # a forced run paired a newcomer later
+            ("2026-11-30", "UANA", "2026-11-30 09:00:00"),
+        ]:
+            connection.execute(text(pair), {"round": round_, "learner": learner, "at": at})
+    upgrade(engine)
+    with engine.connect() as connection:
+        rounds = connection.execute(text("SELECT round, matched_at FROM mentor_rounds ORDER BY round")).all()
+    assert [tuple(map(str, row)) for row in rounds] == [
+        ("2026-11-16", "2026-11-16 09:00:00"),
+        ("2026-11-30", "2026-11-30 09:00:00"),
+    ]

@@ -116,3 +116,48 @@ def test_kudos_recipients_join_the_directory(slack, ctx, fake_slack):
     slack.command("/kudos", "<@UANA|ana> thanks for the handover")
     [ana] = members(ctx).values()
     assert (ana.user_id, ana.is_guest, ana.first_seen_at) == ("UANA", True, datetime(2026, 11, 18, 9, tzinfo=UTC))
+
+
+def test_the_digest_on_a_fresh_database_refreshes_the_directory_first(
+    engine, fake_slack, monkeypatch, tmp_path, workspace
+):
+    use_the_test_database_and_fake_slack(monkeypatch, engine, fake_slack, tmp_path)
+
+    assert main(["jobs", "run", "lead-digest"]) == 0  # nobody ran member-directory, ever
+
+    assert len(fake_slack.calls_to("users.list")) == 2  # its two pages, before the digest was written
+    assert gaps_in_digest(fake_slack) == (205, HUMANS[:30])
+
+
+def test_a_directory_younger_than_a_day_is_not_asked_again(ctx, fake_slack, clock, workspace):
+    clock.set(MONDAY_0900 - timedelta(hours=23))
+    run_job(ctx, "member-directory")
+    fake_slack.clear()
+    clock.set(MONDAY_0900)
+
+    report = run_job(ctx, "lead-digest")
+
+    assert fake_slack.calls_to("users.list") == [] and report.lines == [
+        "lead digest (no kudos in 4 weeks, so no chart) by DM to 2 lead(s): UADMIN, ULEAD"
+    ]
+    assert gaps_in_digest(fake_slack)[0] == 205
+
+
+def test_a_stale_directory_is_refreshed_first_and_a_failure_to_does_not_stop_the_digest(
+    ctx, fake_slack, clock, workspace
+):
+    clock.set(MONDAY_0900 - timedelta(days=1, minutes=1))
+    run_job(ctx, "member-directory")
+    fake_slack.add_user("UNEWCOMER")
+    clock.set(MONDAY_0900)
+
+    dry = run_job(ctx, "lead-digest", dry_run=True)  # changes nothing, so it says what a run would do
+    assert "member-directory is older than a day: a real run refreshes it first" in dry.lines
+    assert "UNEWCOMER" not in members(ctx)
+
+    fake_slack.fail("users.list", error="missing_scope")
+    report = run_job(ctx, "lead-digest")
+    assert "member-directory could not be refreshed first (Slack: missing_scope); this run uses the copy there is" in (
+        report.lines
+    )
+    assert "UNEWCOMER" not in members(ctx) and gaps_in_digest(fake_slack)[0] == 205

@@ -10,6 +10,7 @@ from bot.core.jobs import run_job
 from bot.core.scheduler import add_jobs
 from bot.goals.blocks import DONE_ACTION, PROGRESS_ACTION, PROGRESS_MODAL, STUCK_ACTION, STUCK_MODAL
 from storage.goals import Goal, GoalProgress
+from storage.models import Member
 from tests.block_kit import problems
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -328,6 +329,25 @@ def test_stuck_refuses_a_helper_who_is_no_longer_there(slack, fake_slack, ctx):
         "helper": "That person can't be asked any more: please pick someone else."
     }
     assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_stuck_never_offers_or_asks_a_deactivated_mentor(slack, fake_slack, ctx):
+    slack.command("/mentor", "offer #billing", user="UZGONE")
+    slack.command("/mentor", "offer #billing", user="UMAYA")
+    add(slack, "UANA", "Handle billing disputes on my own")  # goal 1: of the two mentors, it would ask the second
+    goal = goal_id(ctx, "UANA", 1)
+    with ctx.session_factory.begin() as session:  # the member directory learnt UZGONE was deactivated
+        session.add(Member(user_id="UZGONE", deleted=True, first_seen_at=ctx.now()))
+
+    view = click(slack, fake_slack, STUCK_ACTION, goal, "UANA")
+    [menu] = [b["element"] for b in view["blocks"] if b.get("block_id") == "helper"]
+    assert [o["value"] for o in menu["options"]] == ["lead:ULEAD", "mentor:billing:UMAYA"]
+
+    response = stuck(slack, fake_slack, goal, "UANA", "mentor:billing:UZGONE")  # a form opened before
+    assert json.loads(response.body)["errors"] == {
+        "helper": "That person can't be asked any more: please pick someone else."
+    }
+    assert fake_slack.posts_to("UZGONE") == []
 
 
 def test_stuck_with_nobody_to_ask_says_so(env, engine, fake_slack, request):

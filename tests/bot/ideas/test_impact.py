@@ -4,9 +4,17 @@ author and everyone who voted for it."""
 import json
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from storage.ideas import IdeaVote, Measure
 from tests.handlers.test_block_kit_limits import assert_within_limits, send_everything
 from tests.handlers.test_ideas import changes, choose_status, ephemeral_replies, ideas
+
+
+def votes(ctx):
+    with ctx.session_factory() as session:
+        return session.scalar(select(func.count()).select_from(IdeaVote))
 
 
 def impact_values(impact, name=None, before=None, after=None, unit=None):
@@ -125,3 +133,54 @@ def test_members_cannot_open_the_impact_form(voted_idea, slack, fake_slack, ctx)
     )
     assert '"impact"' in response.body and "Only leads can change" in response.body
     assert [i.status for i in ideas(ctx)] == ["new"]
+
+
+def submit_impact(slack, values, user="ULEAD"):
+    return slack.view_submission("idea_impact_modal", values, user=user, private_metadata=json.dumps({"idea": 1}))
+
+
+def test_a_measure_is_limited_as_it_is_stored_and_answered_on_its_field(voted_idea, slack, fake_slack, ctx):
+    typed = "<9 & >6 & <5 & >4 & <3 & >2 &"  # 30 characters, as the form allows; 80 once escaped
+    too_long = submit_impact(slack, impact_values("Faster", "handle time", typed, "6", "min"))
+
+    assert too_long.status == 200 and json.loads(too_long.body)["response_action"] == "errors"
+    assert "under 40 characters" in json.loads(too_long.body)["errors"]["measure_before"]
+    assert [i.status for i in ideas(ctx)] == ["new"]
+
+    fits = submit_impact(slack, impact_values("Faster", "handle time <& waits>", "> 9", "< 6", "min & more"))
+    assert fits.status == 200 and "errors" not in fits.body
+    [idea] = ideas(ctx)
+    assert idea.measure == Measure("handle time &lt;&amp; waits&gt;", "&gt; 9", "&lt; 6", "min &amp; more")
+
+
+def test_a_failure_on_the_impact_form_answers_the_form_never_a_500(voted_idea, slack, ctx, monkeypatch, caplog):
+    def database_gone(*_args, **_kwargs):
+        raise OperationalError("UPDATE ideas …", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr("bot.ideas.rules._tell_voters", database_gone)
+
+    response = submit_impact(slack, impact_values("It fills itself now"))
+
+    assert response.status == 200 and json.loads(response.body)["response_action"] == "errors"
+    assert "nothing was saved" in json.loads(response.body)["errors"]["impact"]
+    assert [i.status for i in ideas(ctx)] == ["new"]
+    assert "server closed the connection unexpectedly" in caplog.text  # the log says what went wrong
+
+
+def test_votes_on_an_implemented_idea_are_closed_and_the_presser_hears_what_changed(
+    voted_idea, slack, fake_slack, ctx, clock
+):
+    slack.command("/idea", "status 1 implemented Refunds take one click", user="ULEAD")
+    send_everything(ctx, clock)
+    fake_slack.clear()
+
+    slack.block_action("idea_vote", "1", user="UDAN")  # pressed as the post was being updated
+    slack.block_action("idea_vote", "1", user="UBEN")  # nor can a voter take back what helped it happen
+
+    closed = "Idea #1 is implemented already, so its votes are closed.\n*What changed:* Refunds take one click"
+    assert [closed in reply for reply in ephemeral_replies(fake_slack)] == [True, True]
+    assert votes(ctx) == 3 and fake_slack.calls_to("chat.update") == []
+    # Everyone who voted for it was told when it was implemented: nobody voted for it after.
+    slack.command("/idea", "status 1 in-progress it broke on weekends", user="ULEAD")
+    slack.block_action("idea_vote", "1", user="UDAN")
+    assert votes(ctx) == 4

@@ -195,9 +195,12 @@ def test_a_week_later_one_follow_up_per_pair_and_its_answers_are_kept(slack, fak
     assert len(fake_slack.calls_to("chat.update")) == 2
 
     fake_slack.clear()
-    click(slack, 2, "met", "UANA")  # not their pair
+    click(slack, 2, "met", "UANA")  # not their pair: answered as a pair that does not exist, naming nobody
+    click(slack, 99, "met", "UANA")
     assert answers(ctx)[1] == (None, None)
-    assert [c["text"] for c in fake_slack.calls_to("response_url")] == ["This question is for <@UNOAH> and <@UBEN>."]
+    assert [c["text"] for c in fake_slack.calls_to("response_url")] == [
+        "I can't find that mentoring pair any more."
+    ] * 2
 
 
 def follow_up_ts(ctx):
@@ -293,3 +296,75 @@ def test_people_known_to_be_deactivated_are_not_matched(slack, ctx):
     matching(ctx)
 
     assert pairs(ctx) == [("2026-11-16", "UMAYA", "UANA", "billing"), ("2026-11-16", "UMAYA", "UBEN", "billing")]
+
+
+def test_a_new_wish_in_the_same_round_is_told_again_by_a_forced_or_dry_run(slack, fake_slack, ctx):
+    mentor(slack, "UCAL", "want #sql")
+    matching(ctx)
+    mentor(slack, "UCAL", "want #excel")  # a new wish: the next run tells them why again
+    fake_slack.clear()
+
+    dry = matching(ctx, dry_run=True)
+    assert any(line.startswith("would send chat.postMessage to UCAL: :seedling:") for line in dry.lines)
+    forced = matching(ctx, force=True)
+
+    assert forced.lines == ["round of Mon 16 Nov: 0 new pairs, 1 learner without a mentor (1 told why)"]
+    [dm] = fake_slack.posts_to("UCAL")
+    assert "nobody offers #excel and #sql yet" in dm["text"]
+
+
+def test_forced_in_a_week_no_round_starts_it_matches_the_round_under_way_now(slack, fake_slack, ctx, clock):
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=PARIS))  # the second week of the round of Mon 16 Nov
+    team(slack)
+    assert matching(ctx).lines == ["no round this week: the next one is matched Mon 30 Nov at 10:00"]
+
+    report = matching(ctx, force=True)
+
+    assert report.lines == [
+        "no round starts this week: forced, so matching now for the round of Mon 16 Nov",
+        "UMAYA mentors UANA in #billing",
+        "UNOAH mentors UBEN in #written-tone",
+        "round of Mon 16 Nov: 2 new pairs, 1 learner without a mentor (1 told why)",
+    ]
+    assert pairs(ctx) == [("2026-11-16", "UMAYA", "UANA", "billing"), ("2026-11-16", "UNOAH", "UBEN", "written-tone")]
+    assert len(group_posts(fake_slack, "UMAYA", "UANA")) == 1
+    # The round's next scheduled matching is not moved by it.
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=PARIS))
+    assert matching(ctx).lines[-1] == "round of Mon 30 Nov: 2 new pairs, 1 learner without a mentor (0 told why)"
+
+
+def test_after_a_round_that_paired_nobody_this_round_has_no_pair(slack, fake_slack, ctx, clock):
+    mentor(slack, "UMAYA", "offer #billing")
+    mentor(slack, "UANA", "want #billing")
+    matching(ctx)  # the round of Mon 16 Nov: UMAYA mentors UANA
+    mentor(slack, "UMAYA", "stop")
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=PARIS))
+    assert matching(ctx).lines == ["round of Mon 30 Nov: 0 new pairs, 1 learner without a mentor (1 told why)"]
+    fake_slack.clear()
+
+    clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=PARIS))
+    mentor(slack, "UANA", "list")
+    slack.event({"type": "app_home_opened", "user": "UANA", "channel": "DHOME", "tab": "home"})
+    run_job(ctx, "lead-digest")
+
+    [listed] = [call["text"] for call in fake_slack.calls_to("response_url")]
+    [home] = [json.dumps(call["view"]) for call in fake_slack.calls_to("views.publish")]
+    digest = json.dumps(fake_slack.posts_to("ULEAD")[0]["blocks"])
+    assert "*This round:* no pair." in listed and "UMAYA" not in listed
+    assert "No pair this round." in home and "UMAYA" not in home
+    assert "Latest round (Mon 30 Nov): no pairs." in digest and "Mon 16 Nov" not in digest
+
+
+def test_the_digest_leaves_out_deactivated_people_s_wishes_and_offers(slack, fake_slack, ctx):
+    mentor(slack, "UANA", "want #sql #billing")
+    mentor(slack, "UGONE", "want #sql #excel")
+    mentor(slack, "UGONEMENTOR", "offer #billing")
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            Member(user_id=user, deleted=True, first_seen_at=ctx.now()) for user in ("UGONE", "UGONEMENTOR")
+        )
+
+    run_job(ctx, "lead-digest")
+
+    shown = json.dumps(fake_slack.posts_to("ULEAD")[0]["blocks"])
+    assert "Wanted, and nobody offers: #billing (1 person), #sql (1 person)." in shown and "#excel" not in shown

@@ -9,6 +9,7 @@ from bot.mentor.rules import (
     mentors_offering,
     next_matching,
     parse_skills,
+    round_of,
     round_starting,
     stop,
 )
@@ -60,6 +61,11 @@ def test_rounds_every_n_weeks_counted_from_a_fixed_monday(settings):
     assert round_starting(date(2026, 11, 23), 1) == date(2026, 11, 23)
     # Across the new year too: 2026 has 53 ISO weeks, so "even weeks" would not do.
     assert [round_starting(date(2026, 12, 28), 2), round_starting(date(2027, 1, 4), 2)] == [date(2026, 12, 28), None]
+    # The round a day falls in, in its first week or a later one.
+    assert [round_of(date(2026, 11, d), 2) for d in (16, 22, 23, 29, 30)] == [date(2026, 11, 16)] * 4 + [
+        date(2026, 11, 30)
+    ]
+    assert [round_of(date(2026, 11, 13), 3), round_of(date(2026, 12, 6), 3)] == [date(2026, 10, 26), date(2026, 11, 16)]
 
     assert next_matching(settings, datetime(2026, 11, 16, 9, 59, tzinfo=PARIS)) == datetime(
         2026, 11, 16, 10, 0, tzinfo=PARIS
