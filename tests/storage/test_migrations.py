@@ -122,3 +122,33 @@ def test_the_mentoring_rounds_already_matched_are_kept_as_matched(tmp_path):
         ("2026-11-16", "2026-11-16 09:00:00"),
         ("2026-11-30", "2026-11-30 09:00:00"),
     ]
+
+
+def test_a_migration_that_rebuilds_a_table_on_sqlite_keeps_the_rows_that_point_at_it(tmp_path):
+    # SQLite alters a table by copying it and dropping the old one; with foreign keys on, that DROP
+    # cascades to every row pointing at it (0013 rebuilt `ideas`, and took each vote and status change).
+    engine = make_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    upgrade(engine, "0012_goals")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ideas (id, title, description, category, author_id, status, created_at) "
+                "VALUES (1, 'Pre-fill the refund form', '', 'process', 'UANA', 'new', '2026-11-16 09:00:00')"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO idea_votes (idea_id, voter_id, created_at) VALUES (1, 'UBEN', '2026-11-16 10:00:00')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO idea_status_changes (idea_id, changed_by, from_status, to_status, note, changed_at) "
+                "VALUES (1, 'ULEAD', 'new', 'planned', '', '2026-11-17 09:00:00')"
+            )
+        )
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM idea_votes")) == 1
+        assert connection.scalar(text("SELECT count(*) FROM idea_status_changes")) == 1
+        assert connection.scalar(text("PRAGMA foreign_keys")) == 1  # on again for the app's own work
