@@ -21,7 +21,7 @@ from bot.core.exports import write_export
 from bot.core.http import EVENTS_PATH, serve, serve_in_background, wsgi_app
 from bot.core.jobs import run_job
 from bot.core.manifest import build_manifest
-from bot.core.outbox import Sweeper
+from bot.core.outbox import Sweeper, method_answered
 from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
 from bot.features import FEATURES
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kaizen: cannot use the database: {str(error.orig).splitlines()[0]}", file=sys.stderr)
         return 2
     except SlackApiError as error:  # a job reading from Slack (users.list, say)
-        method = error.response.api_url.rsplit("/", 1)[-1]
+        method = method_answered(error.response)
         print(f"kaizen: Slack refused {method}: {error.response.get('error')}", file=sys.stderr)
         return 2
     except URLError as error:

@@ -28,6 +28,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import outbox as store
@@ -415,7 +416,9 @@ class OutboxSender:
             response = self._call(message.method, payload)
         except SlackApiError as error:
             response = error.response
-            return self._failed(message, response.status_code, response.get("error"), response.headers)
+            return self._failed(
+                message, response.status_code, response.get("error"), response.headers, method_answered(response)
+            )
         except OSError as error:  # no connection, reset, timeout (URLError is an OSError)
             return self._failed(message, None, f"connection: {error}", {})
         except Exception as error:  # a surprise (a bug, the SDK): an attempt like any other, retried for 24 h
@@ -461,7 +464,11 @@ class OutboxSender:
             arguments["channel"] = self.client.conversations_open(users=arguments["channel"])["channel"]["id"]
         return arguments
 
-    def _failed(self, message: OutboxMessage, status: int | None, error: str | None, headers) -> Outcome:
+    def _failed(
+        self, message: OutboxMessage, status: int | None, error: str | None, headers, answered_by: str | None = None
+    ) -> Outcome:
+        """`answered_by`: the call Slack answered, which may be a step of the row's (conversations.open
+        for a group post, files.getUploadURLExternal for an upload)."""
         now = self.clock()
         description = f"{status or '-'} {error or ''}".strip()
         if error in TOKEN_ERRORS:
@@ -472,7 +479,8 @@ class OutboxSender:
         transient = status is None or status == 429 or status >= 500 or error in TRANSIENT_ERRORS
         with self.session_factory.begin() as session:
             if not transient:
-                log.error("Slack refused outbox message %s (%s): %s", message.key, message.method, description)
+                answered = answered_by or message.method
+                log.error("Slack refused outbox message %s: %s answered %s", message.key, answered, description)
                 store.mark_failed(session, message.id, description)
                 return Outcome.FAILED
             if now - message.created_at >= RETRY_FOR:
@@ -532,6 +540,11 @@ class Sweeper:
                 log.exception("The outbox sweep failed")
                 delay = IDLE
             sender.wake.wait(delay)
+
+
+def method_answered(response: SlackResponse) -> str:
+    """The Web API method a response is from ("conversations.open")."""
+    return response.api_url.rsplit("/", 1)[-1]
 
 
 def _retry_after(headers) -> float:
