@@ -37,6 +37,7 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 OUTBOX_KEYS = "outbox_keys"  # session.info entry: keys written in this transaction
+GROUP_LANE = "group:"  # + the users of a group DM (post_to_group)
 RETRY_FOR = timedelta(hours=24)
 CLAIM_HOLD = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=15)  # after a 5xx or a dropped connection; doubling up to MAX_BACKOFF
@@ -103,7 +104,7 @@ def post_to_group(
     payload: dict[str, Any] = {"users": ",".join(users), "text": text, "unfurl_links": False}
     if blocks:
         payload["blocks"] = blocks
-    enqueue(session, key, "chat.postMessage", payload, now, lane="group:" + ",".join(sorted(users)))
+    enqueue(session, key, "chat.postMessage", payload, now, lane=GROUP_LANE + ",".join(sorted(users)))
 
 
 def update_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:
@@ -115,6 +116,31 @@ def update_message(session: Session, key: str, *, of: str, text: str, blocks: li
     if blocks:
         payload["blocks"] = blocks
     enqueue(session, key, "chat.update", payload, now, lane=post.lane if post else None, updates_key=of)
+
+
+def describe(message: OutboxMessage) -> str:
+    """What a message is, in a few words for an admin: "a post in <#C1>", "a DM to <@U1>", "a group DM
+    of <@U1> and <@U2>", "the Home tab of <@U1>", "an update of a post in <#C1>". Its lane says where
+    it goes, even once a private message's payload is forgotten."""
+    payload, lane = message.payload, message.lane or message.payload.get("channel") or ""
+    if message.method == "views.publish":
+        return f"the Home tab of <@{payload.get('user_id', '?')}>"
+    if message.method == "chat.postEphemeral":
+        return f"a note only <@{payload.get('user', '?')}> sees, in <#{lane}>"
+    where = _place(lane)
+    kinds = {"chat.postMessage": where, "chat.update": f"an update of {where}", "files.uploadV2": f"a file, as {where}"}
+    return kinds.get(message.method, f"{message.method}: {where}")
+
+
+def _place(lane: str) -> str:
+    if lane.startswith(GROUP_LANE):
+        users = [f"<@{user}>" for user in lane.removeprefix(GROUP_LANE).split(",")]
+        return f"a group DM of {', '.join(users[:-1])} and {users[-1]}"
+    if lane.startswith(("C", "G")):
+        return f"a post in <#{lane}>"
+    if lane.startswith(("U", "W")):
+        return f"a DM to <@{lane}>"
+    return "a DM" if lane.startswith("D") else "a message"
 
 
 class NotYetPosted(Exception):
