@@ -50,6 +50,7 @@ class FakeSlack:
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → its messages
         self.private_channels: set[str] = set()  # conversations.info says is_private (G… IDs always are)
         self.view_hash = True  # views.* answer with the view's hash (Slack does, though nothing requires it)
+        self.socket_mode_url: str | None = None  # what apps.connections.open answers (tests/fake_socket_mode.py)
         self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
@@ -173,6 +174,10 @@ class FakeSlack:
                 "user": "kaizen",
                 "url": self.WORKSPACE_URL,
             }
+        if method == "apps.connections.open":
+            if self.socket_mode_url is None:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "users.info":
             user_id = params.get("user", "")
             user = self.users.get(user_id)
