@@ -11,7 +11,6 @@ from urllib.error import URLError
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
@@ -21,9 +20,10 @@ from bot.core.exports import write_export
 from bot.core.http import EVENTS_PATH, serve, serve_in_background, wsgi_app
 from bot.core.jobs import run_job
 from bot.core.manifest import build_manifest
-from bot.core.outbox import Sweeper
+from bot.core.outbox import Sweeper, method_answered
 from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
+from bot.core.socket_mode import SocketModeKeeper
 from bot.features import FEATURES
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kaizen: cannot use the database: {str(error.orig).splitlines()[0]}", file=sys.stderr)
         return 2
     except SlackApiError as error:  # a job reading from Slack (users.list, say)
-        method = error.response.api_url.rsplit("/", 1)[-1]
+        method = method_answered(error.response)
         print(f"kaizen: Slack refused {method}: {error.response.get('error')}", file=sys.stderr)
         return 2
     except URLError as error:
@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--port",
         type=int,
-        help=f"HTTP port (default {HTTP_PORT} with --http); in Socket Mode, serves /healthz and the integrations there",
+        help=f"HTTP port (default {HTTP_PORT} with --http); in Socket Mode, serves /healthz, /readyz and the "
+        "integrations there",
     )
     run.add_argument("--workers", type=int, default=2, help="HTTP worker processes (default %(default)s)")
     run.add_argument("--threads", type=int, default=8, help="threads per HTTP worker (default %(default)s)")
@@ -118,10 +119,11 @@ def cmd_run(args) -> None:
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
     scheduler.start()
+    socket = SocketModeKeeper(create_app(ctx), settings.slack_app_token)
     if args.port:
-        # Slack's requests come over the socket; this serves /healthz and the integrations.
-        serve_in_background(wsgi_app(None, ctx), port=args.port)
-    SocketModeHandler(create_app(ctx), settings.slack_app_token).start()
+        # Slack's requests come over the socket; this serves /healthz, /readyz and the integrations.
+        serve_in_background(wsgi_app(None, ctx, socket.problem), port=args.port)
+    socket.run()
 
 
 def _http_app(settings: Settings):

@@ -33,10 +33,16 @@ class OutboxStatus:
     waiting: list[tuple[str, int, datetime]]  # by Web API method: how many, and since when the oldest is due
     waiting_errors: list[tuple[str, int]]  # what the waiting ones last met, and how often
     refused: list[OutboxMessage]  # given up on, newest first
+    first_waiting: OutboxMessage | None  # the one due first
 
 
 def outbox_status(session: Session, refused_since: datetime) -> OutboxStatus:
-    return OutboxStatus(_waiting_by_method(session), _waiting_errors(session), _refused_since(session, refused_since))
+    return OutboxStatus(
+        _waiting_by_method(session),
+        _waiting_errors(session),
+        _refused_since(session, refused_since),
+        _first_waiting(session),
+    )
 
 
 def _waiting_by_method(session: Session) -> list[tuple[str, int, datetime]]:
@@ -48,6 +54,11 @@ def _waiting_by_method(session: Session) -> list[tuple[str, int, datetime]]:
         .order_by(func.count().desc(), OutboxMessage.method)
     )
     return [(method, n, oldest) for method, n, oldest in session.execute(query)]
+
+
+def _first_waiting(session: Session) -> OutboxMessage | None:
+    query = select(OutboxMessage).where(OutboxMessage.status == "pending")
+    return session.scalars(query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1)).first()
 
 
 def _waiting_errors(session: Session) -> list[tuple[str, int]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"  # env.py takes the tables from bot.features
@@ -30,6 +33,21 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     _rename_old_revisions(engine)
     command.upgrade(alembic_config(engine), revision)
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """None when the database is at the revision this code's migrations end at; else where it is."""
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current == head_revisions():
+        return None
+    at = ", ".join(sorted(current)) or "no revision"
+    return f"database schema at {at}, this Kaizen needs {', '.join(sorted(head_revisions()))}: run `kaizen migrate`"
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 def _rename_old_revisions(engine: Engine) -> None:

@@ -49,6 +49,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → its messages
         self.private_channels: set[str] = set()  # conversations.info says is_private (G… IDs always are)
+        self.view_hash = True  # views.* answer with the view's hash (Slack does, though nothing requires it)
+        self.socket_mode_url: str | None = None  # what apps.connections.open answers (tests/fake_socket_mode.py)
         self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
@@ -172,6 +174,10 @@ class FakeSlack:
                 "user": "kaizen",
                 "url": self.WORKSPACE_URL,
             }
+        if method == "apps.connections.open":
+            if self.socket_mode_url is None:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "users.info":
             user_id = params.get("user", "")
             user = self.users.get(user_id)
@@ -200,7 +206,8 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": channel, "is_channel": not private, "is_private": private}}
         if method in ("views.open", "views.update", "views.push"):
             view_id = params.get("view_id") or f"V{params.get('trigger_id')}"
-            return {"ok": True, "view": {"id": view_id, "hash": f"{view_id}-{next(self._ts)}"}}
+            view = {"id": view_id, **({"hash": f"{view_id}-{next(self._ts)}"} if self.view_hash else {})}
+            return {"ok": True, "view": view}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
         if method == "chat.getPermalink":

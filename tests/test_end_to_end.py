@@ -1,11 +1,13 @@
 """The real commands as subprocesses, against the fake Slack in this process: `kaizen run --http`
-delivers every message it writes with no other process running, and `kaizen jobs run` returns
+delivers every message it writes with no other process running, `kaizen run` (Socket Mode) comes
+back on its own when its Socket Mode server goes away and returns, and `kaizen jobs run` returns
 once what it wrote was delivered (or says what still waits, and why)."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +26,8 @@ from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from storage.tips import TipSubscriber
 from tests.conftest import base_env, wait_for
+from tests.fake_socket_mode import FakeSocketMode
+from tests.help_desk import ZENDESK_PATH, ZENDESK_SECRET, rating, zendesk_headers
 from tests.slack_requests import signed_headers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,6 +192,65 @@ def test_run_http_refuses_a_slack_body_over_1_mb_unread_and_reads_chunked_ones_u
     chunks = b"".join(f"{len(half):x}\r\n".encode() + half + b"\r\n" for half in halves) + b"0\r\n\r\n"
     assert raw_post(port, head, chunks) == b"HTTP/1.1 200 OK"  # gunicorn decodes it, Bolt verifies it
     wait_for(lambda: delivered(fake_slack, "UANA"), "the kudos sent in chunks")
+
+
+@pytest.fixture
+def socket_mode(fake_slack):
+    """A Socket Mode server, where the fake Slack's apps.connections.open sends the bot."""
+    server = FakeSocketMode().start()
+    fake_slack.socket_mode_url = server.url
+    yield server
+    if server.server is not None:
+        server.stop()
+
+
+def test_run_in_socket_mode_comes_back_on_its_own_when_the_socket_mode_server_went_away(
+    started, kaizen_env, fake_slack, socket_mode, tmp_path
+):
+    port = free_port()
+    fake_slack.add_user("UANA", "ana", email="ana@example.com")
+    env = {**kaizen_env, "SLACK_APP_TOKEN": "xapp-test", "KAIZEN_ZENDESK_SECRET": ZENDESK_SECRET}
+    server = started("run", "--port", str(port), env=env)
+    log = tmp_path / "kaizen-0.log"
+
+    def readyz() -> tuple[int, str] | None:
+        assert server.poll() is None, "kaizen run exited:\n" + log.read_text()
+        try:
+            return get(port, "/readyz")
+        except OSError:
+            return None
+
+    def logged(line: str) -> int:
+        return log.read_text().count(line)
+
+    wait_for(lambda: readyz() == (200, "ok\n"), "connected: /readyz answers 200", timeout=60, state=readyz)
+
+    socket_mode.stop()  # gone as a killed process goes: no close frame, the port refuses connections
+    wait_for(lambda: readyz() == (503, "socket disconnected\n"), "/readyz says the socket is down", state=readyz)
+    wait_for(lambda: logged("Socket Mode: could not connect") >= 2, "two attempts, each logged", state=log.read_text)
+    # Meanwhile a help desk thanks Ana on --port: what that writes goes out over the Web API all the same.
+    body = rating("4711")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request(
+        "POST", ZENDESK_PATH, body, {"Content-Type": "application/json", **zendesk_headers(body, datetime.now(UTC))}
+    )
+    assert connection.getresponse().status == 200
+    wait_for(lambda: fake_slack.posts_to("UANA"), "the compliment's DM, written while the socket was down")
+
+    socket_mode.start()  # back, on the same port
+    # The next attempt comes after the backoff reached meanwhile (1 s, 2 s, 4 s…): a loaded machine may take a while.
+    wait_for(lambda: logged("Socket Mode: connected again") == 1, "connected again", timeout=60, state=log.read_text)
+    wait_for(lambda: readyz() == (200, "ok\n"), "/readyz answers 200 again", state=readyz)
+    envelope = socket_mode.command(
+        "/kudos", "<@UBEN|ben> thanks for the cover", user="UCARL", response_url=fake_slack.response_url("UCARL")
+    )
+    wait_for(lambda: envelope in socket_mode.acks, "the command's envelope acknowledged over the new connection")
+    wait_for(lambda: delivered(fake_slack, "UBEN") and celebrated(fake_slack), "the command answered")
+
+    text = log.read_text()
+    assert "Socket Mode: the connection was lost (WebSocketConnectionClosedException" in text
+    assert re.search(r"Socket Mode: connecting again in \d+ s \(attempt 2\)", text)
+    assert len(socket_mode.open_connections()) == 1
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from bot.core.clock import describe_wait
 from bot.core.jobs import JobReport
+from bot.core.outbox import describe
 from bot.core.text import plural
 from storage.admin import OutboxStatus
-from storage.models import OutboxMessage
 
 SHOWN_LINES = 30  # of a job's report, of kinds of refusals
 # What to do about the refusals an admin can fix, by Slack's error.
@@ -58,11 +58,12 @@ def status(outbox: OutboxStatus, now: datetime) -> str:
     if outbox.waiting:
         total = sum(n for _, n, _ in outbox.waiting)
         by_method = ", ".join(f"{method} {n}" for method, n, _ in outbox.waiting)
-        oldest = min(due for _, _, due in outbox.waiting)
-        if oldest <= now:
-            when = f"the oldest has been due for {describe_wait(now - oldest)}"
+        first = outbox.first_waiting
+        due, what = first.next_attempt_at, describe(first)
+        if due <= now:
+            when = f"the oldest, {what}, has been due for {describe_wait(now - due)}"
         else:
-            when = f"the first is due in {describe_wait(oldest - now)}"
+            when = f"the first, {what}, is due in {describe_wait(due - now)}"
         lines.append(f"{plural(total, 'message', 'messages')} ({by_method}); {when}.")
         if outbox.waiting_errors:
             tried = ", ".join(f"`{error[:100]}` ×{n}" for error, n in outbox.waiting_errors)
@@ -70,21 +71,12 @@ def status(outbox: OutboxStatus, now: datetime) -> str:
     else:
         lines.append("Nothing: every message has gone out.")
     lines.append("*Refused by Slack in the last 24 hours*")
-    refusals = Counter((message.last_error or "?", message.method, _target(message)) for message in outbox.refused)
-    for (error, method, target), n in refusals.most_common(SHOWN_LINES):
+    refusals = Counter((message.last_error or "?", describe(message)) for message in outbox.refused)
+    for (error, what), n in refusals.most_common(SHOWN_LINES):
         hint = HINTS.get(error.split()[-1], "")
-        lines.append(f"• `{error[:100]}` ×{n}: {method} to {target}" + (f" — {hint}" if hint else ""))
+        lines.append(f"• `{error[:100]}` ×{n}: {what}" + (f" — {hint}" if hint else ""))
     if len(refusals) > SHOWN_LINES:
         lines.append(f"…and {len(refusals) - SHOWN_LINES} more kinds")
     if not refusals:
         lines.append("Nothing.")
     return "\n".join(lines)
-
-
-def _target(message: OutboxMessage) -> str:
-    target = message.payload.get("channel") or message.payload.get("user_id") or ""
-    if target.startswith(("C", "G")):
-        return f"<#{target}>"
-    if target.startswith(("U", "W")):
-        return f"a DM to <@{target}>"
-    return "a DM" if target.startswith("D") else "an earlier message (an update)"

@@ -46,8 +46,8 @@ def open_modal_at_once(client: WebClient, trigger_id: str, title: str, build: Ca
         view = build()
     except Refused as refusal:
         view = notice_modal(title, refusal.reason, close="OK")
-    try:
-        client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view)
+    try:  # the hash guards against a change made meanwhile; Slack sends it, but nothing requires it
+        client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=view)
     except SlackApiError as error:  # closed meanwhile: there is nothing left to show it in
         log.info("Could not fill modal %s: %s", opened["view"]["id"], error.response.get("error"))
 

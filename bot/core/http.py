@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -15,30 +16,38 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 
 from bot.core.context import Context, HttpAnswer, Route
-from bot.core.outbox import OutboxSender
+from bot.core.outbox import TOKEN_ERRORS, OutboxSender
+from storage.migrate import schema_problem
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # Slack's payloads are a few KB: a bigger body is refused before anything reads it.
 SLACK_MAX_BODY = 1024 * 1024
+READY_PATH = "/readyz"
+TOKEN_CHECKED_EVERY = 30.0  # seconds a readiness probe reuses Slack's last answer to auth.test
+SLACK_PATIENCE = 5  # seconds a readiness probe waits for that answer
 
 log = logging.getLogger(__name__)
 
 
-def wsgi_app(app: App | None, ctx: Context) -> Callable:
+def wsgi_app(app: App | None, ctx: Context, socket_problem: Callable[[], str | None] | None = None) -> Callable:
     """POST /slack/events to Bolt (which verifies Slack's signature) when given a Bolt app (HTTP mode);
-    GET /healthz checks the database and that Slack accepts the bot token; every feature's routes."""
+    GET /healthz checks the database and that Slack accepts the bot token; GET /readyz also the schema,
+    auth.test and (Socket Mode: `socket_problem`) the socket; every feature's routes."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH) if app else None
     routes = {route.path: route for feature in ctx.features for route in feature.routes}
+    readiness = Readiness(ctx, socket_problem)
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         try:
-            if path == HEALTH_PATH and method == "GET":
-                problem = health_problem(ctx.engine, ctx.outbox)
+            if path in (HEALTH_PATH, READY_PATH) and method == "GET":
+                problem = health_problem(ctx.engine, ctx.outbox) if path == HEALTH_PATH else readiness.problem()
                 status, reason = (503, problem) if problem else (200, "ok")
             elif path in routes:
                 status, reason = _serve(ctx, routes[path], environ)
@@ -71,6 +80,55 @@ def health_problem(engine: Engine, outbox: OutboxSender) -> str | None:
         refused, waiting = outbox.token_refused, outbox.waiting()
         return f"Slack refuses the bot token ({refused}): sending is paused, {waiting} message(s) waiting"
     return None
+
+
+class Readiness:
+    """Whether this process is ready to serve, for GET /readyz: what /healthz checks, and the schema is
+    at the migrations' head, Slack accepts the bot token, and (Socket Mode) the socket is connected."""
+
+    def __init__(self, ctx: Context, socket_problem: Callable[[], str | None] | None = None) -> None:
+        self.ctx = ctx
+        self.socket_problem = socket_problem or (lambda: None)
+        self.token = TokenCheck(ctx.client)
+
+    def problem(self) -> str | None:
+        """The first thing wrong, in one line; None when ready."""
+        problem = health_problem(self.ctx.engine, self.ctx.outbox)
+        if problem or (problem := schema_problem(self.ctx.engine)):
+            return problem
+        return self.token.problem() or self.socket_problem()
+
+
+class TokenCheck:
+    """Whether Slack accepts the bot token (auth.test), asked at most once per `every` seconds: a
+    readiness probe comes every few seconds, and each would otherwise be a call to Slack."""
+
+    def __init__(self, client: WebClient, every: float = TOKEN_CHECKED_EVERY, monotonic=time.monotonic) -> None:
+        self.client = WebClient(token=client.token, base_url=client.base_url, timeout=SLACK_PATIENCE, retry_handlers=[])
+        self.every = every
+        self.monotonic = monotonic
+        self.lock = threading.Lock()
+        self.asked_at: float | None = None
+        self.answer: str | None = None
+
+    def problem(self) -> str | None:
+        with self.lock:
+            now = self.monotonic()
+            if self.asked_at is None or now - self.asked_at >= self.every:
+                self.answer, self.asked_at = self._ask(), now
+            return self.answer
+
+    def _ask(self) -> str | None:
+        try:
+            self.client.auth_test()
+        except SlackApiError as error:
+            status, code = error.response.status_code, error.response.get("error")
+            if code in TOKEN_ERRORS:
+                return f"Slack refuses the bot token ({code})"
+            return f"Slack could not check the bot token: auth.test answered {status} {code}"
+        except OSError as error:  # URLError, a timeout
+            return f"cannot reach Slack to check the bot token: {error}"
+        return None
 
 
 def _serve(ctx: Context, route: Route, environ: dict) -> HttpAnswer:

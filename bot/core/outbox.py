@@ -28,6 +28,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import outbox as store
@@ -36,6 +37,7 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 OUTBOX_KEYS = "outbox_keys"  # session.info entry: keys written in this transaction
+GROUP_LANE = "group:"  # + the users of a group DM (post_to_group)
 RETRY_FOR = timedelta(hours=24)
 CLAIM_HOLD = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=15)  # after a 5xx or a dropped connection; doubling up to MAX_BACKOFF
@@ -102,7 +104,7 @@ def post_to_group(
     payload: dict[str, Any] = {"users": ",".join(users), "text": text, "unfurl_links": False}
     if blocks:
         payload["blocks"] = blocks
-    enqueue(session, key, "chat.postMessage", payload, now, lane="group:" + ",".join(sorted(users)))
+    enqueue(session, key, "chat.postMessage", payload, now, lane=GROUP_LANE + ",".join(sorted(users)))
 
 
 def update_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:
@@ -122,6 +124,31 @@ def revise_message(session: Session, key: str, *, of: str, text: str, blocks: li
     store.drop_pending(session, updates_key=of, now=now)
     if not store.rewrite_unsent(session, of, {"text": text, "blocks": blocks}, now):
         update_message(session, key, of=of, text=text, blocks=blocks, now=now)
+
+
+def describe(message: OutboxMessage) -> str:
+    """What a message is, in a few words for an admin: "a post in <#C1>", "a DM to <@U1>", "a group DM
+    of <@U1> and <@U2>", "the Home tab of <@U1>", "an update of a post in <#C1>". Its lane says where
+    it goes, even once a private message's payload is forgotten."""
+    payload, lane = message.payload, message.lane or message.payload.get("channel") or ""
+    if message.method == "views.publish":
+        return f"the Home tab of <@{payload.get('user_id', '?')}>"
+    if message.method == "chat.postEphemeral":
+        return f"a note only <@{payload.get('user', '?')}> sees, in <#{lane}>"
+    where = _place(lane)
+    kinds = {"chat.postMessage": where, "chat.update": f"an update of {where}", "files.uploadV2": f"a file, as {where}"}
+    return kinds.get(message.method, f"{message.method}: {where}")
+
+
+def _place(lane: str) -> str:
+    if lane.startswith(GROUP_LANE):
+        users = [f"<@{user}>" for user in lane.removeprefix(GROUP_LANE).split(",")]
+        return f"a group DM of {', '.join(users[:-1])} and {users[-1]}"
+    if lane.startswith(("C", "G")):
+        return f"a post in <#{lane}>"
+    if lane.startswith(("U", "W")):
+        return f"a DM to <@{lane}>"
+    return "a DM" if lane.startswith("D") else "a message"
 
 
 class NotYetPosted(Exception):
@@ -423,7 +450,9 @@ class OutboxSender:
             response = self._call(message.method, payload)
         except SlackApiError as error:
             response = error.response
-            return self._failed(message, response.status_code, response.get("error"), response.headers)
+            return self._failed(
+                message, response.status_code, response.get("error"), response.headers, method_answered(response)
+            )
         except OSError as error:  # no connection, reset, timeout (URLError is an OSError)
             return self._failed(message, None, f"connection: {error}", {})
         except Exception as error:  # a surprise (a bug, the SDK): an attempt like any other, retried for 24 h
@@ -469,7 +498,11 @@ class OutboxSender:
             arguments["channel"] = self.client.conversations_open(users=arguments["channel"])["channel"]["id"]
         return arguments
 
-    def _failed(self, message: OutboxMessage, status: int | None, error: str | None, headers) -> Outcome:
+    def _failed(
+        self, message: OutboxMessage, status: int | None, error: str | None, headers, answered_by: str | None = None
+    ) -> Outcome:
+        """`answered_by`: the call Slack answered, which may be a step of the row's (conversations.open
+        for a group post, files.getUploadURLExternal for an upload)."""
         now = self.clock()
         description = f"{status or '-'} {error or ''}".strip()
         if error in TOKEN_ERRORS:
@@ -480,7 +513,8 @@ class OutboxSender:
         transient = status is None or status == 429 or status >= 500 or error in TRANSIENT_ERRORS
         with self.session_factory.begin() as session:
             if not transient:
-                log.error("Slack refused outbox message %s (%s): %s", message.key, message.method, description)
+                answered = answered_by or message.method
+                log.error("Slack refused outbox message %s: %s answered %s", message.key, answered, description)
                 store.mark_failed(session, message.id, description)
                 return Outcome.FAILED
             if now - message.created_at >= RETRY_FOR:
@@ -540,6 +574,11 @@ class Sweeper:
                 log.exception("The outbox sweep failed")
                 delay = IDLE
             sender.wake.wait(delay)
+
+
+def method_answered(response: SlackResponse) -> str:
+    """The Web API method a response is from ("conversations.open")."""
+    return response.api_url.rsplit("/", 1)[-1]
 
 
 def _retry_after(headers) -> float:

@@ -17,10 +17,14 @@ from storage.db import Range
 
 @dataclass(frozen=True)
 class WeekPart:
-    """A feature's share of the weekly celebration."""
+    """A feature's share of the weekly celebration; every part shown has its few words in the headline."""
 
     blocks: list[dict]
-    summary: str = ""  # a few words for the headline, e.g. "4 kudos for 3 teammates"
+    summary: str  # a few words for the headline, e.g. "4 kudos for 3 teammates"
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            raise ValueError("a part of the weekly celebration needs a summary for the headline")
 
 
 @dataclass(frozen=True)

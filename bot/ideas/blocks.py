@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import days_between
-from bot.core.text import mention, to_plain, truncate
+from bot.core.text import mention, plural, to_plain, truncate
 from storage.ideas import MEASURE_LENGTHS, Idea, IdeaStatusChange, IdeaWaiting, Measure
 
 IDEA_MODAL = "idea_modal"
@@ -472,6 +472,10 @@ def home_section(ideas: list[tuple[Idea, int]], total: int) -> list[dict]:
     if total > len(ideas):
         lines.append(f"…and {total - len(ideas)} older ones: `/idea list`")
     return [*blocks, limits.section("\n".join(lines))]
+
+
+def week_summary(implemented: list[Idea]) -> str:
+    return plural(len(implemented), "idea implemented", "ideas implemented")
 
 
 def implemented_this_week(ideas: list[Idea]) -> list[dict]:

@@ -28,7 +28,9 @@ def home_section(session: Session, _settings: Settings, user_id: str, _now: date
 
 def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
     implemented = store.ideas_implemented(session, week)
-    return WeekPart(blocks=blocks.implemented_this_week(implemented)) if implemented else None
+    if not implemented:
+        return None
+    return WeekPart(blocks=blocks.implemented_this_week(implemented), summary=blocks.week_summary(implemented))
 
 
 def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:

@@ -36,8 +36,7 @@ def celebration(parts: list[WeekPart]) -> list[Message]:
     """One message, or several when the parts need more than Block Kit's 50 blocks."""
     if not parts:
         return [(QUIET_WEEK, [limits.section(QUIET_WEEK)])]
-    summaries = [part.summary for part in parts if part.summary]
-    headline = HEADLINE + (": " + "; ".join(summaries) if summaries else "")
+    headline = HEADLINE + ": " + "; ".join(part.summary for part in parts)
     blocks = [HeaderBlock(text=HEADLINE).to_dict(), *(block for part in parts for block in part.blocks)]
     pieces = limits.split(blocks, limits.MAX_BLOCKS - 1)  # room for the "continued" line
     messages = [(headline, pieces[0])]

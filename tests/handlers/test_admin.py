@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.core.blocks import HIDE_ACTION
 from bot.core.jobs import run_job
+from bot.core.outbox import enqueue, post_message, post_to_group, update_message
 from bot.feedback.blocks import FEEDBACK_MODAL, REPORT_BUTTON
 from bot.ideas.blocks import VOTE_ACTION
 from storage.admin import ModerationLog
@@ -244,7 +245,50 @@ def test_status_says_what_waits_and_what_slack_refused(slack, fake_slack, ctx):
     [status] = replies(fake_slack)
     waiting, refused = status.split("*Refused by Slack in the last 24 hours*")
     assert "1 message (chat.postMessage 1)" in waiting and "`500 internal_error` ×1" in waiting
-    assert "`200 not_in_channel` ×1: chat.postMessage to <#CKUDOS> — invite Kaizen there" in refused
+    assert "`200 not_in_channel` ×1: a post in <#CKUDOS> — invite Kaizen there" in refused
+
+
+def test_status_describes_each_message_by_what_it_is(slack, fake_slack, ctx, clock):
+    def refused(error: str, method: str, write) -> None:
+        fake_slack.fail(method, error=error)
+        with ctx.transaction() as session:
+            write(session, ctx.now())
+        clock.advance(seconds=1)
+
+    refused("not_in_channel", "chat.postMessage", lambda s, now: post(s, "p1", channel="CKUDOS", now=now))
+    refused("cannot_dm_bot", "chat.postMessage", lambda s, now: post(s, "p2", channel="UCAROL", now=now, private=True))
+    group = {"users": ["UANA", "UBEN", "UCAROL"], "text": "Meet", "blocks": None}
+    refused("cannot_dm_bot", "chat.postMessage", lambda s, now: post_to_group(s, "p3", now=now, **group))
+    home = {"user_id": "UCAROL", "view": {"type": "home", "blocks": []}}
+    refused("invalid_arguments", "views.publish", lambda s, now: enqueue(s, "p4", "views.publish", home, now))
+    with ctx.transaction() as session:
+        post(session, "p5", channel="CIDEAS", now=ctx.now())
+    refused("cant_update_message", "chat.update", lambda s, now: update(s, "p5:edit", of="p5", now=now))
+    fake_slack.fail("chat.postMessage", status=500)
+    with ctx.transaction() as session:
+        post(session, "p6", channel="CTIPS", now=ctx.now())
+    fake_slack.clear()
+
+    slack.command("/kaizen", "status", user="UADMIN")
+
+    [status] = replies(fake_slack)
+    waiting, refused_lines = status.split("*Refused by Slack in the last 24 hours*")
+    assert "1 message (chat.postMessage 1); the first, a post in <#CTIPS>, is due in under a minute." in waiting
+    assert refused_lines.splitlines()[1:] == [
+        "• `200 cant_update_message` ×1: an update of a post in <#CIDEAS>",
+        "• `200 invalid_arguments` ×1: the Home tab of <@UCAROL>",
+        "• `200 cannot_dm_bot` ×1: a group DM of <@UANA>, <@UBEN> and <@UCAROL>",
+        "• `200 cannot_dm_bot` ×1: a DM to <@UCAROL>",
+        "• `200 not_in_channel` ×1: a post in <#CKUDOS> — invite Kaizen there: `/invite @Kaizen`",
+    ]
+
+
+def post(session, key: str, *, channel: str, now, private: bool = False) -> None:
+    post_message(session, key, channel=channel, text="Hello", blocks=None, now=now, private=private)
+
+
+def update(session, key: str, *, of: str, now) -> None:
+    update_message(session, key, of=of, text="Edited", blocks=None, now=now)
 
 
 def test_help_says_what_admins_can_do_and_the_manifest_has_the_command(slack, capsys):

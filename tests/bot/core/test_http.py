@@ -9,15 +9,17 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
+from alembic import command
 from slack_bolt import BoltRequest
 from sqlalchemy import func, select
 
 from bot.core.app import create_app
 from bot.core.context import Feature, Route, build_context
-from bot.core.http import serve_in_background, wsgi_app
+from bot.core.http import TokenCheck, serve_in_background, wsgi_app
 from bot.core.settings import load_settings
 from bot.features import FEATURES
 from storage.kudos import Kudos
+from storage.migrate import alembic_config
 from tests.conftest import wait_for
 from tests.slack_requests import signed_headers
 from tests.wsgi_requests import call, chunked, environ_for, respond
@@ -213,3 +215,57 @@ def test_the_port_server_serves_connections_on_a_bounded_pool_of_threads(small_s
     finally:
         for connection in silent:
             connection.close()
+
+
+@pytest.fixture
+def migrated(engine):
+    """The test database stamped with the migrations' head, as `kaizen migrate` leaves it."""
+    command.stamp(alembic_config(engine), "head", purge=True)
+    return engine
+
+
+def test_readyz_answers_ok_when_the_database_its_schema_slack_and_the_socket_are_all_right(migrated, ctx, fake_slack):
+    connected = True
+    application = wsgi_app(None, ctx, socket_problem=lambda: None if connected else "socket disconnected")
+
+    assert call(application, "GET", "/readyz") == (200, "ok\n")
+    assert call(application, "GET", "/readyz") == (200, "ok\n")
+    assert len(fake_slack.calls_to("auth.test")) == 1  # Slack's answer is kept a while: probes come every few seconds
+    connected = False
+    assert call(application, "GET", "/readyz") == (503, "socket disconnected\n")
+    assert call(application, "GET", "/healthz") == (200, "ok\n")  # liveness: the process itself is fine
+
+
+def test_readyz_says_when_the_schema_is_not_the_one_this_code_needs(migrated, ctx):
+    command.stamp(alembic_config(migrated), "0012_goals", purge=True)
+    try:
+        assert call(wsgi_app(None, ctx), "GET", "/readyz") == (
+            503,
+            "database schema at 0012_goals, this Kaizen needs 0013_idea_impact: run `kaizen migrate`\n",
+        )
+    finally:
+        command.stamp(alembic_config(migrated), "head", purge=True)  # PostgreSQL's database outlives the test
+    assert call(wsgi_app(None, ctx), "GET", "/readyz") == (200, "ok\n")
+
+
+def test_readyz_says_when_slack_refuses_the_token_and_asks_again_only_after_a_while(migrated, ctx, fake_slack):
+    fake_slack.fail("auth.test", error="invalid_auth")
+    now = [0.0]
+    check = TokenCheck(ctx.client, every=30, monotonic=lambda: now[0])
+
+    assert check.problem() == "Slack refuses the bot token (invalid_auth)"
+    now[0] = 29.0
+    assert check.problem() == "Slack refuses the bot token (invalid_auth)"
+    assert len(fake_slack.calls_to("auth.test")) == 1
+    now[0] = 30.0
+    assert check.problem() is None
+    assert len(fake_slack.calls_to("auth.test")) == 2
+
+    fake_slack.fail("auth.test", status=500)
+    now[0] = 60.0
+    assert check.problem() == "Slack could not check the bot token: auth.test answered 500 internal_error"
+
+
+def test_readyz_says_when_slack_cannot_be_reached(migrated, ctx, fake_slack):
+    fake_slack.stop()
+    assert call(wsgi_app(None, ctx), "GET", "/readyz")[1].startswith("cannot reach Slack to check the bot token: ")

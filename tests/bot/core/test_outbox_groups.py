@@ -1,6 +1,6 @@
 """A post to a group DM names its users; the conversation is opened when it is sent."""
 
-from bot.core.outbox import post_to_group, update_message
+from bot.core.outbox import enqueue, post_to_group, update_message
 from storage.outbox import by_key
 
 
@@ -32,3 +32,25 @@ def test_a_failed_open_is_retried_and_posts_once(ctx, fake_slack, clock):
     assert ctx.outbox.sweep().sent == 1
     assert [c["channel"] for c in fake_slack.calls_to("chat.postMessage")] == ["DUANA,UBEN"]
     assert ctx.outbox.sweep().sent == 0
+
+
+def test_the_log_names_the_call_slack_refused_not_the_rows_method(ctx, fake_slack, caplog):
+    fake_slack.fail("conversations.open", error="unknown_method")
+    with ctx.transaction() as session:
+        post_to_group(session, "mentor:pair:1:intro", users=["UANA", "UBEN"], text="hi", blocks=None, now=ctx.now())
+
+    assert "Slack refused outbox message mentor:pair:1:intro: conversations.open answered 200 unknown_method" in (
+        caplog.text
+    )
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_the_log_names_the_step_of_an_upload_slack_refused(ctx, fake_slack, caplog):
+    fake_slack.fail("files.getUploadURLExternal", error="not_in_channel")
+    chart = {"channel": "ULEAD", "filename": "chart.png", "content_base64": "iVBORw0KGgo="}
+    with ctx.transaction() as session:
+        enqueue(session, "digest:chart", "files.uploadV2", chart, ctx.now())
+
+    assert "Slack refused outbox message digest:chart: files.getUploadURLExternal answered 200 not_in_channel" in (
+        caplog.text
+    )

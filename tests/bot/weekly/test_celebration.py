@@ -3,14 +3,17 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.core.blocks import MAX_BLOCKS, MAX_SECTION_TEXT
 from bot.core.jobs import run_job
 from bot.core.parts import WeekPart
 from bot.ideas.blocks import implemented_this_week
 from bot.kudos.blocks import week_blocks
 from bot.weekly.celebration import celebration
-from storage.ideas import Idea
+from storage.ideas import Idea, IdeaStatusChange
 from tests.bot.factories import kudos
+from tests.help_desk import rating
 
 PARIS = ZoneInfo("Europe/Paris")
 FRIDAY_1600 = datetime(2026, 11, 20, 16, 0, tzinfo=PARIS)
@@ -110,7 +113,9 @@ def test_a_big_team_is_split_within_block_kit_limits(ctx, fake_slack, clock):
 def test_more_sections_than_one_message_holds_go_in_several_messages():
     people = [(f"U{n:08d}", 1) for n in range(12000)]
     kudos_part = WeekPart(week_blocks(12000, ["UGIVER"], people, [], []), summary="12000 kudos for 12000 teammates")
-    ideas_part = WeekPart(implemented_this_week([Idea(id=1, title="Refund macro", author_id="UANA")]))
+    ideas_part = WeekPart(
+        implemented_this_week([Idea(id=1, title="Refund macro", author_id="UANA")]), "1 idea implemented"
+    )
 
     messages = celebration([kudos_part, ideas_part])
 
@@ -165,3 +170,41 @@ def test_each_celebration_covers_everything_since_the_previous_one(ctx, fake_sla
     assert recognised_in(first) == ["USAT"]
     assert recognised_in(second) == ["UFRIEVE", "USUN", "UTHU"]
     assert recognised_in(again) == ["UFRIEVE", "USUN", "UTHU"]
+
+
+def test_every_part_the_celebration_shows_has_its_line_in_the_headline(help_desk, slack, ctx, fake_slack, clock):
+    fake_slack.add_user("UANA", "ana", email="ana@example.com")
+    wednesday = datetime(2026, 11, 18, 10, tzinfo=PARIS)
+    with ctx.session_factory.begin() as session:
+        session.add(kudos("UBEN", "UANA", wednesday))
+        session.add(Idea(id=1, title="Refund macro", author_id="UANA", status="implemented", created_at=wednesday))
+        session.flush()
+        session.add(IdeaStatusChange(idea_id=1, from_status="new", to_status="implemented", changed_at=wednesday))
+    clock.set(wednesday)
+    slack.command("/lesson", "Repeat the order number back before you refund", user="UBEN")
+    slack.command("/lesson", "promote 1", user="UADMIN")
+    slack.command("/goal", "add Handle refunds end to end", user="UCARL")
+    slack.command("/goal", "done 1", user="UCARL")
+    assert help_desk.zendesk(rating("7"))[0] == 200
+    fake_slack.clear()
+    clock.set(FRIDAY_1600)
+    with ctx.session_factory() as session:  # this week has something for every feature that celebrates
+        showing = [
+            feature.name
+            for feature in ctx.features
+            if feature.week and feature.week(session, ctx.settings, (wednesday, clock()))
+        ]
+    assert showing == [feature.name for feature in ctx.features if feature.week]
+
+    run_job(ctx, "weekly-celebration")
+
+    [post] = fake_slack.posts_to("CKUDOS")
+    assert post["text"] == (
+        ":tada: This week, together: 1 kudos for 1 teammate; 1 customer compliment; 1 idea implemented; "
+        "1 lesson became a tip; 1 goal reached"
+    )
+
+
+def test_a_part_of_the_celebration_needs_its_line_for_the_headline():
+    with pytest.raises(ValueError, match="summary"):
+        WeekPart(implemented_this_week([Idea(id=1, title="Refund macro", author_id="UANA")]), summary="")
