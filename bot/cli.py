@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.app import create_app
 from bot.core.context import Context, build_context, jobs_by_name
+from bot.core.doctor import run_checks, summary
 from bot.core.exports import write_export
 from bot.core.http import EVENTS_PATH, serve, serve_in_background, wsgi_app
 from bot.core.jobs import run_job
@@ -25,7 +26,7 @@ from bot.core.outbox import Sweeper
 from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
 from bot.features import FEATURES
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_read_only_engine, make_session_factory
 from storage.migrate import upgrade
 
 BACKGROUND_THREADS = 4  # per process: the work each request does after its ack, and its deliveries
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(func=cmd_scheduler)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    commands.add_parser(
+        "doctor", help="check the tokens, scopes, channels, people, database and schedule; change nothing"
+    ).set_defaults(func=cmd_doctor)
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
     manifest.add_argument("--http", metavar="URL", help="use HTTP request URLs (…/slack/events) instead of Socket Mode")
@@ -138,6 +142,21 @@ def cmd_scheduler(_args) -> None:
     scheduler = BlockingScheduler()
     add_jobs(scheduler, _context(settings))
     scheduler.start()
+
+
+def cmd_doctor(_args) -> int:
+    """One line per check, the fix beside each that fails; exit status 1 if any fails."""
+    settings = load_settings()
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # a failed call is a check's ✗, said once
+    ctx = build_context(settings, FEATURES, engine=make_read_only_engine(settings.database_url))
+    checks = run_checks(ctx)
+    ctx.engine.dispose()
+    for check in checks:
+        print(check)
+        for line in () if check.passed else check.details:
+            print(f"    {line}")
+    print(summary(checks))
+    return 0 if all(check.passed for check in checks) else 1
 
 
 def cmd_manifest(args) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"  # env.py takes the tables from bot.features
@@ -30,6 +32,13 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     _rename_old_revisions(engine)
     command.upgrade(alembic_config(engine), revision)
+
+
+def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The revisions the database is at, and those `kaizen migrate` would bring it to; reads only."""
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
 
 
 def _rename_old_revisions(engine: Engine) -> None:

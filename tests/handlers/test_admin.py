@@ -245,6 +245,33 @@ def test_status_says_what_waits_and_what_slack_refused(slack, fake_slack, ctx):
     waiting, refused = status.split("*Refused by Slack in the last 24 hours*")
     assert "1 message (chat.postMessage 1)" in waiting and "`500 internal_error` ×1" in waiting
     assert "`200 not_in_channel` ×1: chat.postMessage to <#CKUDOS> — invite Kaizen there" in refused
+    # It ends with what `kaizen doctor` finds wrong, the same lines.
+    refused, checks = refused.split("*What `kaizen doctor` finds wrong*\n")
+    assert checks.splitlines() == [
+        "✗ the outbox: 1 message waits; Slack refused 1 message in the last day — "
+        "Slack will not take those: below, why and what to do"
+    ]
+
+
+def test_status_ends_with_every_check_of_the_doctor_that_fails(slack, fake_slack, ctx):
+    fake_slack.add_channel("CTIPS", name="tips", member=False)
+    fake_slack.scopes.discard("reactions:read")
+
+    slack.command("/kaizen", "status", user="UADMIN")
+
+    [status] = replies(fake_slack)
+    assert status.endswith(
+        "*What `kaizen doctor` finds wrong*\n"
+        "✗ the bot token lacks the scope(s) reactions:read — "
+        "reinstall the app after updating its manifest (`kaizen manifest`)\n"
+        "✗ KAIZEN_TIPS_CHANNEL and KAIZEN_LESSONS_CHANNEL: Kaizen is not in #tips — "
+        "invite @Kaizen to #tips (`/invite @Kaizen`)"
+    )
+    fake_slack.add_channel("CTIPS", name="tips")
+    fake_slack.scopes.add("reactions:read")
+    fake_slack.clear()
+    slack.command("/kaizen", "status", user="UADMIN")
+    assert replies(fake_slack)[0].endswith("*What `kaizen doctor` finds wrong*\nNothing: every check passes.")
 
 
 def test_help_says_what_admins_can_do_and_the_manifest_has_the_command(slack, capsys):
