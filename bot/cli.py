@@ -21,7 +21,9 @@ from bot.core.doctor import run_checks, summary
 from bot.core.exports import write_export
 from bot.core.http import EVENTS_PATH, serve, serve_in_background, wsgi_app
 from bot.core.jobs import run_job
+from bot.core.logs import configure_logging
 from bot.core.manifest import build_manifest
+from bot.core.metrics import share_between_workers
 from bot.core.outbox import Sweeper
 from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
@@ -36,9 +38,8 @@ EXPORTS = {export.name: export for feature in FEATURES for export in feature.exp
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        configure_logging(load_settings().log_format)
         return args.func(args) or 0
     except ConfigError as error:
         print(f"kaizen: {error}", file=sys.stderr)
@@ -73,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=8, help="threads per HTTP worker (default %(default)s)")
     run.set_defaults(func=cmd_run)
 
-    commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(func=cmd_scheduler)
+    scheduler = commands.add_parser("scheduler", help="run the scheduled jobs alone")
+    scheduler.add_argument("--port", type=int, help="also serve GET /healthz and GET /metrics on this port")
+    scheduler.set_defaults(func=cmd_scheduler)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
     commands.add_parser(
         "doctor", help="check the tokens, scopes, channels, people, database and schedule; change nothing"
@@ -115,7 +118,8 @@ def cmd_run(args) -> None:
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
     if args.http:
-        serve(lambda: _http_app(settings), port=args.port or HTTP_PORT, workers=args.workers, threads=args.threads)
+        with share_between_workers(settings.metrics_dir):  # so /metrics sums every worker's counts
+            serve(lambda: _http_app(settings), port=args.port or HTTP_PORT, workers=args.workers, threads=args.threads)
         return
 
     ctx = _serving_context(settings)
@@ -134,13 +138,16 @@ def _http_app(settings: Settings):
     return wsgi_app(create_app(ctx), ctx)
 
 
-def cmd_scheduler(_args) -> None:
+def cmd_scheduler(args) -> None:
     settings = load_settings()
     settings.require("SLACK_BOT_TOKEN")
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
+    ctx = _context(settings)
+    if args.port:  # the jobs' metrics are this process's
+        serve_in_background(wsgi_app(None, ctx), port=args.port)
     scheduler = BlockingScheduler()
-    add_jobs(scheduler, _context(settings))
+    add_jobs(scheduler, ctx)
     scheduler.start()
 
 

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.logs import ContextPool
 from bot.core.outbox import OUTBOX_KEYS, OutboxSender, utc_now
 from bot.core.parts import (
     DigestPart,
@@ -187,7 +188,7 @@ def build_context(
         users=UserDirectory(client),
         clock=clock,
         features=features,
-        pool=ThreadPoolExecutor(background_threads, thread_name_prefix="kaizen-work") if background_threads else None,
+        pool=ContextPool(background_threads, thread_name_prefix="kaizen-work") if background_threads else None,
     )
     for feature in features:
         if feature.on_context:

@@ -16,22 +16,30 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
 from bot.core.context import Context, HttpAnswer, Route
+from bot.core.logs import GunicornLogger
+from bot.core.metrics import OutboxGauges, metrics_page, worker_exited
 from bot.core.outbox import OutboxSender
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 log = logging.getLogger(__name__)
 
 
 def wsgi_app(app: App | None, ctx: Context) -> Callable:
     """POST /slack/events to Bolt (which verifies Slack's signature) when given a Bolt app (HTTP mode);
-    GET /healthz checks the database and that Slack accepts the bot token; every feature's routes."""
+    GET /healthz checks the database and that Slack accepts the bot token; GET /metrics (Prometheus);
+    every feature's routes."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH) if app else None
     routes = {route.path: route for feature in ctx.features for route in feature.routes}
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == METRICS_PATH and method == "GET":
+            page, content_type = metrics_page(OutboxGauges(ctx.session_factory, ctx.clock, ctx.outbox.token_refused))
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [page]
         if path == HEALTH_PATH and method == "GET":
             problem = health_problem(ctx.engine, ctx.outbox)
             status, reason = (503, problem) if problem else (200, "ok")
@@ -134,5 +142,7 @@ def serve(load_app: Callable[[], Callable], *, port: int, workers: int, threads:
             "timeout": 30,
             "accesslog": None,
             "loglevel": "info",
+            "logger_class": GunicornLogger,
+            "child_exit": worker_exited,
         },
     ).run()

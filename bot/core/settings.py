@@ -71,6 +71,8 @@ class Settings:
     compliments_secret: str | None  # signs customer compliments from any other help desk
     compliments_public: bool  # also celebrate customer compliments in the kudos channel
     include_guests: bool  # guest accounts count as members of the team (recognition gaps)
+    log_format: str  # "text" (readable) or "json" (one object a line)
+    metrics_dir: str | None  # PROMETHEUS_MULTIPROC_DIR: where gunicorn's workers count for /metrics
 
     def require(self, *names: str) -> None:
         """Stop with one clear line if a variable needed by the chosen command is missing."""
@@ -142,6 +144,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         compliments_secret=get("KAIZEN_COMPLIMENTS_SECRET"),
         compliments_public=_bool(get("KAIZEN_COMPLIMENTS_PUBLIC", "false"), "KAIZEN_COMPLIMENTS_PUBLIC"),
         include_guests=_bool(get("KAIZEN_INCLUDE_GUESTS", "false"), "KAIZEN_INCLUDE_GUESTS"),
+        log_format=_choice(get("KAIZEN_LOG_FORMAT", "text"), ("text", "json"), "KAIZEN_LOG_FORMAT"),
+        metrics_dir=get("PROMETHEUS_MULTIPROC_DIR"),
     )
 
 
@@ -186,6 +190,13 @@ def _bool(raw: str, name: str) -> bool:
     if value not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
         raise ConfigError(f"{name} must be true or false, got {raw!r}.")
     return value in ("true", "yes", "1", "on")
+
+
+def _choice(raw: str, choices: tuple[str, ...], name: str) -> str:
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be {' or '.join(choices)}, got {raw!r}.")
+    return value
 
 
 def _time(raw: str, name: str) -> time:
