@@ -142,17 +142,18 @@ def share_between_workers(directory: str | None) -> Iterator[Path]:
     # prometheus_client chose how to keep values when it was imported, from the environment of then;
     # no metric holds a value yet (each has labels), so choosing again now is in time.
     values.ValueClass = values.get_value_class()
-    _shared_dir = shared
+    _shared_dir, owner = shared, os.getpid()
     try:
         yield shared
     finally:
-        _shared_dir, values.ValueClass = None, value_class
-        if given is None:
-            del os.environ[MULTIPROC_DIR]
-        else:
-            os.environ[MULTIPROC_DIR] = given
-        if not directory:
-            shutil.rmtree(shared, ignore_errors=True)
+        if os.getpid() == owner:  # not a gunicorn worker leaving (forked inside, it leaves through here)
+            _shared_dir, values.ValueClass = None, value_class
+            if given is None:
+                del os.environ[MULTIPROC_DIR]
+            else:
+                os.environ[MULTIPROC_DIR] = given
+            if not directory:
+                shutil.rmtree(shared, ignore_errors=True)
 
 
 def worker_exited(_server, worker) -> None:

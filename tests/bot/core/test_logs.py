@@ -9,12 +9,16 @@ import logging
 
 import pytest
 
+from bot.core.app import create_app
+from bot.core.context import build_context
 from bot.core.jobs import run_job
 from bot.core.logs import JsonFormatter, TextFormatter, log_about, mask_tokens
 from bot.core.settings import load_settings
+from bot.features import FEATURES
 from bot.feedback.blocks import ANSWER_BUTTON, FEEDBACK_MODAL
-from tests.conftest import wait_for
+from tests.conftest import WEDNESDAY_MORNING, RunningClock, wait_for
 from tests.handlers.test_feedback import answer_values, feedback_rows
+from tests.slack_requests import SlackRequests
 
 BOT_TOKEN = "xoxb-4242-distinctive-bot-token"
 KUDOS_TEXT = "thanks for untangling the refund backlog"
@@ -25,6 +29,17 @@ FEEDBACK_TEXT = "You kept the caller calm through the outage"
 def log_format(request, env) -> str:
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, KAIZEN_LOG_FORMAT=request.param)
     return request.param
+
+
+@pytest.fixture
+def served(settings, engine, fake_slack):
+    """As `kaizen run` serves Slack (listeners and the work after each ack on pools), but with no sweeper:
+    each message is sent, and its failure logged, by the thread of the request or job that wrote it."""
+    ctx = build_context(settings, FEATURES, engine=engine, clock=RunningClock(WEDNESDAY_MORNING), background_threads=4)
+    app = create_app(ctx)
+    yield ctx, SlackRequests(app, fake_slack.response_url())
+    app.listener_runner.listener_executor.shutdown(wait=True)
+    ctx.close()
 
 
 @pytest.fixture
@@ -56,20 +71,21 @@ def about(line: str, log_format: str) -> dict[str, str]:
 
 
 def test_a_kudos_an_anonymous_answer_and_a_job_say_what_they_are_about_and_nothing_private(
-    log, log_format, live_slack, live_ctx, fake_slack
+    log, log_format, served, fake_slack
 ):
+    ctx, slack = served
     # Each step meets a failure, so the bot has something to log in each.
     fake_slack.fail("chat.postMessage", status=500)
-    live_slack.command("/kudos", f"<@UANA|ana> {KUDOS_TEXT}", user="UGIVER", channel="CGENERAL")
+    slack.command("/kudos", f"<@UANA|ana> {KUDOS_TEXT}", user="UGIVER", channel="CGENERAL")
     wait_for(lambda: "will be retried" in log.getvalue(), "the kudos' retry logged")
 
-    live_slack.command("/feedback", "request <@UBEN|ben> about the outage", user="UREQ")
+    slack.command("/feedback", "request <@UBEN|ben> about the outage", user="UREQ")
     wait_for(lambda: fake_slack.posts_to("UBEN"), "the request DM to Ben")
-    [request] = feedback_rows(live_ctx)
-    live_slack.block_action(ANSWER_BUTTON, str(request.id), user="UBEN", channel="D0BENSDM")
+    [request] = feedback_rows(ctx)
+    slack.block_action(ANSWER_BUTTON, str(request.id), user="UBEN", channel="D0BENSDM")
     wait_for(lambda: "private_metadata" in (fake_slack.modal() or {}), "the feedback form")
     fake_slack.fail("chat.postMessage", error="channel_not_found")  # the answer's DM to the requester
-    live_slack.view_submission(
+    slack.view_submission(
         FEEDBACK_MODAL,
         answer_values(FEEDBACK_TEXT, anonymous=True),
         user="UBEN",
@@ -78,7 +94,7 @@ def test_a_kudos_an_anonymous_answer_and_a_job_say_what_they_are_about_and_nothi
     wait_for(lambda: "refused outbox message" in log.getvalue(), "the answer's refusal logged")
 
     fake_slack.fail("chat.postMessage", error="not_in_channel")  # the tip's post
-    run_job(live_ctx, "daily-tip")
+    run_job(ctx, "daily-tip")
 
     lines = log.getvalue().splitlines()
     said = [about(line, log_format) for line in lines]

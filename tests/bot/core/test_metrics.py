@@ -159,3 +159,17 @@ def test_gunicorn_workers_count_in_a_directory_emptied_at_start_or_a_temporary_o
     with share_between_workers(None) as temporary:
         assert temporary.is_dir() and os.environ[MULTIPROC_DIR] == str(temporary)
     assert not temporary.exists() and MULTIPROC_DIR not in os.environ
+
+
+def test_a_gunicorn_worker_leaving_leaves_the_temporary_directory_to_the_server(monkeypatch):
+    monkeypatch.delenv(MULTIPROC_DIR, raising=False)
+    try:
+        with share_between_workers(None) as temporary:
+            worker = os.fork()
+            if worker == 0:
+                raise SystemExit(0)  # as a gunicorn worker leaves, through the frames it was forked in
+            os.waitpid(worker, 0)
+            assert temporary.is_dir() and os.environ[MULTIPROC_DIR] == str(temporary)
+    except SystemExit:
+        os._exit(0)  # only the worker gets here
+    assert not temporary.exists()
