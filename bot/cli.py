@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from datetime import date
 from urllib.error import URLError
@@ -154,7 +153,6 @@ def cmd_scheduler(args) -> None:
 def cmd_doctor(_args) -> int:
     """One line per check, the fix beside each that fails; exit status 1 if any fails."""
     settings = load_settings()
-    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # a failed call is a check's ✗, said once
     ctx = build_context(settings, FEATURES, engine=make_read_only_engine(settings.database_url))
     checks = run_checks(ctx)
     ctx.engine.dispose()

@@ -5,6 +5,7 @@ fails with its fix. It only reads (no writes, no migrations, no messages) and ne
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -69,8 +70,14 @@ def slack_checks(ctx: Context, parts: list[DoctorPart]) -> list[Check]:
     settings = ctx.settings
     if not settings.slack_bot_token:
         return [Check(False, "SLACK_BOT_TOKEN is not set", f"set it (from {WHERE_TO_GET['SLACK_BOT_TOKEN']})")]
+    quiet = logging.getLogger(f"{__name__}.slack")  # a call that fails is a check's ✗, said once, not logged
+    quiet.setLevel(logging.CRITICAL)
     client = WebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT, retry_handlers=[]
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=SLACK_TIMEOUT,
+        retry_handlers=[],
+        logger=quiet,
     )
     try:
         auth = client.auth_test()
