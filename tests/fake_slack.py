@@ -53,6 +53,7 @@ class FakeSlack:
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel → its messages
         self.private_channels: set[str] = set()  # conversations.info says is_private (G… IDs always are)
         self.channels: dict[str, dict[str, Any]] = {}  # what conversations.info says beyond the defaults
+        self.unknown_users: set[str] = set()  # users.info: user_not_found (other U… IDs are people)
         self.scopes: set[str] = set()  # granted to the token: every answer's X-OAuth-Scopes header
         self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
         self._limits: dict[str, int] = {}
@@ -192,7 +193,7 @@ class FakeSlack:
         if method == "users.info":
             user_id = params.get("user", "")
             user = self.users.get(user_id)
-            if user is None and user_id.startswith(("U", "W")):
+            if user is None and user_id.startswith(("U", "W")) and user_id not in self.unknown_users:
                 user = {"id": user_id, "name": user_id.lower(), "is_bot": False, "deleted": False}
             if user is None:
                 return {"ok": False, "error": "user_not_found"}

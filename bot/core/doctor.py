@@ -43,6 +43,8 @@ REINSTALL = "reinstall the app after updating its manifest (`kaizen manifest`)"
 
 @dataclass(frozen=True)
 class Check:
+    """One line of the doctor's answer."""
+
     passed: bool
     found: str  # what the check found, in a few words
     fix: str = ""  # what to do about it, when it failed
@@ -54,8 +56,7 @@ class Check:
 
 def run_checks(ctx: Context) -> list[Check]:
     """Every check, in the order they are shown: Slack, the database, the schedule."""
-    database = database_checks(ctx)
-    return slack_checks(ctx, _doctor_parts(ctx)) + database + schedule_checks(ctx)
+    return slack_checks(ctx, _doctor_parts(ctx)) + database_checks(ctx) + schedule_checks(ctx)
 
 
 def summary(checks: list[Check]) -> str:
@@ -167,7 +168,8 @@ def _not_an_active_person(client: WebClient, user_id: str) -> str | None:
     try:
         user = slack_user(client.users_info(user=user_id)["user"])
     except SlackApiError as error:
-        return f"is not found in this workspace ({error.response.get('error')})"
+        problem = error.response.get("error")
+        return "is no one in this workspace" if problem == "user_not_found" else f"could not be checked ({problem})"
     except OSError as error:
         return f"could not be checked ({error})"
     if user.deleted:

@@ -83,13 +83,14 @@ def test_everything_in_place_passes_and_the_doctor_changes_nothing(
 def test_each_problem_is_one_line_with_its_fix_and_the_status_is_1(
     engine, env, fake_slack, monkeypatch, capsys, tmp_path
 ):
-    env.update(KAIZEN_LEADS="ULEAD,UGONE", KAIZEN_ADMINS="UADMIN,UBOT", KAIZEN_LESSONS_CHANNEL="CLESSONS")
+    env.update(KAIZEN_LEADS="ULEAD,UGONE", KAIZEN_ADMINS="UADMIN,UBOT,WNOBODY", KAIZEN_LESSONS_CHANNEL="CLESSONS")
     fake_slack.scopes -= {"mpim:write", "files:write"}
     fake_slack.add_channel("CKUDOS", name="kudos", member=False)
     fake_slack.add_channel("CTIPS", name="tips", archived=True)
     fake_slack.add_channel("CIDEAS", exists=False)
     fake_slack.add_user("UGONE", deleted=True)
     fake_slack.add_user("UBOT", is_bot=True)
+    fake_slack.unknown_users.add("WNOBODY")
     now = datetime.now(UTC)
     with make_session_factory(engine).begin() as session:
         add_message(session, "stuck", "chat.postMessage", {"channel": "CKUDOS"}, now - timedelta(hours=2), lane=None)
@@ -110,6 +111,7 @@ def test_each_problem_is_one_line_with_its_fix_and_the_status_is_1(
         "✗ KAIZEN_TIPS_CHANNEL: #tips is archived — unarchive #tips, or set KAIZEN_TIPS_CHANNEL to another channel",
         "✗ UGONE in KAIZEN_LEADS is deactivated — take UGONE out of KAIZEN_LEADS",
         "✗ UBOT in KAIZEN_ADMINS is a bot — take UBOT out of KAIZEN_ADMINS",
+        "✗ WNOBODY in KAIZEN_ADMINS is no one in this workspace — take WNOBODY out of KAIZEN_ADMINS",
         "✗ the outbox: 1 message waits, one for 2 h; Slack refused 1 message in the last day — "
         "a running Kaizen process sends them: is one running?; Slack will not take those: below, why and what to do",
     ]
@@ -117,7 +119,7 @@ def test_each_problem_is_one_line_with_its_fix_and_the_status_is_1(
     # Under the outbox's line, what /kaizen status says of it: here, the refusal and what to do.
     refusal = "    • `200 not_in_channel` ×1: chat.postMessage to <#CKUDOS> — invite Kaizen there: `/invite @Kaizen`"
     assert refusal in lines
-    assert lines[-1] == f"7 checks fail, {len(lines) - 1 - 7 - 4} pass: fix what each ✗ says."
+    assert lines[-1] == f"8 checks fail, {len(lines) - 1 - 8 - 4} pass: fix what each ✗ says."
 
 
 def test_a_refused_token_or_an_unreachable_slack_is_said_and_nothing_else_is_asked(
