@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from datetime import date
 from urllib.error import URLError
@@ -16,16 +15,19 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.app import create_app
 from bot.core.context import Context, build_context, jobs_by_name
+from bot.core.doctor import run_checks, summary
 from bot.core.exports import write_export
 from bot.core.http import EVENTS_PATH, serve, serve_in_background, wsgi_app
 from bot.core.jobs import run_job
+from bot.core.logs import configure_logging
 from bot.core.manifest import build_manifest
+from bot.core.metrics import share_between_workers
 from bot.core.outbox import Sweeper, method_answered
 from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
 from bot.core.socket_mode import SocketModeKeeper
 from bot.features import FEATURES
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_read_only_engine, make_session_factory
 from storage.migrate import upgrade
 
 BACKGROUND_THREADS = 4  # per process: the work each request does after its ack, and its deliveries
@@ -35,9 +37,8 @@ EXPORTS = {export.name: export for feature in FEATURES for export in feature.exp
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        configure_logging(load_settings().log_format)
         return args.func(args) or 0
     except ConfigError as error:
         print(f"kaizen: {error}", file=sys.stderr)
@@ -73,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=8, help="threads per HTTP worker (default %(default)s)")
     run.set_defaults(func=cmd_run)
 
-    commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(func=cmd_scheduler)
+    scheduler = commands.add_parser("scheduler", help="run the scheduled jobs alone")
+    scheduler.add_argument("--port", type=int, help="also serve GET /healthz and GET /metrics on this port")
+    scheduler.set_defaults(func=cmd_scheduler)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    commands.add_parser(
+        "doctor", help="check the tokens, scopes, channels, people, database and schedule; change nothing"
+    ).set_defaults(func=cmd_doctor)
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
     manifest.add_argument("--http", metavar="URL", help="use HTTP request URLs (…/slack/events) instead of Socket Mode")
@@ -112,7 +118,8 @@ def cmd_run(args) -> None:
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
     if args.http:
-        serve(lambda: _http_app(settings), port=args.port or HTTP_PORT, workers=args.workers, threads=args.threads)
+        with share_between_workers(settings.metrics_dir):  # so /metrics sums every worker's counts
+            serve(lambda: _http_app(settings), port=args.port or HTTP_PORT, workers=args.workers, threads=args.threads)
         return
 
     ctx = _serving_context(settings)
@@ -132,14 +139,31 @@ def _http_app(settings: Settings):
     return wsgi_app(create_app(ctx), ctx)
 
 
-def cmd_scheduler(_args) -> None:
+def cmd_scheduler(args) -> None:
     settings = load_settings()
     settings.require("SLACK_BOT_TOKEN")
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
+    ctx = _context(settings)
+    if args.port:  # the jobs' metrics are this process's
+        serve_in_background(wsgi_app(None, ctx), port=args.port)
     scheduler = BlockingScheduler()
-    add_jobs(scheduler, _context(settings))
+    add_jobs(scheduler, ctx)
     scheduler.start()
+
+
+def cmd_doctor(_args) -> int:
+    """One line per check, the fix beside each that fails; exit status 1 if any fails."""
+    settings = load_settings()
+    ctx = build_context(settings, FEATURES, engine=make_read_only_engine(settings.database_url))
+    checks = run_checks(ctx)
+    ctx.engine.dispose()
+    for check in checks:
+        print(check)
+        for line in () if check.passed else check.details:
+            print(f"    {line}")
+    print(summary(checks))
+    return 0 if all(check.passed for check in checks) else 1
 
 
 def cmd_manifest(args) -> None:

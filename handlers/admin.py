@@ -7,9 +7,10 @@ import logging
 from slack_bolt import Ack, App, Respond
 
 from bot.admin import blocks as messages
-from bot.admin.rules import AdminRefused, check_admin, hide, kinds, outbox_status, parse_hide
+from bot.admin.rules import AdminRefused, check_admin, hide, kinds, parse_hide
 from bot.core.blocks import HIDE_ACTION
 from bot.core.context import Context
+from bot.core.doctor import describe_outbox, run_checks
 from bot.core.jobs import run_job
 from bot.core.refusal import Refused, record_id
 from bot.core.text import escape
@@ -46,8 +47,8 @@ def register(app: App, ctx: Context) -> None:
                 return
             reply = _hide(ctx, user_id, kind, number, f"command:{body['trigger_id']}")
         elif word == "status":
-            with ctx.transaction() as session:
-                reply = messages.status(outbox_status(session, ctx.now()), ctx.now())
+            ctx.defer(_status, ctx, respond)  # the checks ask Slack about every channel and person
+            return
         else:
             ctx.defer(_run_job, ctx, user_id, rest, respond)  # a job's fan-out may take minutes
             return
@@ -87,6 +88,11 @@ def _hide(ctx: Context, user_id: str, kind: str, number: int, request_key: str) 
         return None
     log.info("%s hid %s %s", user_id, kind, number)
     return messages.hidden(what)
+
+
+def _status(ctx: Context, respond: Respond) -> None:
+    failing = [str(check) for check in run_checks(ctx) if not check.passed]
+    respond(messages.status(describe_outbox(ctx), failing), response_type="ephemeral")
 
 
 def _run_job(ctx: Context, user_id: str, text: str, respond: Respond) -> None:

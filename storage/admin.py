@@ -1,4 +1,4 @@
-"""The admins' audit log of hides, and what `/kaizen status` reads from the outbox."""
+"""The admins' audit log of hides, and what `/kaizen status`, `kaizen doctor` and `/metrics` read from the outbox."""
 
 from __future__ import annotations
 
@@ -34,18 +34,20 @@ class OutboxStatus:
     waiting_errors: list[tuple[str, int]]  # what the waiting ones last met, and how often
     refused: list[OutboxMessage]  # given up on, newest first
     first_waiting: OutboxMessage | None  # the one due first
+    oldest_written: datetime | None  # when the message waiting longest was written
 
 
 def outbox_status(session: Session, refused_since: datetime) -> OutboxStatus:
     return OutboxStatus(
-        _waiting_by_method(session),
+        waiting_by_method(session),
         _waiting_errors(session),
         _refused_since(session, refused_since),
         _first_waiting(session),
+        oldest_waiting_written(session),
     )
 
 
-def _waiting_by_method(session: Session) -> list[tuple[str, int, datetime]]:
+def waiting_by_method(session: Session) -> list[tuple[str, int, datetime]]:
     """Messages not sent yet, by Web API method: how many, and since when the oldest is due."""
     query = (
         select(OutboxMessage.method, func.count(), func.min(OutboxMessage.next_attempt_at))
@@ -59,6 +61,11 @@ def _waiting_by_method(session: Session) -> list[tuple[str, int, datetime]]:
 def _first_waiting(session: Session) -> OutboxMessage | None:
     query = select(OutboxMessage).where(OutboxMessage.status == "pending")
     return session.scalars(query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1)).first()
+
+
+def oldest_waiting_written(session: Session) -> datetime | None:
+    """When the message that has waited longest to be sent was written; None when none waits."""
+    return session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending"))
 
 
 def _waiting_errors(session: Session) -> list[tuple[str, int]]:

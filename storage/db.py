@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from urllib.parse import quote
 
-from sqlalchemy import DateTime, Engine, Join, Table, create_engine, event, func, select
+from sqlalchemy import DateTime, Engine, Join, Table, create_engine, event, func, make_url, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import (
@@ -49,6 +50,18 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+
+
+def make_read_only_engine(url: str) -> Engine:
+    """An engine that cannot change the database, for checks that must only read (`kaizen doctor`): a
+    SQLite file opened read-only, which is not created when missing; PostgreSQL in read-only transactions."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:") or path.startswith("file:"):
+            return make_engine(url)  # nothing on disk to protect, or already a URI the admin wrote
+        return create_engine(parsed.set(database=f"file:{quote(path)}", query={"mode": "ro", "uri": "true"}))
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c default_transaction_read_only=on"})
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

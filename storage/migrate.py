@@ -35,14 +35,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def schema_problem(engine: Engine) -> str | None:
-    """None when the database is at the revision this code's migrations end at; else where it is."""
+def schema_revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """The revisions the database is at, and those `kaizen migrate` would bring it to; reads only."""
     with engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
-    if current == head_revisions():
+    return current, set(head_revisions())
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """None when the database is at the revision this code's migrations end at; else where it is."""
+    current, head = schema_revisions(engine)
+    if current == head:
         return None
     at = ", ".join(sorted(current)) or "no revision"
-    return f"database schema at {at}, this Kaizen needs {', '.join(sorted(head_revisions()))}: run `kaizen migrate`"
+    return f"database schema at {at}, this Kaizen needs {', '.join(sorted(head))}: run `kaizen migrate`"
 
 
 @cache

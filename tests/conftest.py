@@ -3,6 +3,7 @@ Slack Web API, a fixed clock, the Bolt app, a signed-request helper and a help d
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -11,17 +12,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from bot.core.app import create_app
 from bot.core.context import build_context
 from bot.core.http import wsgi_app
+from bot.core.manifest import bot_scopes
 from bot.core.outbox import Sweeper
 from bot.core.settings import load_settings
 from bot.features import FEATURES, tables
 from storage.db import make_engine
-from storage.migrate import upgrade
+from storage.migrate import alembic_config, upgrade
 from tests.fake_slack import FakeSlack
 from tests.help_desk import COMPLIMENTS_SECRET, ZENDESK_SECRET, HelpDesk
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
@@ -141,6 +145,8 @@ def engine(request, tmp_path):
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'kaizen.db'}")
         tables().create_all(engine)
+        with engine.begin() as connection:  # the models' tables are the head revision's (test_migrations)
+            MigrationContext.configure(connection).stamp(_migrations(), "head")
     else:
         engine = make_engine(request.getfixturevalue("postgres_url"))
         names = ", ".join(f'"{t.name}"' for t in tables().sorted_tables)
@@ -148,6 +154,11 @@ def engine(request, tmp_path):
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     yield engine
     engine.dispose()
+
+
+@functools.cache
+def _migrations() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -166,6 +177,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 @pytest.fixture
 def fake_slack():
     fake = FakeSlack().start()
+    fake.scopes = set(bot_scopes(FEATURES))  # the app was installed from this version's manifest
     yield fake
     fake.stop()
 

@@ -4,6 +4,9 @@ Point a WebClient at `fake.api_url` (SLACK_API_URL). Failures can be scripted pe
 `fake.fail("chat.postMessage", status=429, retry_after=1)`, `status=500`, or `drop=True`
 (the connection is closed with no answer), `after=N` calls that pass. `fake.limit("chat.postMessage", per_second=50)`
 answers 429 with Retry-After once more than that many calls arrive within a second.
+
+Like Slack, every answer names the scopes the token was granted in `X-OAuth-Scopes`: `fake.scopes`
+(the fixture grants what the manifest asks for; a test can take one away).
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class FakeSlack:
         self.private_channels: set[str] = set()  # conversations.info says is_private (G… IDs always are)
         self.view_hash = True  # views.* answer with the view's hash (Slack does, though nothing requires it)
         self.socket_mode_url: str | None = None  # what apps.connections.open answers (tests/fake_socket_mode.py)
+        self.channels: dict[str, dict[str, Any]] = {}  # what conversations.info says beyond the defaults
+        self.unknown_users: set[str] = set()  # users.info: user_not_found (other U… IDs are people)
+        self.scopes: set[str] = set()  # granted to the token: every answer's X-OAuth-Scopes header
         self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
@@ -103,10 +109,22 @@ class FakeSlack:
         if email:
             self.users[user_id]["email"] = email
 
-    def add_channel(self, channel_id: str, *, private: bool = False) -> None:
-        """How conversations.info describes a channel; any other channel is public (unless G…)."""
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        private: bool = False,
+        name: str | None = None,
+        member: bool = True,
+        archived: bool = False,
+        exists: bool = True,
+    ) -> None:
+        """How conversations.info describes a channel; any other channel is public (unless G…), named
+        after its ID, not archived, and has the bot as a member. One that does not exist is
+        channel_not_found."""
         if private:
             self.private_channels.add(channel_id)
+        self.channels[channel_id] = {"name": name, "is_member": member, "is_archived": archived, "exists": exists}
 
     def add_message(self, channel: str, ts: str, text: str, *, user: str, thread_ts: str | None = None) -> None:
         """A message conversations.history / conversations.replies answer with."""
@@ -162,7 +180,7 @@ class FakeSlack:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "internal_error"}
             return failure.status, headers, body
-        return 200, {}, self._ok(method, params)
+        return 200, {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}, self._ok(method, params)
 
     def _ok(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -174,14 +192,13 @@ class FakeSlack:
                 "user": "kaizen",
                 "url": self.WORKSPACE_URL,
             }
-        if method == "apps.connections.open":
-            if self.socket_mode_url is None:
-                return {"ok": False, "error": "invalid_auth"}
-            return {"ok": True, "url": self.socket_mode_url}
+        if method == "apps.connections.open":  # Socket Mode's URL for the app-level token
+            url = self.socket_mode_url or f"wss://wss-primary.slack.test/link/?ticket={next(self._ts)}"
+            return {"ok": True, "url": url}
         if method == "users.info":
             user_id = params.get("user", "")
             user = self.users.get(user_id)
-            if user is None and user_id.startswith(("U", "W")):
+            if user is None and user_id.startswith(("U", "W")) and user_id not in self.unknown_users:
                 user = {"id": user_id, "name": user_id.lower(), "is_bot": False, "deleted": False}
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
@@ -203,7 +220,20 @@ class FakeSlack:
         if method == "conversations.info":
             channel = params.get("channel", "")
             private = channel in self.private_channels or channel.startswith("G")
-            return {"ok": True, "channel": {"id": channel, "is_channel": not private, "is_private": private}}
+            known = self.channels.get(channel, {})
+            if not known.get("exists", True):
+                return {"ok": False, "error": "channel_not_found"}
+            return {
+                "ok": True,
+                "channel": {
+                    "id": channel,
+                    "name": known.get("name") or channel.lower(),
+                    "is_channel": not private,
+                    "is_private": private,
+                    "is_member": known.get("is_member", True),
+                    "is_archived": known.get("is_archived", False),
+                },
+            }
         if method in ("views.open", "views.update", "views.push"):
             view_id = params.get("view_id") or f"V{params.get('trigger_id')}"
             view = {"id": view_id, **({"hash": f"{view_id}-{next(self._ts)}"} if self.view_hash else {})}

@@ -6,19 +6,24 @@ once what it wrote was delivered (or says what still waits, and why)."""
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from storage.db import make_engine, make_session_factory
@@ -82,19 +87,19 @@ def get(port: int, path: str) -> tuple[int, str]:
     return response.status, response.read().decode()
 
 
-def kudos(port: int, fake_slack, giver: str, recipient: str) -> None:
+def kudos(port: int, fake_slack, giver: str, recipient: str, text: str = "thanks for the help") -> None:
     body = urlencode(
         {
             "team_id": "T1",
             "channel_id": "CGENERAL",
             "user_id": giver,
             "command": "/kudos",
-            "text": f"<@{recipient}|{recipient.lower()}> thanks for the help",
+            "text": f"<@{recipient}|{recipient.lower()}> {text}" if recipient else text,
             "response_url": fake_slack.response_url(giver),
-            "trigger_id": f"trigger-{giver}",
+            "trigger_id": f"trigger-{giver}-{uuid.uuid4().hex}",
         }
     )
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
     connection.request("POST", "/slack/events", body=body, headers=headers)
     assert connection.getresponse().status == 200
@@ -119,19 +124,21 @@ def celebrated(fake_slack) -> list[str]:
     return [post["text"] for post in fake_slack.posts_to("CKUDOS")]
 
 
-def run_http(started, kaizen_env) -> int:
-    """Start `kaizen run --http` (gunicorn) and wait until it answers; its port."""
-    port = free_port()
-    server = started("run", "--http", "--port", str(port), env=kaizen_env)
-
+def wait_until_healthy(server: subprocess.Popen, port: int) -> None:
     def healthy() -> bool:
-        assert server.poll() is None, "kaizen run --http exited"
+        assert server.poll() is None, "kaizen exited"
         try:
             return get(port, "/healthz") == (200, "ok\n")
         except OSError:
             return False
 
-    wait_for(healthy, "kaizen run --http answered /healthz", timeout=60)
+    wait_for(healthy, "kaizen answered /healthz", timeout=60)
+
+
+def run_http(started, kaizen_env) -> int:
+    """Start `kaizen run --http` (gunicorn) and wait until it answers; its port."""
+    port = free_port()
+    wait_until_healthy(started("run", "--http", "--port", str(port), env=kaizen_env), port)
     return port
 
 
@@ -298,3 +305,75 @@ def test_jobs_run_says_how_many_messages_wait_and_why_when_slack_refuses_the_tok
         "a running Kaizen process sends them when Slack allows" in result.stdout
     )
     assert len(pending(kaizen_env["DATABASE_URL"])) == 21
+
+
+def requests_by_worker(shared: Path) -> dict[str, float]:
+    """What each gunicorn worker counted in kaizen_requests_total, by its pid (from its own file)."""
+    counted: dict[str, float] = {}
+    for path in shared.glob("counter_*.db"):
+        pid = path.stem.removeprefix("counter_")
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):
+            if json.loads(key)[1] == "kaizen_requests_total":
+                counted[pid] = counted.get(pid, 0) + value
+    return counted
+
+
+def scraped_requests(port: int) -> float:
+    status, page = get(port, "/metrics")
+    assert status == 200
+    [family] = [f for f in text_string_to_metric_families(page) if f.name == "kaizen_requests"]
+    return sum(sample.value for sample in family.samples if sample.labels == {"kind": "command"})
+
+
+def test_metrics_sum_the_counts_of_both_gunicorn_workers_and_the_log_is_json(started, kaizen_env, fake_slack, tmp_path):
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    stale = MmapedDict(str(shared / "counter_1.db"))  # counts a run before this one left behind
+    stale.write_value(mmap_key("kaizen_requests", "kaizen_requests_total", ["kind"], ["command"], "x"), 1000.0, 0.0)
+    stale.close()
+    env = {**kaizen_env, "PROMETHEUS_MULTIPROC_DIR": str(shared), "KAIZEN_LOG_FORMAT": "json"}
+    port = free_port()
+    server = started("run", "--http", "--workers", "2", "--port", str(port), env=env)
+    wait_until_healthy(server, port)
+    assert not (shared / "counter_1.db").exists()
+
+    sent = 0
+    with ThreadPoolExecutor(4) as pool:  # four at once, so both workers take some
+
+        def both_workers_served() -> bool:
+            nonlocal sent
+            list(pool.map(lambda n: kudos(port, fake_slack, f"U{sent + n}", "", "help"), range(4)))
+            sent += 4
+            assert sent <= 400, f"one worker took every request: {requests_by_worker(shared)}"
+            return len(requests_by_worker(shared)) == 2
+
+        wait_for(both_workers_served, "both workers served requests", timeout=120)
+
+    by_worker = requests_by_worker(shared)
+    assert sum(by_worker.values()) == sent and all(0 < n < sent for n in by_worker.values()), by_worker
+    for _ in range(6):  # whichever worker answers the scrape, it sums both
+        assert scraped_requests(port) == sent
+    server.terminate()
+    server.wait(timeout=30)
+    log = (tmp_path / "kaizen-0.log").read_text()
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines), log
+    assert "xoxb-" not in log
+
+
+def test_the_scheduler_serves_its_jobs_metrics_on_its_port(started, kaizen_env, fake_slack):
+    port = free_port()
+    server = started("scheduler", "--port", str(port), env=kaizen_env)
+    wait_until_healthy(server, port)
+
+    def member_directory_ran() -> bool:
+        status, page = get(port, "/metrics")
+        samples = [s for family in text_string_to_metric_families(page) for s in family.samples]
+        return status == 200 and any(
+            s.name == "kaizen_job_runs_total"
+            and s.labels == {"job": "member-directory", "outcome": "ran"}
+            and s.value == 1
+            for s in samples
+        )
+
+    wait_for(member_directory_ran, "the scheduler's start-up run of member-directory counted at /metrics")

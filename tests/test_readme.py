@@ -63,6 +63,7 @@ RUNNING = [
     "Exports",
     "Customer compliments",
     "Scaling out on PostgreSQL",
+    "Operating it",
     "Environment variables",
 ]
 DEVELOPMENT = ["Layout", "Tests", "Benchmarks"]

@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime
-
-from bot.core.clock import describe_wait
 from bot.core.jobs import JobReport
-from bot.core.outbox import describe
-from bot.core.text import plural
-from storage.admin import OutboxStatus
 
-SHOWN_LINES = 30  # of a job's report, of kinds of refusals
-# What to do about the refusals an admin can fix, by Slack's error.
-HINTS = {
-    "not_in_channel": "invite Kaizen there: `/invite @Kaizen`",
-    "channel_not_found": "check the channel IDs in Kaizen's settings",
-    "is_archived": "the channel is archived: set another in Kaizen's settings",
-}
+SHOWN_LINES = 30  # of a job's report
 
 
 def help_text(is_admin: bool, kinds: list[str], jobs: list[str]) -> str:
@@ -27,7 +14,8 @@ def help_text(is_admin: bool, kinds: list[str], jobs: list[str]) -> str:
         "hidden by an admin, and stats, exports and digests leave it out. Every hide is logged. The number is "
         "in the *Hide* option of the ⋯ menu on its message (which hides it once you confirm), or in the report.",
         f"`/kaizen run-job NAME [--dry-run] [--force]` — run a scheduled job now: {', '.join(jobs)}",
-        "`/kaizen status` — what waits to be sent to Slack, and what Slack refused in the last day",
+        "`/kaizen status` — what waits to be sent to Slack, what Slack refused in the last day, and what "
+        "`kaizen doctor` finds wrong",
     ]
     if not is_admin:
         lines.append("_You are not an admin (KAIZEN_ADMINS), so these will say no to you._")
@@ -53,30 +41,7 @@ def job_failed(job: str, error: Exception) -> str:
     return f":warning: `{job}` failed: {type(error).__name__}: {first_line}. The log has the details."
 
 
-def status(outbox: OutboxStatus, now: datetime) -> str:
-    lines = ["*Waiting to be sent to Slack*"]
-    if outbox.waiting:
-        total = sum(n for _, n, _ in outbox.waiting)
-        by_method = ", ".join(f"{method} {n}" for method, n, _ in outbox.waiting)
-        first = outbox.first_waiting
-        due, what = first.next_attempt_at, describe(first)
-        if due <= now:
-            when = f"the oldest, {what}, has been due for {describe_wait(now - due)}"
-        else:
-            when = f"the first, {what}, is due in {describe_wait(due - now)}"
-        lines.append(f"{plural(total, 'message', 'messages')} ({by_method}); {when}.")
-        if outbox.waiting_errors:
-            tried = ", ".join(f"`{error[:100]}` ×{n}" for error, n in outbox.waiting_errors)
-            lines.append(f"Being tried again after: {tried}")
-    else:
-        lines.append("Nothing: every message has gone out.")
-    lines.append("*Refused by Slack in the last 24 hours*")
-    refusals = Counter((message.last_error or "?", describe(message)) for message in outbox.refused)
-    for (error, what), n in refusals.most_common(SHOWN_LINES):
-        hint = HINTS.get(error.split()[-1], "")
-        lines.append(f"• `{error[:100]}` ×{n}: {what}" + (f" — {hint}" if hint else ""))
-    if len(refusals) > SHOWN_LINES:
-        lines.append(f"…and {len(refusals) - SHOWN_LINES} more kinds")
-    if not refusals:
-        lines.append("Nothing.")
-    return "\n".join(lines)
+def status(outbox_report: str, failing_checks: list[str]) -> str:
+    """What the outbox holds, then what `kaizen doctor` finds wrong."""
+    lines = [outbox_report, "*What `kaizen doctor` finds wrong*"]
+    return "\n".join(lines + (failing_checks or ["Nothing: every check passes."]))

@@ -1,10 +1,10 @@
 """What admins may do from Slack: hide an item of any feature that offers it (Feature.moderation),
-and read what waits in the outbox. Only people in KAIZEN_ADMINS."""
+Only people in KAIZEN_ADMINS."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -12,10 +12,7 @@ from bot.core.context import Feature
 from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from storage import admin as store
-from storage.admin import OutboxStatus
 from storage.outbox import claim_request
-
-REFUSED_WITHIN = timedelta(days=1)  # what /kaizen status reports of the messages Slack refused
 
 
 class AdminRefused(Refused):
@@ -65,10 +62,6 @@ def hide(
     hidden = moderation.hide(session, settings, number, now)
     store.log_hide(session, kind, number, by, now)
     return hidden
-
-
-def outbox_status(session: Session, now: datetime) -> OutboxStatus:
-    return store.outbox_status(session, refused_since=now - REFUSED_WITHIN)
 
 
 def _examples(features: tuple[Feature, ...]) -> list[str]:

@@ -16,8 +16,18 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.logs import ContextPool
 from bot.core.outbox import OUTBOX_KEYS, OutboxSender, utc_now
-from bot.core.parts import DigestPart, DigestWindow, Export, MessageShortcut, Moderation, SlashCommand, WeekPart
+from bot.core.parts import (
+    DigestPart,
+    DigestWindow,
+    DoctorPart,
+    Export,
+    MessageShortcut,
+    Moderation,
+    SlashCommand,
+    WeekPart,
+)
 from bot.core.settings import Settings
 from bot.core.slack_users import UserDirectory
 from storage.db import Range, make_engine, make_session_factory
@@ -94,6 +104,8 @@ class Feature:
     digest: Callable[[Session, Settings, DigestWindow], DigestPart | None] | None = None
     exports: tuple[Export, ...] = ()
     moderation: Moderation | None = None  # how admins hide its items
+    # The channels and people `kaizen doctor` checks for it (it only reads the session).
+    doctor: Callable[[Session, Settings], DoctorPart] | None = None
     # What the Slack app manifest asks for on its behalf.
     commands: tuple[SlashCommand, ...] = ()
     shortcuts: tuple[MessageShortcut, ...] = ()
@@ -180,7 +192,7 @@ def build_context(
         users=UserDirectory(client),
         clock=clock,
         features=features,
-        pool=ThreadPoolExecutor(background_threads, thread_name_prefix="kaizen-work") if background_threads else None,
+        pool=ContextPool(background_threads, thread_name_prefix="kaizen-work") if background_threads else None,
     )
     for feature in features:
         if feature.on_context:

@@ -21,6 +21,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, text
 
 from bot.core.context import Context, HttpAnswer, Route
+from bot.core.logs import GunicornLogger
+from bot.core.metrics import OutboxGauges, metrics_page, worker_exited
 from bot.core.outbox import TOKEN_ERRORS, OutboxSender
 from storage.migrate import schema_problem
 
@@ -29,6 +31,7 @@ HEALTH_PATH = "/healthz"
 # Slack's payloads are a few KB: a bigger body is refused before anything reads it.
 SLACK_MAX_BODY = 1024 * 1024
 READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
 TOKEN_CHECKED_EVERY = 30.0  # seconds a readiness probe reuses Slack's last answer to auth.test
 SLACK_PATIENCE = 5  # seconds a readiness probe waits for that answer
 
@@ -38,13 +41,17 @@ log = logging.getLogger(__name__)
 def wsgi_app(app: App | None, ctx: Context, socket_problem: Callable[[], str | None] | None = None) -> Callable:
     """POST /slack/events to Bolt (which verifies Slack's signature) when given a Bolt app (HTTP mode);
     GET /healthz checks the database and that Slack accepts the bot token; GET /readyz also the schema,
-    auth.test and (Socket Mode: `socket_problem`) the socket; every feature's routes."""
+    auth.test and (Socket Mode: `socket_problem`) the socket; GET /metrics (Prometheus); every feature's routes."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH) if app else None
     routes = {route.path: route for feature in ctx.features for route in feature.routes}
     readiness = Readiness(ctx, socket_problem)
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == METRICS_PATH and method == "GET":
+            page, content_type = metrics_page(OutboxGauges(ctx.session_factory, ctx.clock, ctx.outbox.token_refused))
+            start_response("200 OK", [("Content-Type", content_type)])
+            return [page]
         try:
             if path in (HEALTH_PATH, READY_PATH) and method == "GET":
                 problem = health_problem(ctx.engine, ctx.outbox) if path == HEALTH_PATH else readiness.problem()
@@ -274,5 +281,7 @@ def serve(load_app: Callable[[], Callable], *, port: int, workers: int, threads:
             "timeout": 30,
             "accesslog": None,
             "loglevel": "info",
+            "logger_class": GunicornLogger,
+            "child_exit": worker_exited,
         },
     ).run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +17,9 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.core import metrics
 from bot.core.context import Context, Job, Run
+from bot.core.logs import log_about
 from bot.core.outbox import OUTBOX_KEYS, Backlog
 from bot.core.settings import WeeklyAt
 from bot.core.text import plural
@@ -61,6 +64,20 @@ def run_job(
     job = ctx.jobs[name]
     now = (now or ctx.now()).astimezone(ctx.settings.timezone)
     period = job.period(now)
+    started = time.monotonic()
+    with log_about(job=name, period=period):
+        try:
+            report = _run(ctx, job, now, period, dry_run=dry_run, force=force)
+        except Exception:
+            metrics.count_job_run(name, "failed", time.monotonic() - started)
+            raise
+    outcome = "dry-run" if dry_run else "ran" if report.ran else "skipped"
+    metrics.count_job_run(name, outcome, time.monotonic() - started)
+    return report
+
+
+def _run(ctx: Context, job: Job, now: datetime, period: str, *, dry_run: bool, force: bool) -> JobReport:
+    name = job.name
     again = force or dry_run
     if not again and _ran(ctx, name, period):
         return JobReport(name, period, ran=False, lines=[])

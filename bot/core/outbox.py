@@ -20,7 +20,6 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -31,6 +30,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import metrics
+from bot.core.logs import ContextPool
 from storage import outbox as store
 from storage.models import OutboxMessage
 
@@ -394,7 +395,7 @@ class OutboxSender:
             return outcomes
 
         workers = min(self.workers, len(ids))
-        with ThreadPoolExecutor(workers) as pool:
+        with ContextPool(workers) as pool:  # its lines say which job or request the sends are for
             runs = [pool.submit(work) for _ in range(workers)]
         return [outcome for run in runs for outcome in run.result()]
 
@@ -425,6 +426,7 @@ class OutboxSender:
                         return Outcome.RETRYING
                     except NeverPosted:
                         store.mark_failed(session, message.id, "the message it updates was never posted")
+                        metrics.count_failed(message.method, None, "never_posted")
                         return Outcome.FAILED
             if message is None:
                 self.sleep(wait)
@@ -461,6 +463,7 @@ class OutboxSender:
         self.throttle.call_passed(message.method, self.monotonic())
         with self.session_factory.begin() as session:
             store.mark_sent(session, message.id, self.clock(), _result_of(response))
+        metrics.OUTBOX_SENT.labels(message.method).inc()
         return Outcome.SENT
 
     def _payload_for(self, session: Session, message: OutboxMessage) -> dict[str, Any]:
@@ -516,12 +519,15 @@ class OutboxSender:
                 answered = answered_by or message.method
                 log.error("Slack refused outbox message %s: %s answered %s", message.key, answered, description)
                 store.mark_failed(session, message.id, description)
+                metrics.count_failed(message.method, status, error)
                 return Outcome.FAILED
             if now - message.created_at >= RETRY_FOR:
                 log.error("Giving up on outbox message %s after %s: %s", message.key, RETRY_FOR, description)
                 store.mark_failed(session, message.id, description)
+                metrics.count_failed(message.method, status, error)
                 return Outcome.FAILED
             if status == 429:
+                metrics.SLACK_RATELIMITED.labels(message.method).inc()
                 delay = timedelta(seconds=_retry_after(headers))
                 self.throttle.rate_limited(message.method, delay.total_seconds(), self.monotonic())
             else:

@@ -1,5 +1,5 @@
 """The plain pieces a feature adds to the shared surfaces: the weekly celebration, the lead digest,
-exports and the Slack app manifest. Each feature builds its own; core and the weekly feature
+exports, `kaizen doctor` and the Slack app manifest. Each feature builds its own; core and the weekly feature
 only assemble them, in the order of bot/features.py."""
 
 from __future__ import annotations
@@ -79,3 +79,18 @@ class Moderation:
     kind: str  # the word admins type: "kudos", "idea", "feedback"
     # Hides item N (its rows, its messages), returns a few words saying what it was; raises Refused.
     hide: Callable[[Session, Settings, int, datetime], str]
+
+
+@dataclass(frozen=True)
+class DoctorPart:
+    """What `kaizen doctor` checks on a feature's behalf: the channels it posts to and the people it
+    relies on, each with where it is set ("KAIZEN_KUDOS_CHANNEL", "team Support's leads"), which the
+    fix names."""
+
+    channels: tuple[tuple[str, str], ...] = ()  # (channel ID, where it is set)
+    people: tuple[tuple[str, str], ...] = ()  # (user ID, where it is set)
+
+
+def channel_settings(**channels: str | None) -> DoctorPart:
+    """The channels a feature posts to, by the variable that sets each; those not set are left out."""
+    return DoctorPart(channels=tuple((channel, name) for name, channel in channels.items() if channel))

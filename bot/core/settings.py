@@ -74,6 +74,8 @@ class Settings:
     include_guests: bool  # guest accounts count as members of the team (recognition gaps)
     feedback_max_people: int  # people one /feedback request may ask (admins: any number)
     daily_post_limit: int  # ideas and lessons together one person may post a day (admins: no limit)
+    log_format: str  # "text" (readable) or "json" (one object a line)
+    metrics_dir: str | None  # PROMETHEUS_MULTIPROC_DIR: where gunicorn's workers count for /metrics
 
     def require(self, *names: str) -> None:
         """Stop with one clear line if a variable needed by the chosen command is missing."""
@@ -148,6 +150,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         include_guests=_bool(get("KAIZEN_INCLUDE_GUESTS", "false"), "KAIZEN_INCLUDE_GUESTS"),
         feedback_max_people=_positive_int(get("KAIZEN_FEEDBACK_MAX_PEOPLE", "10"), "KAIZEN_FEEDBACK_MAX_PEOPLE"),
         daily_post_limit=_positive_int(get("KAIZEN_DAILY_POST_LIMIT", "10"), "KAIZEN_DAILY_POST_LIMIT"),
+        log_format=_choice(get("KAIZEN_LOG_FORMAT", "text"), ("text", "json"), "KAIZEN_LOG_FORMAT"),
+        metrics_dir=get("PROMETHEUS_MULTIPROC_DIR"),
     )
 
 
@@ -200,6 +204,13 @@ def _bool(raw: str, name: str) -> bool:
     if value not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
         raise ConfigError(f"{name} must be true or false, got {raw!r}.")
     return value in ("true", "yes", "1", "on")
+
+
+def _choice(raw: str, choices: tuple[str, ...], name: str) -> str:
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be {' or '.join(choices)}, got {raw!r}.")
+    return value
 
 
 def _time(raw: str, name: str) -> time:

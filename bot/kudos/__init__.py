@@ -1,7 +1,7 @@
 """Kudos: recognition of effort and progress, by command, form, reaction or message shortcut."""
 
 from bot.core.context import Feature
-from bot.core.parts import MessageShortcut, Moderation, SlashCommand
+from bot.core.parts import MessageShortcut, Moderation, SlashCommand, channel_settings
 from bot.kudos import reports
 from bot.kudos.blocks import GIVE_KUDOS_SHORTCUT
 from bot.kudos.rules import hide_kudos
@@ -13,6 +13,7 @@ FEATURE = Feature(
     digest=reports.digest_part,
     exports=(reports.EXPORT,),
     moderation=Moderation("kudos", hide_kudos),
+    doctor=lambda _session, settings: channel_settings(KAIZEN_KUDOS_CHANNEL=settings.kudos_channel),
     commands=(
         SlashCommand(
             "/kudos", "Recognise a teammate's effort and progress", "@ana thanks for clearing the queue #teamwork"

@@ -1,7 +1,7 @@
 """Lessons: what the team learns from customers, shared; the most useful become the daily tips."""
 
 from bot.core.context import Feature
-from bot.core.parts import SlashCommand
+from bot.core.parts import SlashCommand, channel_settings
 from bot.lessons import reports
 
 FEATURE = Feature(
@@ -10,6 +10,7 @@ FEATURE = Feature(
     week=reports.week_part,
     digest=reports.digest_part,
     exports=(reports.EXPORT,),
+    doctor=lambda _session, settings: channel_settings(KAIZEN_LESSONS_CHANNEL=settings.lessons_channel),
     commands=(
         SlashCommand(
             "/lesson",

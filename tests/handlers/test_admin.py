@@ -246,6 +246,12 @@ def test_status_says_what_waits_and_what_slack_refused(slack, fake_slack, ctx):
     waiting, refused = status.split("*Refused by Slack in the last 24 hours*")
     assert "1 message (chat.postMessage 1)" in waiting and "`500 internal_error` ×1" in waiting
     assert "`200 not_in_channel` ×1: a post in <#CKUDOS> — invite Kaizen there" in refused
+    # It ends with what `kaizen doctor` finds wrong, the same lines.
+    refused, checks = refused.split("*What `kaizen doctor` finds wrong*\n")
+    assert checks.splitlines() == [
+        "✗ the outbox: 1 message waits; Slack refused 1 message in the last day — "
+        "Slack will not take those: below, why and what to do"
+    ]
 
 
 def test_status_describes_each_message_by_what_it_is(slack, fake_slack, ctx, clock):
@@ -274,13 +280,35 @@ def test_status_describes_each_message_by_what_it_is(slack, fake_slack, ctx, clo
     [status] = replies(fake_slack)
     waiting, refused_lines = status.split("*Refused by Slack in the last 24 hours*")
     assert "1 message (chat.postMessage 1); the first, a post in <#CTIPS>, is due in under a minute." in waiting
-    assert refused_lines.splitlines()[1:] == [
+    refused_lines = refused_lines.split("*What `kaizen doctor` finds wrong*")[0]
+    assert refused_lines.strip().splitlines()[1:] == [
         "• `200 cant_update_message` ×1: an update of a post in <#CIDEAS>",
         "• `200 invalid_arguments` ×1: the Home tab of <@UCAROL>",
         "• `200 cannot_dm_bot` ×1: a group DM of <@UANA>, <@UBEN> and <@UCAROL>",
         "• `200 cannot_dm_bot` ×1: a DM to <@UCAROL>",
         "• `200 not_in_channel` ×1: a post in <#CKUDOS> — invite Kaizen there: `/invite @Kaizen`",
     ]
+
+
+def test_status_ends_with_every_check_of_the_doctor_that_fails(slack, fake_slack, ctx):
+    fake_slack.add_channel("CTIPS", name="tips", member=False)
+    fake_slack.scopes.discard("reactions:read")
+
+    slack.command("/kaizen", "status", user="UADMIN")
+
+    [status] = replies(fake_slack)
+    assert status.endswith(
+        "*What `kaizen doctor` finds wrong*\n"
+        "✗ the bot token lacks the scope(s) reactions:read — "
+        "reinstall the app after updating its manifest (`kaizen manifest`)\n"
+        "✗ KAIZEN_TIPS_CHANNEL and KAIZEN_LESSONS_CHANNEL: Kaizen is not in #tips — "
+        "invite @Kaizen to #tips (`/invite @Kaizen`)"
+    )
+    fake_slack.add_channel("CTIPS", name="tips")
+    fake_slack.scopes.add("reactions:read")
+    fake_slack.clear()
+    slack.command("/kaizen", "status", user="UADMIN")
+    assert replies(fake_slack)[0].endswith("*What `kaizen doctor` finds wrong*\nNothing: every check passes.")
 
 
 def post(session, key: str, *, channel: str, now, private: bool = False) -> None:

@@ -88,7 +88,8 @@ def test_slacks_disconnect_message_opens_the_next_connection_before_the_old_one_
 
 def test_a_wrong_app_token_stops_kaizen_run_at_once(fake_slack):
     app = App(client=WebClient(token="xoxb-test", base_url=fake_slack.api_url), token_verification_enabled=False)
-    keeper = SocketModeKeeper(app, "xapp-wrong")  # the fake Slack refuses it: it has no Socket Mode URL to give
+    fake_slack.fail("apps.connections.open", error="invalid_auth")
+    keeper = SocketModeKeeper(app, "xapp-wrong")
 
     with pytest.raises(SlackApiError) as refused:
         keeper.run()
