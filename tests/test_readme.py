@@ -49,6 +49,7 @@ SECTIONS = [
     "/mentor",
     "App Home",
     "/kaizen for admins",
+    "Teams",
     "Running it",
     "Privacy: what a database administrator can and cannot see",
     "Development",

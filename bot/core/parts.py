@@ -16,6 +16,25 @@ from storage.db import Range
 
 
 @dataclass(frozen=True)
+class Scope:
+    """The people a report is about: everyone (`people` None), or a team's people."""
+
+    name: str = ""  # the team's name (plain text); "" for everyone
+    people: frozenset[str] | None = None
+
+    @property
+    def everyone(self) -> bool:
+        return self.people is None
+
+    def covers(self, user_id: str | None) -> bool:
+        """Whether this person is one of the scope's; nobody (an anonymous author) is only everyone's."""
+        return self.people is None or (user_id is not None and user_id in self.people)
+
+
+EVERYONE = Scope()
+
+
+@dataclass(frozen=True)
 class WeekPart:
     """A feature's share of the weekly celebration."""
 

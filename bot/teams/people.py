@@ -1,0 +1,87 @@
+"""Who is in which team and who leads whom: what the other features read (the lead digest, ideas'
+leads, goals' sharing, kudos to a team, the weekly celebration).
+
+A team's lead is a lead everywhere a lead acts. The org-wide leads (KAIZEN_LEADS) and the admins see
+every team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from bot.core.parts import Scope
+from bot.core.settings import Settings
+from bot.core.slack_users import NotAnActivePerson, UserLookup, active_people
+from storage import members as members_store
+from storage import teams as store
+from storage.teams import Team
+
+
+def org_wide_leads(settings: Settings) -> set[str]:
+    """Who sees everyone: KAIZEN_LEADS and the admins."""
+    return set(settings.leads | settings.admins)
+
+
+def is_lead(session: Session, settings: Settings, user_id: str) -> bool:
+    """Whether this person may act as a lead (move ideas on, merge them): org-wide, or a team's."""
+    return settings.is_lead(user_id) or store.leads_any_team(session, user_id)
+
+
+def every_lead(session: Session, settings: Settings) -> set[str]:
+    """The leads told when an idea goes to review: KAIZEN_LEADS and every team's leads."""
+    return set(settings.leads) | store.every_team_lead(session)
+
+
+def teams_of(session: Session, user_id: str) -> list[Team]:
+    """The teams this person is one of the people of, by name."""
+    ids = store.team_ids_of(session, user_id)
+    return [team for team in store.all_teams(session) if team.id in ids]
+
+
+def leads_of(session: Session, user_id: str) -> set[str]:
+    """The leads of this person's teams (never themselves)."""
+    return store.leads_of_teams(session, store.team_ids_of(session, user_id)) - {user_id}
+
+
+def people_of(session: Session, lead_id: str) -> set[str]:
+    """The people of the teams this person leads."""
+    led = [team.id for team in store.led_by(session, lead_id)]
+    return set().union(*store.people_by_team(session, led).values()) if led else set()
+
+
+def team_scopes(session: Session) -> list[tuple[Team, Scope]]:
+    """Every team with its people, in one pass: what the digest and the celebration report on."""
+    teams = store.all_teams(session)
+    people = store.people_by_team(session)
+    return [(team, Scope(team.name, frozenset(people.get(team.id, ())))) for team in teams]
+
+
+def no_team_scope(session: Session, settings: Settings, scopes: Iterable[Scope]) -> Scope:
+    """The members of the workspace (the member directory) who are in no team."""
+    in_a_team = set().union(*(scope.people or () for scope in scopes))
+    everyone = members_store.active_people(session, include_guests=settings.include_guests)
+    return Scope("no team", frozenset(everyone - in_a_team))
+
+
+def goal_audience(session: Session, settings: Settings, owner_id: str) -> tuple[list[str], list[str]]:
+    """Who sees a goal its owner shares with their lead: the leads of their teams, and the org-wide
+    leads (alone, for someone in no team). Never the owner."""
+    team_leads = leads_of(session, owner_id)
+    return sorted(team_leads), sorted(org_wide_leads(settings) - team_leads - {owner_id})
+
+
+def check_people(session: Session, lookup: UserLookup, user_ids: list[str], bots_refusal: str) -> None:
+    """Raise NotAnActivePerson unless each is a current human member: as the member directory knows
+    them, or else as Slack says (so a long list needs no call per person)."""
+    known = members_store.states(session, user_ids)
+    for user_id in user_ids:
+        member = known.get(user_id)
+        if member is None:
+            continue
+        if member.deleted:
+            raise NotAnActivePerson(f"I can't find an active member <@{user_id}> in this workspace.")
+        if member.is_bot:
+            raise NotAnActivePerson(f"<@{user_id}> is a bot: {bots_refusal}")
+    active_people(lookup, [user_id for user_id in user_ids if user_id not in known], bots_refusal)
