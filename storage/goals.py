@@ -165,16 +165,16 @@ def anything_shared(session: Session) -> bool:
     return session.scalar(select(Goal.id).where(Goal.shared).limit(1)) is not None
 
 
-def shared_progress_in(session: Session, range_: Range) -> list[GoalProgress]:
-    """Progress on shared goals in the range, oldest first."""
+def shared_progress_in(session: Session, range_: Range) -> list[tuple[GoalProgress, str]]:
+    """Progress on shared goals in the range, oldest first, each with its goal's owner."""
     start, end = range_
     query = (
-        select(GoalProgress)
+        select(GoalProgress, Goal.owner_id)
         .join(Goal, Goal.id == GoalProgress.goal_id)
         .where(Goal.shared, GoalProgress.created_at >= start, GoalProgress.created_at < end)
         .order_by(GoalProgress.created_at, GoalProgress.id)
     )
-    return list(session.scalars(query))
+    return [(progress, owner) for progress, owner in session.execute(query)]
 
 
 def shared_goals(session: Session, goal_ids: set[int]) -> list[Goal]:
@@ -200,25 +200,6 @@ def stalled_shared_goals(session: Session, before: datetime) -> list[tuple[Goal,
         .order_by(since, Goal.id)
     )
     return [(goal, at) for goal, at in session.execute(query)]
-
-
-def shared_counts(session: Session, range_: Range) -> tuple[int, int, int]:
-    """(progress logged, milestones reached, goals done) on shared goals in the range."""
-    start, end = range_
-    progress = (
-        select(func.count())
-        .select_from(GoalProgress)
-        .join(Goal, Goal.id == GoalProgress.goal_id)
-        .where(Goal.shared, GoalProgress.created_at >= start, GoalProgress.created_at < end)
-    )
-    milestones = (
-        select(func.count())
-        .select_from(GoalMilestone)
-        .join(Goal, Goal.id == GoalMilestone.goal_id)
-        .where(Goal.shared, GoalMilestone.reached_at >= start, GoalMilestone.reached_at < end)
-    )
-    done = select(func.count()).where(Goal.shared, Goal.status == DONE, Goal.closed_at >= start, Goal.closed_at < end)
-    return session.scalar(progress) or 0, session.scalar(milestones) or 0, session.scalar(done) or 0
 
 
 def shared_goals_since(session: Session, since: datetime | None) -> Iterator[tuple[Goal, list[datetime]]]:

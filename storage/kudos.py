@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, and_, exists, func, literal, nulls_first, or_, select
+from sqlalchemy import Index, String, Text, UniqueConstraint, and_, exists, func, literal, nulls_first, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage.db import Hideable, Range
@@ -184,20 +185,51 @@ def first_time_recipients(session: Session, range_: Range) -> list[str]:
     return list(session.scalars(query))
 
 
+def received_counts(session: Session, ranges: list[Range]) -> dict[str, list[int]]:
+    """Kudos from teammates each person received in each range (those who received any), in one pass."""
+    return _counts_per(session, Kudos.recipient_id, ranges)
+
+
+def given_counts(session: Session, ranges: list[Range]) -> dict[str, list[int]]:
+    """Kudos each teammate gave in each range (those who gave any), in one pass."""
+    return _counts_per(session, Kudos.giver_id, ranges)
+
+
+def _counts_per(session: Session, person, ranges: list[Range]) -> dict[str, list[int]]:
+    span = (min(start for start, _ in ranges), max(end for _, end in ranges))
+    query = (
+        select(person, *(func.count().filter(_in(r)) for r in ranges))
+        .where(_in(span), _given_by(from_customers=False))
+        .group_by(person)
+    )
+    return {user: list(counts) for user, *counts in session.execute(query)}
+
+
+def received_per_day(session: Session, days: list[Range]) -> dict[str, list[int]]:
+    """Kudos from teammates each person received on each of the consecutive `days`: one pass over
+    their span, each kudos counted on the day it falls in."""
+    bounds = [start for start, _ in days[1:]]
+    query = select(Kudos.recipient_id, Kudos.created_at).where(
+        _in((days[0][0], days[-1][1])), _given_by(from_customers=False)
+    )
+    per_day: dict[str, list[int]] = {}
+    for recipient, at in session.execute(query):
+        per_day.setdefault(recipient, [0] * len(days))[bisect_right(bounds, at)] += 1
+    return per_day
+
+
 def members_without_kudos_since(
     session: Session, since: datetime, *, include_guests: bool
 ) -> list[tuple[str, datetime | None]]:
     """Members (not bots, not deactivated, and not guests unless `include_guests`) with no kudos
     received since `since` (from a teammate or a customer: either is recognition), and their last
     one; never-recognised first, then longest ago."""
+    recent = exists().where(Kudos.recipient_id == Member.user_id, Kudos.created_at >= since)
+    # Only for the few with none recent: when their last kudos was.
     last = select(func.max(Kudos.created_at)).where(Kudos.recipient_id == Member.user_id).scalar_subquery()
-    people = select(Member.user_id, last.label("last_kudos")).where(~Member.is_bot, ~Member.deleted)
+    last_kudos = last.label("last_kudos")
+    query = select(Member.user_id, last_kudos).where(~Member.is_bot, ~Member.deleted, ~recent)
     if not include_guests:
-        people = people.where(~Member.is_guest)
-    people = people.subquery()
-    query = (
-        select(people.c.user_id, people.c.last_kudos)
-        .where(or_(people.c.last_kudos.is_(None), people.c.last_kudos < since))
-        .order_by(nulls_first(people.c.last_kudos), people.c.user_id)
-    )
+        query = query.where(~Member.is_guest)
+    query = query.order_by(nulls_first(last_kudos), Member.user_id)
     return [(user, last_kudos) for user, last_kudos in session.execute(query)]

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.outbox import OUTBOX_KEYS, OutboxSender, utc_now
-from bot.core.parts import DigestPart, DigestWindow, Export, MessageShortcut, Moderation, SlashCommand, WeekPart
+from bot.core.parts import DigestParts, Export, MessageShortcut, Moderation, SlashCommand, WeekPart
 from bot.core.settings import Settings
 from bot.core.slack_users import UserDirectory
 from storage.db import Range, make_engine, make_session_factory
@@ -84,10 +84,11 @@ class Feature:
     jobs: tuple[Job, ...] = ()
     # Run on every context, whoever builds it (a request's process, the scheduler, the CLI).
     on_context: Callable[[Context], None] | None = None
-    # Its part of a person's Home tab, of the weekly celebration and of the lead digest.
+    # Its part of a person's Home tab, of the weekly celebration and of the lead digest (one for each
+    # scope: everyone, each team).
     home: Callable[[Session, Settings, str, datetime], list[dict]] | None = None
     week: Callable[[Session, Settings, Range], WeekPart | None] | None = None
-    digest: Callable[[Session, Settings, DigestWindow], DigestPart | None] | None = None
+    digest: DigestParts | None = None
     exports: tuple[Export, ...] = ()
     moderation: Moderation | None = None  # how admins hide its items
     # What the Slack app manifest asks for on its behalf.

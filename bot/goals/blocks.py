@@ -514,6 +514,10 @@ def digest_comparison(this_week: tuple[int, int, int], last_week: tuple[int, int
     return f"• Shared growth goals: {counts(*this_week)} (before: {counts(*last_week)})"
 
 
+def stalled_brief(stalled: int) -> str:
+    return plural(stalled, "stalled shared goal", "stalled shared goals")
+
+
 def digest_section(
     moving: list[tuple[Goal, list[GoalProgress], list[GoalMilestone]]],
     stalled: list[tuple[Goal, datetime | None]],

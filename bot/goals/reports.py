@@ -7,7 +7,7 @@ An unshared goal's title is shown to nobody but its owner: none of these parts n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import bot.goals.blocks as blocks
 from bot.core.exports import local_time
-from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
+from bot.core.parts import DigestPart, DigestWindow, Export, Scope, WeekPart
 from bot.core.settings import Settings
 from bot.core.text import to_plain
 from storage import goals as store
@@ -49,30 +49,69 @@ def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | 
     )
 
 
-def digest_part(session: Session, settings: Settings, window: DigestWindow) -> DigestPart | None:
+def digest_part(
+    session: Session, settings: Settings, window: DigestWindow, scopes: Sequence[Scope]
+) -> list[DigestPart | None]:
+    """Shared goals (only): progress, milestones and goals done this week against last, the goals that
+    moved and those stalled; of everyone, and of each team's people (the goals they own)."""
     if not store.anything_shared(session):
-        return None  # nobody shares a goal: no line about goals
-    progress: dict[int, list[GoalProgress]] = defaultdict(list)
-    for logged in store.shared_progress_in(session, window.this_week):
-        progress[logged.goal_id].append(logged)
-    reached: dict[int, list[GoalMilestone]] = defaultdict(list)
-    for milestone, goal in store.milestones_reached_in(session, window.this_week):
-        if goal.shared:
-            reached[goal.id].append(milestone)
-    done = {goal.id for goal in store.goals_done_in(session, window.this_week) if goal.shared}
-    moving = [
-        (goal, progress[goal.id], reached[goal.id])
-        for goal in store.shared_goals(session, set(progress) | set(reached) | done)
-    ]
+        return [None] * len(scopes)  # nobody shares a goal: no line about goals
+    weeks = (window.this_week, window.last_week)
+    span = (window.last_week[0], window.this_week[1])
+    logged = store.shared_progress_in(session, span)
+    reached = [(milestone, goal) for milestone, goal in store.milestones_reached_in(session, span) if goal.shared]
+    done = [goal for goal in store.goals_done_in(session, span) if goal.shared]
     stalled = store.stalled_shared_goals(session, window.now - STALLED_AFTER)
-    return DigestPart(
-        comparison=[
-            blocks.digest_comparison(
-                store.shared_counts(session, window.this_week), store.shared_counts(session, window.last_week)
+    moving = _moving(session, logged, reached, done, window.this_week)
+    parts: list[DigestPart | None] = []
+    for scope in scopes:
+        counts = [
+            (
+                sum(1 for progress, owner in logged if _within(progress.created_at, week) and scope.covers(owner)),
+                sum(1 for m, goal in reached if _within(m.reached_at, week) and scope.covers(goal.owner_id)),
+                sum(1 for goal in done if _within(goal.closed_at, week) and scope.covers(goal.owner_id)),
             )
-        ],
-        blocks=blocks.digest_section(moving, stalled, STALLED_AFTER.days // 7, settings.timezone),
-    )
+            for week in weeks
+        ]
+        theirs = [(goal, at) for goal, at in stalled if scope.covers(goal.owner_id)]
+        parts.append(
+            DigestPart(
+                comparison=[blocks.digest_comparison(*counts)],
+                blocks=blocks.digest_section(
+                    [entry for entry in moving if scope.covers(entry[0].owner_id)],
+                    theirs,
+                    STALLED_AFTER.days // 7,
+                    settings.timezone,
+                ),
+                brief=[] if scope.everyone else [blocks.stalled_brief(len(theirs))],
+            )
+        )
+    return parts
+
+
+def _within(moment: datetime | None, week: Range) -> bool:
+    return moment is not None and week[0] <= moment < week[1]
+
+
+def _moving(
+    session: Session,
+    logged: list[tuple[GoalProgress, str]],
+    reached: list[tuple[GoalMilestone, Goal]],
+    done: list[Goal],
+    week: Range,
+) -> list[tuple[Goal, list[GoalProgress], list[GoalMilestone]]]:
+    """The shared goals that moved in the week, each with its progress and milestones reached then."""
+    progress: dict[int, list[GoalProgress]] = defaultdict(list)
+    for entry, _ in logged:
+        if _within(entry.created_at, week):
+            progress[entry.goal_id].append(entry)
+    milestones: dict[int, list[GoalMilestone]] = defaultdict(list)
+    for milestone, goal in reached:
+        if _within(milestone.reached_at, week):
+            milestones[goal.id].append(milestone)
+    finished = {goal.id for goal in done if _within(goal.closed_at, week)}
+    goals = store.shared_goals(session, set(progress) | set(milestones) | finished)
+    return [(goal, progress[goal.id], milestones[goal.id]) for goal in goals]
 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:

@@ -270,6 +270,24 @@ def digest_summary(this_week: int, last_week: int) -> str:
     return f"{this_week} kudos in the last 7 days ({change(this_week, last_week)})"
 
 
+def team_digest_summary(received: int, received_before: int) -> str:
+    return f"{received} kudos to its people ({change(received, received_before)})"
+
+
+def team_digest_comparison(received: int, received_before: int, given: int, given_before: int) -> str:
+    return (
+        f"• Kudos to them: *{received}* (before: {received_before}, {change(received, received_before)}); "
+        f"from them: *{given}* (before: {given_before}, {change(given, given_before)})"
+    )
+
+
+def team_brief(received: int, recognised: int, people: int, gap_days: int) -> list[str]:
+    """A team's kudos in its line of an org-wide lead's digest: this week's, and the share of its people
+    recognised in `gap_days` days."""
+    share = f"{round(100 * recognised / people)}% recognised in {gap_days} days" if people else "nobody to recognise"
+    return [f"{plural(received, 'kudos', 'kudos')} this week", share]
+
+
 def recognition_gaps(gaps: list[tuple[str, datetime | None]], gap_days: int, now: datetime) -> list[dict]:
     """The lead digest's list of people nobody has thanked for a while, longest first."""
     if not gaps:

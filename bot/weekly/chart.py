@@ -8,7 +8,7 @@ from datetime import date, time
 from matplotlib.figure import Figure
 
 
-def kudos_per_day_png(days: list[date], counts: list[int], at: time) -> bytes:
+def kudos_per_day_png(days: list[date], counts: list[int], at: time, title: str) -> bytes:
     """One bar a day; each day runs from `at` (the digest's time) to `at` the next day."""
     figure = Figure(figsize=(8, 3), dpi=100)  # a Figure without pyplot renders with Agg and keeps no global state
     axes = figure.subplots()
@@ -16,7 +16,7 @@ def kudos_per_day_png(days: list[date], counts: list[int], at: time) -> bytes:
     axes.bar(range(len(days)), counts, color=colours)
     mondays = [i for i, day in enumerate(days) if day.weekday() == 0]
     axes.set_xticks(mondays, [f"Mon {days[i].day} {days[i]:%b}" for i in mondays])
-    axes.set_title("Kudos per day, last 4 weeks")
+    axes.set_title(title)
     axes.set_xlabel(f"days from {at:%H:%M} to {at:%H:%M}")
     axes.spines[["top", "right"]].set_visible(False)
     axes.yaxis.get_major_locator().set_params(integer=True)

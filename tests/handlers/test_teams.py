@@ -187,8 +187,7 @@ def test_the_team_form_adds_and_edits_a_team(slack, fake_slack, ctx):
         "Tier One": {"leads": ["UMARIA"], "members": ["UCARL"], "groups": [], "channel": None, "people": ["UCARL"]}
     }
     assert (
-        audit(ctx)[-1][3]
-        == "Tier One: name Tier 1 → Tier One; groups removed @tier1-agents; channel <#CTIER1> → none"
+        audit(ctx)[-1][3] == "Tier One: name Tier 1 → Tier One; groups removed @tier1-agents; channel <#CTIER1> → none"
     )
 
     fake_slack.clear()

@@ -104,12 +104,18 @@ def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings
     with ctx.session_factory() as session:
         assert feedback.feedback_counts(session, window.this_week) == feedback.FeedbackCounts(1, 0, 0)
         assert feedback.feedback_counts(session, window.last_week).asked == 1
-        assert ideas.idea_status_counts(session, window.this_week) == {"new": 1, "implemented": 1, "under-review": 1}
-        assert ideas.idea_status_counts(session, window.last_week) == {"new": 1}
+        assert ideas.idea_status_counts_by_author(session, window.this_week) == {
+            "UCARL": {"new": 1, "implemented": 1},
+            "UANA": {"under-review": 1},
+        }
+        assert ideas.idea_status_counts_by_author(session, window.last_week) == {"UANA": {"new": 1}}
         # Both requests are unanswered after more than 2 days; the oldest first.
         overdue = feedback.overdue_feedback_requests(session, MONDAY_0900 - timedelta(days=2))
         [waiting] = ideas.ideas_awaiting_review(session)
-    assert overdue == [MONDAY_0900 - timedelta(days=10), MONDAY_0900 - timedelta(days=3)]
+    assert [request.asked_at for request in overdue] == [
+        MONDAY_0900 - timedelta(days=10),
+        MONDAY_0900 - timedelta(days=3),
+    ]
     assert (waiting.number, waiting.status, waiting.since) == (1, "under-review", MONDAY_0900 - timedelta(days=3))
 
 
