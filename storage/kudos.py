@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -203,19 +202,6 @@ def _counts_per(session: Session, person, ranges: list[Range]) -> dict[str, list
         .group_by(person)
     )
     return {user: list(counts) for user, *counts in session.execute(query)}
-
-
-def received_per_day(session: Session, days: list[Range]) -> dict[str, list[int]]:
-    """Kudos from teammates each person received on each of the consecutive `days`: one pass over
-    their span, each kudos counted on the day it falls in."""
-    bounds = [start for start, _ in days[1:]]
-    query = select(Kudos.recipient_id, Kudos.created_at).where(
-        _in((days[0][0], days[-1][1])), _given_by(from_customers=False)
-    )
-    per_day: dict[str, list[int]] = {}
-    for recipient, at in session.execute(query):
-        per_day.setdefault(recipient, [0] * len(days))[bisect_right(bounds, at)] += 1
-    return per_day
 
 
 def members_without_kudos_since(

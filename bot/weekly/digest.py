@@ -186,7 +186,7 @@ def send_lead_digest(ctx: Context, session: Session, run: Run) -> list[str]:
         sent = "lead digest and its chart" if chart else "lead digest (no kudos in 4 weeks, so no chart)"
         lines.append(f"{sent} by DM to {len(org_wide)} lead(s): {', '.join(org_wide)}")
     if led:
-        received = kudos_store.received_per_day(session, chart_days(window))
+        received = kudos_store.received_counts(session, chart_days(window))
         charts: dict[frozenset[str], tuple[str | None, dict | None]] = {}  # co-leads of the same teams share one
         for lead, indexes in sorted(led.items()):
             people = frozenset().union(*(team_list[i].people or () for i in indexes))

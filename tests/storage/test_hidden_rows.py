@@ -32,7 +32,6 @@ QUERIES = {
     "idea_status_counts_by_author": lambda s: ideas.idea_status_counts_by_author(s, WEEK),
     "received_counts": lambda s: kudos.received_counts(s, [WEEK]),
     "given_counts": lambda s: kudos.given_counts(s, [WEEK]),
-    "received_per_day": lambda s: kudos.received_per_day(s, [WEEK]),
     "feedback_counts_by_person": lambda s: feedback.feedback_counts_by_person(s, WEEK),
     "ideas_implemented": lambda s: [i.id for i in ideas.ideas_implemented(s, WEEK)],
     "merge_targets": lambda s: [i.id for i in ideas.merge_targets(s, 3, 10)],
@@ -93,6 +92,6 @@ def test_every_query_leaves_hidden_rows_out(engine):
         without = {name: query(session) for name, query in QUERIES.items()}
 
     assert with_hidden == without
-    assert with_hidden["kudos_counts"] == [1] and with_hidden["received_per_day"] == {"UANA": [1]}
+    assert with_hidden["kudos_counts"] == [1] and with_hidden["received_counts"] == {"UANA": [1]}
     assert with_hidden["merged_into"] == [1] and with_hidden["merge_targets"] == [1]
     assert with_hidden["feedback_counts"] == feedback.FeedbackCounts(asked=1, answered=0, unrequested=0)
