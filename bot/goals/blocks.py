@@ -30,7 +30,7 @@ from slack_sdk.models.views import View
 from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.settings import WeeklyAt
-from bot.core.text import mention, plural, quote, to_plain, truncate
+from bot.core.text import mention, names, plural, quote, to_plain, truncate
 from storage.goals import DONE, NO_PROGRESS, OPEN, Goal, GoalMilestone, GoalProgress, Progress
 
 GOAL_MODAL = "goal_modal"
@@ -40,6 +40,7 @@ STUCK_MODAL = "goal_stuck_modal"
 PROGRESS_ACTION, STUCK_ACTION, DONE_ACTION = "goal_progress", "goal_stuck", "goal_done"
 # The forms' inputs, by block and action ID.
 TITLE, WHY, TARGET_DATE, MILESTONES, SHARE = "title", "why", "target_date", "milestones", "share"
+SHARED_WITH = "shared_with"  # the form's line naming whom a shared goal is shown to
 NOTE, REACHED, HELPER = "note", "reached", "helper"
 PROGRESS_TITLE, STUCK_TITLE = "Made progress", "Stuck? Ask for help"  # modal titles: 24 characters at most
 
@@ -199,7 +200,23 @@ def goal_list(goals: list[Goal], progress: dict[int, Progress], tz: ZoneInfo) ->
 
 
 # --- the forms ----------------------------------------------------------------------------------------
-def goal_modal(max_title: int, max_why: int, max_milestones: int, max_milestone: int) -> dict:
+def shared_with(team_leads: list[str], org_wide: list[str]) -> str:
+    """Whom a goal its owner shares with their lead is shown to, by name."""
+    if team_leads:
+        lead = "lead" if len(team_leads) == 1 else "leads"
+        who = f"{names(team_leads)} (your team's {lead})" + (f" and {names(org_wide)} (org-wide)" if org_wide else "")
+    elif org_wide:
+        who = f"the org-wide leads, {names(org_wide)} (you are in no team)"
+    else:
+        return "Nobody leads a team of yours yet, so a shared goal is seen by no lead for now."
+    return f"Shared, it is seen by {who}."
+
+
+def goal_modal(
+    max_title: int, max_why: int, max_milestones: int, max_milestone: int, audience: tuple[list[str], list[str]]
+) -> dict:
+    """The form behind `/goal`; `audience` is whom sharing shows the goal to: the owner's team leads, and
+    the org-wide leads."""
     share = Option(
         value="shared",
         text="Share with my lead",
@@ -252,6 +269,7 @@ def goal_modal(max_title: int, max_why: int, max_milestones: int, max_milestone:
                 hint=SHARING,
                 element=CheckboxesElement(action_id=SHARE, options=[share]),
             ),
+            ContextBlock(block_id=SHARED_WITH, elements=[MarkdownTextObject(text=shared_with(*audience))]),
         ],
     ).to_dict()
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.jobs import run_job
 from bot.ideas.blocks import YOUR_PEOPLE
@@ -187,3 +188,19 @@ def test_a_request_answered_anonymously_never_counts_for_the_team_of_who_is_stil
     sent = digests(fake_slack)
     assert "Overdue feedback requests* — 1 unanswered" in sent["UMARIA"]  # UBEN's, asked of UANA
     assert "Overdue feedback requests* — 2 unanswered" in sent["ULI"]  # UREQ's and UBEN's: theirs
+
+
+def test_a_shared_goal_reaches_only_its_owners_leads(slack, ctx, fake_slack, clock):
+    slack.command("/kaizen", "team add Tier 1 lead <@UMARIA|maria> members <@UANA|ana>", user="UADMIN")
+    slack.command("/kaizen", "team add Tier 2 lead <@ULI|li> members <@UBEN|ben>", user="UADMIN")
+    slack.command("/goal", "add Handle billing disputes on my own", user="UANA")
+    with ctx.session_factory.begin() as session:
+        session.scalar(select(Goal)).shared = True
+    clock.set(MONDAY_0900 + timedelta(weeks=3))
+    fake_slack.clear()
+
+    run_job(ctx, "lead-digest")
+
+    sent = digests(fake_slack)
+    seen_by = {lead for lead, text in sent.items() if "Handle billing disputes" in text}
+    assert seen_by == {"UMARIA", "ULEAD", "UADMIN"}  # its owner's team lead and the org-wide leads, not ULI
