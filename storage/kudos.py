@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, and_, exists, func, literal, nulls_first, select
+from sqlalchemy import Index, String, Text, UniqueConstraint, and_, exists, func, literal, nulls_first, or_, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage.db import Hideable, Range
 from storage.models import Base, Member
+
+# A kudos to every member of a Slack user group: one row each, one message (batch), one kudos of the
+# giver's daily limit; counted in stats, not on the leaderboard.
+TEAM_SOURCE = "team"
 
 
 class Kudos(Hideable, Base):
@@ -25,7 +29,7 @@ class Kudos(Hideable, Base):
     recipient_id: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)  # Slack-safe mrkdwn, see bot.core.text
     values: Mapped[str] = mapped_column(String(500), default="")  # space-separated value names
-    source: Mapped[str] = mapped_column(String(20))  # command | modal | reaction | shortcut | customer
+    source: Mapped[str] = mapped_column(String(20))  # command | modal | reaction | shortcut | customer | team
     # The message a reaction kudos is on (NULL for the other sources): one per giver and message.
     reacted_channel: Mapped[str | None] = mapped_column(String(32))
     reacted_ts: Mapped[str | None] = mapped_column(String(32))
@@ -52,8 +56,12 @@ def _given_by(from_customers: bool):
 
 
 def count_given_since(session: Session, giver_id: str, since: datetime) -> int:
-    """For the daily limit: a kudos an admin hid still counts (hiding gives no one their kudos back)."""
-    query = select(func.count()).where(Kudos.giver_id == giver_id, Kudos.created_at >= since)
+    """For the daily limit: a kudos to a user group counts once, whatever its size; a kudos an admin hid
+    still counts (hiding gives no one their kudos back)."""
+    team = Kudos.source == TEAM_SOURCE
+    query = select(func.count().filter(~team) + func.count(Kudos.batch_key.distinct()).filter(team)).where(
+        Kudos.giver_id == giver_id, Kudos.created_at >= since
+    )
     return session.scalar(query.execution_options(include_hidden=True)) or 0
 
 
@@ -72,12 +80,25 @@ def batch_of(session: Session, kudos_id: int) -> list[Kudos]:
 
 
 def top_recipients(
-    session: Session, since: datetime | None, limit: int = 10, *, from_customers: bool = False
+    session: Session,
+    since: datetime | None,
+    limit: int = 10,
+    *,
+    from_customers: bool = False,
+    people: Collection[str] | None = None,
 ) -> list[tuple[str, int]]:
+    """The most recognised (of `people`, or of all), by teammates or by customers; a kudos to a whole user
+    group is left out, so one message can't lift forty people."""
     count = func.count().label("n")
-    query = select(Kudos.recipient_id, count).where(_given_by(from_customers)).group_by(Kudos.recipient_id)
+    query = (
+        select(Kudos.recipient_id, count)
+        .where(_given_by(from_customers), Kudos.source != TEAM_SOURCE)
+        .group_by(Kudos.recipient_id)
+    )
     if since is not None:
         query = query.where(Kudos.created_at >= since)
+    if people is not None:
+        query = query.where(Kudos.recipient_id.in_(people))
     query = query.order_by(count.desc(), Kudos.recipient_id).limit(limit)
     return [(recipient, n) for recipient, n in session.execute(query)]
 
@@ -88,6 +109,7 @@ class KudosStats:
     received_month: int
     received_all: int
     from_customers_all: int  # of received_all
+    from_teams_all: int  # of received_all: kudos to a user group they are in
     given_all: int
     top_values: list[tuple[str, int]]
     latest: list[Kudos]
@@ -113,10 +135,37 @@ def stats_for(session: Session, user_id: str, week_start: datetime, month_start:
         received_month=received_since(month_start),
         received_all=received_since(None),
         from_customers_all=received_since(None, _given_by(from_customers=True)),
+        from_teams_all=received_since(None, Kudos.source == TEAM_SOURCE),
         given_all=session.scalar(select(func.count()).where(Kudos.giver_id == user_id)) or 0,
         top_values=values.most_common(3),
         latest=list(latest),
     )
+
+
+@dataclass(frozen=True)
+class TeamStats:
+    received_week: int
+    received_month: int
+    received_all: int
+    from_customers_all: int  # of received_all
+    given_all: int
+    recognised_month: int  # how many of the people received a kudos this month
+
+
+def team_stats(session: Session, people: Collection[str], week_start: datetime, month_start: datetime) -> TeamStats:
+    """Kudos to and from a team's people, in one pass over theirs."""
+    received = Kudos.recipient_id.in_(people)
+    row = session.execute(
+        select(
+            func.count().filter(received, Kudos.created_at >= week_start),
+            func.count().filter(received, Kudos.created_at >= month_start),
+            func.count().filter(received),
+            func.count().filter(received, _given_by(from_customers=True)),
+            func.count().filter(Kudos.giver_id.in_(people)),
+            func.count(Kudos.recipient_id.distinct()).filter(received, Kudos.created_at >= month_start),
+        ).where(or_(received, Kudos.giver_id.in_(people)))
+    ).one()
+    return TeamStats(*row)
 
 
 def kudos_since(session: Session, since: datetime | None) -> Iterator[Kudos]:

@@ -100,6 +100,11 @@ def by_name(session: Session, name_key: str) -> Team | None:
     return session.scalar(select(Team).where(Team.name_key == name_key).with_for_update())
 
 
+def named(session: Session, name_key: str) -> Team | None:
+    """The team of that (case-folded) name, to read."""
+    return session.scalar(select(Team).where(Team.name_key == name_key))
+
+
 def by_id(session: Session, team_id: int) -> Team | None:
     return session.scalar(select(Team).where(Team.id == team_id).with_for_update())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.core.parts import Scope
@@ -65,6 +66,20 @@ def no_team_scope(session: Session, settings: Settings, scopes: Iterable[Scope])
     return Scope("no team", frozenset(everyone - in_a_team))
 
 
+def team_named(session: Session, name: str) -> tuple[str, frozenset[str]] | None:
+    """The team of that name (matched without case): its name as written, and its people."""
+    team = store.named(session, name.strip().casefold())
+    if team is None:
+        return None
+    return team.name, frozenset(store.people_by_team(session, [team.id]).get(team.id, ()))
+
+
+def group_name(session: Session, group_id: str, handle: str) -> str:
+    """A user group's name as Slack last gave it (its handle, for one Kaizen has not read yet)."""
+    known = store.groups(session, [group_id])
+    return known[0].name if known else handle
+
+
 def goal_audience(session: Session, settings: Settings, owner_id: str) -> tuple[list[str], list[str]]:
     """Who sees a goal its owner shares with their lead: the leads of their teams, and the org-wide
     leads (alone, for someone in no team). Never the owner."""
@@ -85,3 +100,21 @@ def check_people(session: Session, lookup: UserLookup, user_ids: list[str], bots
         if member.is_bot:
             raise NotAnActivePerson(f"<@{user_id}> is a bot: {bots_refusal}")
     active_people(lookup, [user_id for user_id in user_ids if user_id not in known], bots_refusal)
+
+
+def active_among(session: Session, lookup: UserLookup, user_ids: list[str]) -> list[str]:
+    """Those of these people who are current human members (as the member directory knows them, or
+    else as Slack says), in their order."""
+    known = members_store.states(session, user_ids)
+    active = []
+    for user_id in user_ids:
+        try:
+            member = known.get(user_id) or lookup(user_id)
+        except (SlackApiError, OSError):
+            raise NotAnActivePerson(
+                "I couldn't check the people with Slack just now, so nothing was recorded. "
+                "Please try again in a minute."
+            ) from None
+        if member is not None and not (member.is_bot or member.deleted):
+            active.append(user_id)
+    return active
