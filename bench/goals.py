@@ -85,7 +85,7 @@ def bench(engine: Engine, people: int) -> None:
     job_ms, lines = timed(engine, lambda ctx, session: job.work(ctx, session, Run(CHECKIN, "2026-W47", 1)))
     friday = CHECKIN + timedelta(days=2, hours=1)
     week = (friday - timedelta(days=7), friday)
-    week_ms, _ = timed(engine, lambda ctx, session: week_part(session, ctx.settings, week))
+    week_ms, _ = timed(engine, lambda ctx, session: week_part(session, ctx.settings, week, EVERYONE))
     window = digest_window(CHECKIN + timedelta(days=4, hours=-6), PARIS)
     digest_ms, _ = timed(engine, lambda ctx, session: digest_part(session, ctx.settings, window, [EVERYONE]))
     print(

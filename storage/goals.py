@@ -150,14 +150,16 @@ def goals_done_in(session: Session, range_: Range) -> list[Goal]:
     return list(session.scalars(query.order_by(Goal.closed_at, Goal.id)))
 
 
-def people_with_progress_in(session: Session, range_: Range) -> int:
+def people_with_progress_in(session: Session, range_: Range) -> set[str]:
+    """Who logged progress on a goal of theirs in the range."""
     start, end = range_
     query = (
-        select(func.count(func.distinct(Goal.owner_id)))
+        select(Goal.owner_id)
         .join(GoalProgress, GoalProgress.goal_id == Goal.id)
         .where(GoalProgress.created_at >= start, GoalProgress.created_at < end)
+        .distinct()
     )
-    return session.scalar(query) or 0
+    return set(session.scalars(query))
 
 
 # --- shared goals (the leads') ----------------------------------------------------------------------

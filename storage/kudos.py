@@ -7,7 +7,20 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, and_, exists, func, literal, nulls_first, or_, select
+from sqlalchemy import (
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    exists,
+    func,
+    literal,
+    nulls_first,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from storage.db import Hideable, Range
@@ -178,55 +191,74 @@ def kudos_since(session: Session, since: datetime | None) -> Iterator[Kudos]:
 # --- The weekly celebration and the lead digest: counted by the database on indexed ranges
 # (kudos.created_at, and (recipient_id, created_at) for per-person probes), so the cost follows
 # the size of the week, not of the table.
+def _to(people: Collection[str] | None):
+    """Kudos to these people only; None: to anyone."""
+    return true() if people is None else Kudos.recipient_id.in_(people)
+
+
 def _in(range_: Range):
     return and_(Kudos.created_at >= range_[0], Kudos.created_at < range_[1])
 
 
-def kudos_counts(session: Session, ranges: list[Range], *, from_customers: bool = False) -> list[int]:
-    """The number of kudos from teammates (or from customers) in each range, in one indexed pass over their span."""
+def kudos_counts(
+    session: Session, ranges: list[Range], *, from_customers: bool = False, to: Collection[str] | None = None
+) -> list[int]:
+    """The number of kudos from teammates (or from customers) in each range, in one indexed pass over their
+    span; to anyone, or `to` these people only (a team's, for its part of the celebration)."""
     span = (min(start for start, _ in ranges), max(end for _, end in ranges))
-    query = select(*(func.count().filter(_in(r)) for r in ranges)).where(_in(span), _given_by(from_customers))
+    query = select(*(func.count().filter(_in(r)) for r in ranges)).where(_in(span), _given_by(from_customers), _to(to))
     return list(session.execute(query).one())
 
 
-def recognised(session: Session, range_: Range, *, from_customers: bool = False) -> list[tuple[str, int]]:
-    """Everyone who received kudos from teammates (or from customers) in the range, with how many, most first."""
+def recognised(
+    session: Session, range_: Range, *, from_customers: bool = False, to: Collection[str] | None = None
+) -> list[tuple[str, int]]:
+    """Everyone (or of `to`) who received kudos from teammates (or from customers) in the range, with how
+    many, most first."""
     count = func.count().label("n")
-    query = select(Kudos.recipient_id, count).where(_in(range_), _given_by(from_customers)).group_by(Kudos.recipient_id)
+    query = (
+        select(Kudos.recipient_id, count)
+        .where(_in(range_), _given_by(from_customers), _to(to))
+        .group_by(Kudos.recipient_id)
+    )
     return [(user, n) for user, n in session.execute(query.order_by(count.desc(), Kudos.recipient_id))]
 
 
-def givers(session: Session, range_: Range) -> list[str]:
-    """The teammates who gave kudos in the range, in the order they first did."""
+def givers(session: Session, range_: Range, *, to: Collection[str] | None = None) -> list[str]:
+    """The teammates who gave kudos (to `to`) in the range, in the order they first did."""
     first = func.min(Kudos.created_at)
     query = (
         select(Kudos.giver_id)
-        .where(_in(range_), _given_by(from_customers=False))
+        .where(_in(range_), _given_by(from_customers=False), _to(to))
         .group_by(Kudos.giver_id)
         .order_by(first, Kudos.giver_id)
     )
     return list(session.scalars(query))
 
 
-def value_counts(session: Session, values: tuple[str, ...], range_: Range) -> list[tuple[str, int]]:
+def value_counts(
+    session: Session, values: tuple[str, ...], range_: Range, *, to: Collection[str] | None = None
+) -> list[tuple[str, int]]:
     """How many kudos messages tagged each team value in the range, most first (values never tagged
     left out): a kudos to three people tagged #teamwork is one #teamwork, so a batch counts once."""
     padded = literal(" ") + Kudos.values + literal(" ")  # so `learning` does not match `unlearning`
     batches = Kudos.batch_key.distinct()
     row = session.execute(
-        select(*(func.count(batches).filter(padded.like(f"% {value} %")) for value in values)).where(_in(range_))
+        select(*(func.count(batches).filter(padded.like(f"% {value} %")) for value in values)).where(
+            _in(range_), _to(to)
+        )
     ).one()
     counted = [(value, n) for value, n in zip(values, row, strict=True) if n]
     return sorted(counted, key=lambda pair: -pair[1])
 
 
-def first_time_recipients(session: Session, range_: Range) -> list[str]:
-    """People whose first kudos ever (from anyone) arrived in the range from a teammate."""
+def first_time_recipients(session: Session, range_: Range, *, to: Collection[str] | None = None) -> list[str]:
+    """People (of `to`) whose first kudos ever (from anyone) arrived in the range from a teammate."""
     earlier = aliased(Kudos)
     before = exists().where(earlier.recipient_id == Kudos.recipient_id, earlier.created_at < range_[0])
     query = (
         select(Kudos.recipient_id)
-        .where(_in(range_), _given_by(from_customers=False), ~before)
+        .where(_in(range_), _given_by(from_customers=False), _to(to), ~before)
         .distinct()
         .order_by(Kudos.recipient_id)
     )

@@ -15,8 +15,8 @@ from storage import kudos as kudos_store
 from storage.db import Range
 
 
-def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
-    thanked = kudos_store.recognised(session, week, from_customers=True)
+def week_part(session: Session, _settings: Settings, week: Range, scope: Scope) -> WeekPart | None:
+    thanked = kudos_store.recognised(session, week, from_customers=True, to=scope.people)
     if not thanked:
         return None
     return WeekPart(summary=blocks.week_summary(sum(n for _, n in thanked)), blocks=blocks.week_blocks(thanked))

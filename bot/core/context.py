@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.outbox import OUTBOX_KEYS, OutboxSender, utc_now
-from bot.core.parts import DigestParts, Export, MessageShortcut, Moderation, SlashCommand, WeekPart
+from bot.core.parts import DigestParts, Export, MessageShortcut, Moderation, Scope, SlashCommand, WeekPart
 from bot.core.settings import Settings
 from bot.core.slack_users import UserDirectory
 from storage.db import Range, make_engine, make_session_factory
@@ -84,10 +84,10 @@ class Feature:
     jobs: tuple[Job, ...] = ()
     # Run on every context, whoever builds it (a request's process, the scheduler, the CLI).
     on_context: Callable[[Context], None] | None = None
-    # Its part of a person's Home tab, of the weekly celebration and of the lead digest (one for each
-    # scope: everyone, each team).
+    # Its part of a person's Home tab, of the weekly celebration (everyone's, or a team's people's for its
+    # channel) and of the lead digest (one for each scope: everyone, each team).
     home: Callable[[Session, Settings, str, datetime], list[dict]] | None = None
-    week: Callable[[Session, Settings, Range], WeekPart | None] | None = None
+    week: Callable[[Session, Settings, Range, Scope], WeekPart | None] | None = None
     digest: DigestParts | None = None
     exports: tuple[Export, ...] = ()
     moderation: Moderation | None = None  # how admins hide its items

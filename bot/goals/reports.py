@@ -31,10 +31,10 @@ def home_section(session: Session, settings: Settings, user_id: str, _now: datet
     return blocks.home_section(goals, progress, settings.checkin_at, settings.timezone)
 
 
-def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
-    milestones = store.milestones_reached_in(session, week)
-    done = store.goals_done_in(session, week)
-    people_with_progress = store.people_with_progress_in(session, week)
+def week_part(session: Session, _settings: Settings, week: Range, scope: Scope) -> WeekPart | None:
+    milestones = [(m, goal) for m, goal in store.milestones_reached_in(session, week) if scope.covers(goal.owner_id)]
+    done = [goal for goal in store.goals_done_in(session, week) if scope.covers(goal.owner_id)]
+    people_with_progress = sum(1 for owner in store.people_with_progress_in(session, week) if scope.covers(owner))
     if not (milestones or done or people_with_progress):
         return None
     return WeekPart(

@@ -27,8 +27,8 @@ def home_section(session: Session, _settings: Settings, user_id: str, _now: date
     return blocks.home_section(*store.ideas_by_author(session, user_id, SHOWN_ON_HOME))
 
 
-def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
-    implemented = store.ideas_implemented(session, week)
+def week_part(session: Session, _settings: Settings, week: Range, scope: Scope) -> WeekPart | None:
+    implemented = [idea for idea in store.ideas_implemented(session, week) if scope.covers(idea.author_id)]
     return WeekPart(blocks=blocks.implemented_this_week(implemented)) if implemented else None
 
 

@@ -27,19 +27,22 @@ def home_section(session: Session, settings: Settings, user_id: str, now: dateti
     return blocks.home_section(store.stats_for(session, user_id, week_start(now, tz), month_start(now, tz)))
 
 
-def week_part(session: Session, settings: Settings, week: Range) -> WeekPart | None:
-    [kudos] = store.kudos_counts(session, [week])
+def week_part(session: Session, settings: Settings, week: Range, scope: Scope) -> WeekPart | None:
+    """The week's kudos: to everyone, or to a team's people (for its channel, which names its people only,
+    so its givers from other teams are thanked in the workspace's celebration)."""
+    to = scope.people
+    [kudos] = store.kudos_counts(session, [week], to=to)
     if not kudos:
         return None
-    recognised = store.recognised(session, week)
+    recognised = store.recognised(session, week, to=to)
     return WeekPart(
         summary=blocks.week_summary(kudos, len(recognised)),
         blocks=blocks.week_blocks(
             kudos,
-            store.givers(session, week),
+            [giver for giver in store.givers(session, week, to=to) if scope.covers(giver)],
             recognised,
-            store.value_counts(session, settings.values, week),
-            store.first_time_recipients(session, week),
+            store.value_counts(session, settings.values, week, to=to),
+            store.first_time_recipients(session, week, to=to),
         ),
     )
 

@@ -25,8 +25,8 @@ def home_section(session: Session, _settings: Settings, user_id: str, _now: date
     return blocks.home_section(*store.newest(session, SHOWN_ON_HOME, author_id=user_id))
 
 
-def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
-    promoted = store.promoted_in(session, week)
+def week_part(session: Session, _settings: Settings, week: Range, scope: Scope) -> WeekPart | None:
+    promoted = [lesson for lesson in store.promoted_in(session, week) if scope.covers(lesson.author_id)]
     if not promoted:
         return None
     return WeekPart(blocks=blocks.promoted_this_week(promoted), summary=blocks.week_summary(promoted))
