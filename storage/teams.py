@@ -144,11 +144,6 @@ def team_ids_of(session: Session, user_id: str) -> set[int]:
     return {team_id for team_id, _ in session.execute(_memberships(user_id=user_id))}
 
 
-def led_by(session: Session, user_id: str) -> list[Team]:
-    query = select(Team).join(TeamLead, TeamLead.team_id == Team.id).where(TeamLead.user_id == user_id)
-    return list(session.scalars(query.order_by(Team.name_key)))
-
-
 def leads_of_teams(session: Session, team_ids: Collection[int]) -> set[str]:
     if not team_ids:
         return set()

@@ -35,21 +35,9 @@ def every_lead(session: Session, settings: Settings) -> set[str]:
     return set(settings.leads) | store.every_team_lead(session)
 
 
-def teams_of(session: Session, user_id: str) -> list[Team]:
-    """The teams this person is one of the people of, by name."""
-    ids = store.team_ids_of(session, user_id)
-    return [team for team in store.all_teams(session) if team.id in ids]
-
-
 def leads_of(session: Session, user_id: str) -> set[str]:
     """The leads of this person's teams (never themselves)."""
     return store.leads_of_teams(session, store.team_ids_of(session, user_id)) - {user_id}
-
-
-def people_of(session: Session, lead_id: str) -> set[str]:
-    """The people of the teams this person leads."""
-    led = [team.id for team in store.led_by(session, lead_id)]
-    return set().union(*store.people_by_team(session, led).values()) if led else set()
 
 
 def team_scopes(session: Session) -> list[tuple[Team, Scope]]:
