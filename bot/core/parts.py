@@ -4,7 +4,7 @@ only assemble them, in the order of bot/features.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +29,16 @@ class Scope:
     def covers(self, user_id: str | None) -> bool:
         """Whether this person is one of the scope's; nobody (an anonymous author) is only everyone's."""
         return self.people is None or (user_id is not None and user_id in self.people)
+
+    def total(self, per_person: Mapping[str | None, Sequence[int]], width: int) -> list[int]:
+        """The scope's people's counts (`width` of them each) added up, looking up only its people, so
+        a part adds up forty teams in one pass over the people rather than forty over the counts."""
+        rows = per_person.values() if self.people is None else (per_person[p] for p in self.people if p in per_person)
+        totals = [0] * width
+        for row in rows:
+            for i, n in enumerate(row):
+                totals[i] += n
+        return totals
 
 
 EVERYONE = Scope()

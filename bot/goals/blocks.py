@@ -31,7 +31,16 @@ from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.settings import WeeklyAt
 from bot.core.text import mention, names, plural, quote, to_plain, truncate
-from storage.goals import DONE, NO_PROGRESS, OPEN, Goal, GoalMilestone, GoalProgress, Progress
+from storage.goals import (
+    DONE,
+    NO_PROGRESS,
+    OPEN,
+    Goal,
+    GoalMilestone,
+    Progress,
+    SharedGoal,
+    WeekProgress,
+)
 
 GOAL_MODAL = "goal_modal"
 PROGRESS_MODAL = "goal_progress_modal"
@@ -80,7 +89,7 @@ def short(text: str, limit: int = 150) -> str:
     return truncate(" ".join(text.split()), limit)
 
 
-def name(goal: Goal) -> str:
+def name(goal: Goal | SharedGoal) -> str:
     """`goal 2: Handle billing disputes on my own` (cut when long)."""
     return f"goal {goal.number}: {short(goal.title, 200)}"
 
@@ -537,22 +546,23 @@ def stalled_brief(stalled: int) -> str:
 
 
 def digest_section(
-    moving: list[tuple[Goal, list[GoalProgress], list[GoalMilestone]]],
-    stalled: list[tuple[Goal, datetime | None]],
+    moving: list[tuple[SharedGoal, WeekProgress, list[GoalMilestone]]],
+    stalled: list[tuple[SharedGoal, datetime | None]],
     stalled_weeks: int,
     tz: ZoneInfo,
 ) -> list[dict]:
-    """Shared goals only: what moved this week, and what has not moved for `stalled_weeks` weeks."""
+    """Shared goals only: what moved this week (with the milestones reached), and what has not moved
+    for `stalled_weeks` weeks."""
     lines = ["*Shared growth goals* (only goals their owners chose to share)"]
     if moving:
         lines.append("Progress in the last 7 days:")
         for goal, progress, reached in moving[:SHOWN_IN_DIGEST]:
-            facts = [plural(len(progress), "check-in with progress", "check-ins with progress")] if progress else []
+            checked_in = plural(progress.count, "check-in with progress", "check-ins with progress")
+            facts = [checked_in] if progress.count else []
             facts += [f"milestone reached: {short(m.text, 100)}" for m in reached]
             if goal.status == DONE:
                 facts.append("done :tada:")
-            latest = next((p.note for p in reversed(progress) if p.note), "")
-            said = f" — “{short(latest, 150)}”" if latest else ""
+            said = f" — “{short(progress.latest_note, 150)}”" if progress.latest_note else ""
             lines.append(f"• {mention(goal.owner_id)}, {name(goal)}: {', '.join(facts)}{said}")
         if len(moving) > SHOWN_IN_DIGEST:
             lines.append(f"…and {len(moving) - SHOWN_IN_DIGEST} more")

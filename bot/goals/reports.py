@@ -20,9 +20,10 @@ from bot.core.settings import Settings
 from bot.core.text import to_plain
 from storage import goals as store
 from storage.db import Range
-from storage.goals import OPEN, Goal, GoalMilestone, GoalProgress
+from storage.goals import OPEN, Goal, GoalMilestone, WeekProgress
 
 STALLED_AFTER = timedelta(weeks=3)
+NO_WEEK_PROGRESS = WeekProgress(0, "")
 
 
 def home_section(session: Session, settings: Settings, user_id: str, _now: datetime) -> list[dict]:
@@ -56,29 +57,25 @@ def digest_part(
     moved and those stalled; of everyone, and of each team's people (the goals they own)."""
     if not store.anything_shared(session):
         return [None] * len(scopes)  # nobody shares a goal: no line about goals
-    weeks = (window.this_week, window.last_week)
-    span = (window.last_week[0], window.this_week[1])
-    logged = store.shared_progress_in(session, span)
-    reached = [(milestone, goal) for milestone, goal in store.milestones_reached_in(session, span) if goal.shared]
-    done = [goal for goal in store.goals_done_in(session, span) if goal.shared]
+    counts = store.shared_counts_by_owner(session, [window.this_week, window.last_week])
+    reached: dict[int, list[GoalMilestone]] = defaultdict(list)
+    for milestone, goal in store.milestones_reached_in(session, window.this_week):
+        reached[goal.id].append(milestone)
+    moved = store.shared_goals_moved_in(session, window.this_week)
     stalled = store.stalled_shared_goals(session, window.now - STALLED_AFTER)
-    moving = _moving(session, logged, reached, done, window.this_week)
+    mine = [[goal for goal in moved if scope.covers(goal.owner_id)] for scope in scopes]
+    # What each goal shown (not every goal that moved) said this week: a digest names a few per scope.
+    shown = {goal.id for goals in mine for goal in goals[: blocks.SHOWN_IN_DIGEST]}
+    progress = store.progress_in(session, shown, window.this_week)
     parts: list[DigestPart | None] = []
-    for scope in scopes:
-        counts = [
-            (
-                sum(1 for progress, owner in logged if _within(progress.created_at, week) and scope.covers(owner)),
-                sum(1 for m, goal in reached if _within(m.reached_at, week) and scope.covers(goal.owner_id)),
-                sum(1 for goal in done if _within(goal.closed_at, week) and scope.covers(goal.owner_id)),
-            )
-            for week in weeks
-        ]
+    for scope, goals in zip(scopes, mine, strict=True):
+        totals = scope.total(counts, 6)
         theirs = [(goal, at) for goal, at in stalled if scope.covers(goal.owner_id)]
         parts.append(
             DigestPart(
-                comparison=[blocks.digest_comparison(*counts)],
+                comparison=[blocks.digest_comparison(tuple(totals[:3]), tuple(totals[3:]))],
                 blocks=blocks.digest_section(
-                    [entry for entry in moving if scope.covers(entry[0].owner_id)],
+                    [(goal, progress.get(goal.id, NO_WEEK_PROGRESS), reached[goal.id]) for goal in goals],
                     theirs,
                     STALLED_AFTER.days // 7,
                     settings.timezone,
@@ -87,31 +84,6 @@ def digest_part(
             )
         )
     return parts
-
-
-def _within(moment: datetime | None, week: Range) -> bool:
-    return moment is not None and week[0] <= moment < week[1]
-
-
-def _moving(
-    session: Session,
-    logged: list[tuple[GoalProgress, str]],
-    reached: list[tuple[GoalMilestone, Goal]],
-    done: list[Goal],
-    week: Range,
-) -> list[tuple[Goal, list[GoalProgress], list[GoalMilestone]]]:
-    """The shared goals that moved in the week, each with its progress and milestones reached then."""
-    progress: dict[int, list[GoalProgress]] = defaultdict(list)
-    for entry, _ in logged:
-        if _within(entry.created_at, week):
-            progress[entry.goal_id].append(entry)
-    milestones: dict[int, list[GoalMilestone]] = defaultdict(list)
-    for milestone, goal in reached:
-        if _within(milestone.reached_at, week):
-            milestones[goal.id].append(milestone)
-    finished = {goal.id for goal in done if _within(goal.closed_at, week)}
-    goals = store.shared_goals(session, set(progress) | set(milestones) | finished)
-    return [(goal, progress[goal.id], milestones[goal.id]) for goal in goals]
 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:

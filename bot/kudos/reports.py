@@ -71,7 +71,7 @@ def digest_part(
                 )
             )
             continue
-        (this_week, last_week), given_now = _total(received, scope), _total(given, scope)
+        (this_week, last_week), given_now = scope.total(received, 2), scope.total(given, 2)
         team_gaps = [(user, last) for user, last in gaps if scope.covers(user)]
         counted = len(directory & scope.people)  # the team's people the directory counts as members
         parts.append(
@@ -83,15 +83,6 @@ def digest_part(
             )
         )
     return parts
-
-
-def _total(per_person: dict[str, list[int]], scope: Scope) -> list[int]:
-    """The counts of the scope's people, added up (ranges of two weeks)."""
-    totals = [0, 0]
-    for person in scope.people or ():
-        for i, n in enumerate(per_person.get(person, ())):
-            totals[i] += n
-    return totals
 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:
