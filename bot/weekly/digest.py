@@ -25,7 +25,7 @@ from bot.core.outbox import enqueue, post_message
 from bot.core.parts import EVERYONE, DigestPart, DigestWindow, Scope
 from bot.core.text import escape, plural
 from bot.teams.people import no_team_scope, org_wide_leads, team_scopes
-from bot.weekly.chart import kudos_per_day_png
+from bot.weekly.chart import KudosPerDayChart
 from storage import kudos as kudos_store
 
 CHART_DAYS = 28
@@ -53,12 +53,6 @@ def chart_days(window: DigestWindow) -> list[tuple[datetime, datetime]]:
     week the totals count."""
     starts = [window.now - timedelta(days=n) for n in range(CHART_DAYS, 0, -1)]
     return [(start, start + timedelta(days=1)) for start in starts]
-
-
-def kudos_per_day(session: Session, window: DigestWindow) -> tuple[list[date], list[int]]:
-    """The kudos given in each of the chart's days, and the date each starts on."""
-    days = chart_days(window)
-    return [start.date() for start, _ in days], kudos_store.kudos_counts(session, days)
 
 
 def chart_description(days: list[date], counts: list[int], at: time) -> str:
@@ -142,15 +136,6 @@ def team_digest(teams: list[tuple[Scope, list[DigestPart]]], workspace: list[dic
     ]
 
 
-def _chart_upload(days: list[date], counts: list[int], at: time, title: str, described: str) -> dict:
-    return {
-        "filename": "kudos-per-day.png",
-        "title": title,
-        "alt_txt": described,
-        "content_base64": base64.b64encode(kudos_per_day_png(days, counts, at, title)).decode(),
-    }
-
-
 def _send(session: Session, run: Run, lead: str, messages: list[Message], chart: dict | None) -> None:
     for number, (text, blocks) in enumerate(messages, 1):
         key = f"digest:{run.key}:{lead}" + (f":{number}" if number > 1 else "")
@@ -175,43 +160,44 @@ def send_lead_digest(ctx: Context, session: Session, run: Run) -> list[str]:
     no_team = [no_team_scope(session, settings, team_list)] if team_list and org_wide else []
     scopes = [EVERYONE, *team_list, *no_team]
     parts = digest_parts(session, ctx, window, scopes)
+    days = chart_days(window)
+    drawer = KudosPerDayChart([start.date() for start, _ in days], run.now.time())
     lines = []
     if org_wide:
-        days, counts = kudos_per_day(session, window)
-        described = chart_description(days, counts, run.now.time()) if any(counts) else None
+        described, chart = _chart(drawer, days, kudos_store.kudos_counts(session, days), EVERYONES_CHART)
         team_lines = [team_line(scope, scope_parts) for scope, scope_parts in zip(scopes[1:], parts[1:], strict=True)]
-        chart = _chart_upload(days, counts, run.now.time(), EVERYONES_CHART, described) if described else None
         for lead in org_wide:
             _send(session, run, lead, [lead_digest(parts[0], described, team_lines)], chart)
         sent = "lead digest and its chart" if chart else "lead digest (no kudos in 4 weeks, so no chart)"
         lines.append(f"{sent} by DM to {len(org_wide)} lead(s): {', '.join(org_wide)}")
     if led:
-        received = kudos_store.received_counts(session, chart_days(window))
+        received = kudos_store.received_counts(session, days)
         charts: dict[frozenset[str], tuple[str | None, dict | None]] = {}  # co-leads of the same teams share one
         for lead, indexes in sorted(led.items()):
-            people = frozenset().union(*(team_list[i].people or () for i in indexes))
-            if people not in charts:
-                charts[people] = _team_chart(window, received, people)
-            described, chart = charts[people]
+            people = Scope(people=frozenset().union(*(team_list[i].people or () for i in indexes)))
+            if people.people not in charts:
+                charts[people.people] = _chart(drawer, days, people.total(received, CHART_DAYS), TEAMS_CHART)
+            described, chart = charts[people.people]
             theirs = [(team_list[i], parts[1 + i]) for i in indexes]
-            _send(session, run, lead, team_digest(theirs, _workspace(parts[0], Scope(people=people)), described), chart)
+            _send(session, run, lead, team_digest(theirs, _workspace(parts[0], people), described), chart)
         lines.append(f"team digest by DM to {len(led)} team lead(s): {', '.join(sorted(led))}")
     return lines
 
 
-def _team_chart(
-    window: DigestWindow, received: dict[str, list[int]], people: frozenset[str]
+def _chart(
+    drawer: KudosPerDayChart, days: list[tuple[datetime, datetime]], counts: list[int], title: str
 ) -> tuple[str | None, dict | None]:
-    """The kudos a team lead's people received each day, described, and the chart to upload (None without kudos)."""
-    counts = [0] * CHART_DAYS
-    for person in people:
-        for day, n in enumerate(received.get(person, ())):
-            counts[day] += n
+    """The chart of these kudos per day in words, and the PNG to upload; neither without kudos."""
     if not any(counts):
         return None, None
-    days = [start.date() for start, _ in chart_days(window)]
-    described = chart_description(days, counts, window.now.time())
-    return described, _chart_upload(days, counts, window.now.time(), TEAMS_CHART, described)
+    described = chart_description([start.date() for start, _ in days], counts, days[-1][1].time())
+    upload = {
+        "filename": "kudos-per-day.png",
+        "title": title,
+        "alt_txt": described,
+        "content_base64": base64.b64encode(drawer.png(counts, title)).decode(),
+    }
+    return described, upload
 
 
 LEAD_DIGEST = Job(
