@@ -100,10 +100,11 @@ def lead_digest(parts: list[DigestPart], chart: str | None, teams: list[str] | N
     return headline, blocks
 
 
-def team_line(scope: Scope, parts: list[DigestPart]) -> str:
-    """A team in an org-wide lead's digest: its people and what each feature says of them in a few words."""
+def team_line(scope: Scope, parts: list[DigestPart], *, a_team: bool = True) -> str:
+    """A team (or, not `a_team`, the people in none) in an org-wide lead's digest: its people and what
+    each feature says of them in a few words."""
     facts = [plural(len(scope.people or ()), "person", "people"), *(fact for part in parts for fact in part.brief)]
-    name = f"*{escape(scope.name)}*" if scope.name != "no team" else "_no team_"
+    name = f"*{escape(scope.name)}*" if a_team else f"_{scope.name}_"
     return f"• {name} — {', '.join(facts)}"
 
 
@@ -165,7 +166,10 @@ def send_lead_digest(ctx: Context, session: Session, run: Run) -> list[str]:
     lines = []
     if org_wide:
         described, chart = _chart(drawer, days, kudos_store.kudos_counts(session, days), EVERYONES_CHART)
-        team_lines = [team_line(scope, scope_parts) for scope, scope_parts in zip(scopes[1:], parts[1:], strict=True)]
+        team_lines = [
+            team_line(scope, scope_parts, a_team=scope not in no_team)
+            for scope, scope_parts in zip(scopes[1:], parts[1:], strict=True)
+        ]
         for lead in org_wide:
             _send(session, run, lead, [lead_digest(parts[0], described, team_lines)], chart)
         sent = "lead digest and its chart" if chart else "lead digest (no kudos in 4 weeks, so no chart)"
