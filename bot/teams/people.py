@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.parts import Scope
 from bot.core.settings import Settings
-from bot.core.slack_users import NotAnActivePerson, UserLookup, active_people
+from bot.core.slack_users import NotAnActivePerson, SlackUser, UserLookup, active_people
 from storage import members as members_store
 from storage import teams as store
 from storage.teams import Team
@@ -76,33 +76,26 @@ def goal_audience(session: Session, settings: Settings, owner_id: str) -> tuple[
 
 
 def check_people(session: Session, lookup: UserLookup, user_ids: list[str], bots_refusal: str) -> None:
-    """Raise NotAnActivePerson unless each is a current human member: as the member directory knows
-    them, or else as Slack says (so a long list needs no call per person)."""
-    known = members_store.states(session, user_ids)
-    for user_id in user_ids:
-        member = known.get(user_id)
-        if member is None:
-            continue
-        if member.deleted:
-            raise NotAnActivePerson(f"I can't find an active member <@{user_id}> in this workspace.")
-        if member.is_bot:
-            raise NotAnActivePerson(f"<@{user_id}> is a bot: {bots_refusal}")
-    active_people(lookup, [user_id for user_id in user_ids if user_id not in known], bots_refusal)
+    """Raise NotAnActivePerson unless each is a current human member (see active_people)."""
+    active_people(_directory_first(session, lookup, user_ids), user_ids, bots_refusal)
 
 
 def active_among(session: Session, lookup: UserLookup, user_ids: list[str]) -> list[str]:
-    """Those of these people who are current human members (as the member directory knows them, or
-    else as Slack says), in their order."""
-    known = members_store.states(session, user_ids)
-    active = []
-    for user_id in user_ids:
-        try:
-            member = known.get(user_id) or lookup(user_id)
-        except (SlackApiError, OSError):
-            raise NotAnActivePerson(
-                "I couldn't check the people with Slack just now, so nothing was recorded. "
-                "Please try again in a minute."
-            ) from None
-        if member is not None and not (member.is_bot or member.deleted):
-            active.append(user_id)
-    return active
+    """Those of these people who are current human members, in their order."""
+    find = _directory_first(session, lookup, user_ids)
+    try:
+        return [user_id for user_id in user_ids if (user := find(user_id)) is not None and user.is_person]
+    except (SlackApiError, OSError):
+        raise NotAnActivePerson(
+            "I couldn't check the people with Slack just now, so nothing was recorded. Please try again in a minute."
+        ) from None
+
+
+def _directory_first(session: Session, lookup: UserLookup, user_ids: list[str]) -> UserLookup:
+    """Who each of these people is as the member directory knows them, or else as Slack says: a group of
+    a hundred needs no call to Slack per person."""
+    known = {
+        user_id: SlackUser(user_id, member.name, member.is_bot, member.deleted, member.is_guest)
+        for user_id, member in members_store.states(session, user_ids).items()
+    }
+    return lambda user_id: known[user_id] if user_id in known else lookup(user_id)
