@@ -192,14 +192,17 @@ def give_team_kudos(
     _check_message(settings, draft)
     name = group_name(session, group_id, handle)
     try:
-        recipients = active_among(session, lookup, [member for member in members if member != giver_id])
+        recipients = active_among(
+            session, lookup, [member for member in members if member != giver_id], most=MAX_TEAM_KUDOS
+        )
     except NotAnActivePerson as refusal:
         raise KudosRefused(refusal.reason, "recipients") from None
     if not recipients:
         raise KudosRefused(f"There's nobody in {escape(name)} to thank but you: the kudos is theirs to give you.")
     if len(recipients) > MAX_TEAM_KUDOS:
         raise KudosRefused(
-            f"{escape(name)} has {len(recipients)} people, and a kudos to a group goes to at most {MAX_TEAM_KUDOS}: "
+            f"{escape(name)} has more than {MAX_TEAM_KUDOS} people, and a kudos to a group goes to at most "
+            f"{MAX_TEAM_KUDOS}: "
             "name a smaller group, or the people you mean.",
             "recipients",
         )

@@ -80,15 +80,23 @@ def check_people(session: Session, lookup: UserLookup, user_ids: list[str], bots
     active_people(_directory_first(session, lookup, user_ids), user_ids, bots_refusal)
 
 
-def active_among(session: Session, lookup: UserLookup, user_ids: list[str]) -> list[str]:
-    """Those of these people who are current human members, in their order."""
+def active_among(session: Session, lookup: UserLookup, user_ids: list[str], most: int) -> list[str]:
+    """Those of these people who are current human members, in their order; no more than `most` + 1 (enough
+    to tell there are too many without asking Slack about everyone in a huge group)."""
     find = _directory_first(session, lookup, user_ids)
+    active: list[str] = []
     try:
-        return [user_id for user_id in user_ids if (user := find(user_id)) is not None and user.is_person]
+        for user_id in user_ids:
+            if len(active) > most:
+                break
+            user = find(user_id)
+            if user is not None and user.is_person:
+                active.append(user_id)
     except (SlackApiError, OSError):
         raise NotAnActivePerson(
             "I couldn't check the people with Slack just now, so nothing was recorded. Please try again in a minute."
         ) from None
+    return active
 
 
 def _directory_first(session: Session, lookup: UserLookup, user_ids: list[str]) -> UserLookup:

@@ -73,7 +73,7 @@ def test_a_team_kudos_takes_one_of_the_days_limit(slack, fake_slack, ctx):
 def test_refusals_for_a_group_say_why_and_store_nothing(slack, fake_slack, ctx):
     billing(fake_slack, ctx, people=[f"U{n:03d}" for n in range(101)])
     slack.command("/kudos", f"{BILLING} great week")
-    assert "has 101 people, and a kudos to a group goes to at most 100" in replies(fake_slack)[-1]
+    assert "has more than 100 people, and a kudos to a group goes to at most 100" in replies(fake_slack)[-1]
 
     slack.command("/kudos", f"{BILLING} <@UANA|ana> great week")
     assert replies(fake_slack)[-1].startswith("One user group at a time, on its own")
