@@ -57,7 +57,8 @@ WHAT_GOAL = (
     "What would you like to get better at? For example: `/goal add Handle billing disputes on my own by 2026-12-31`."
 )
 NOBODY_TO_ASK = (
-    "There's nobody I can ask for you yet: no lead is set (KAIZEN_LEADS) and nobody offers a skill with "
+    "There's nobody I can ask for you yet: you have no lead (no team of yours has one, and KAIZEN_LEADS is "
+    "empty) and nobody offers a skill with "
     "`/mentor offer`. Being stuck usually means you've reached the hard, useful part of learning something: "
     "a colleague you trust is worth a message."
 )
