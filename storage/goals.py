@@ -227,8 +227,9 @@ def shared_counts_by_owner(session: Session, weeks: list[Range]) -> dict[str, li
     return counts
 
 
-def shared_goals_moved_in(session: Session, range_: Range) -> list[SharedGoal]:
-    """The shared goals with progress logged, a milestone reached, or done in the range, by owner and number."""
+def shared_goals_moved_in(session: Session, range_: Range) -> list[tuple[int, str]]:
+    """The shared goals with progress logged, a milestone reached, or done in the range, by owner and
+    number: each one's ID and owner (shared_goals reads the few a digest names)."""
     start, end = range_
     progressed = exists().where(
         GoalProgress.goal_id == Goal.id, GoalProgress.created_at >= start, GoalProgress.created_at < end
@@ -237,8 +238,13 @@ def shared_goals_moved_in(session: Session, range_: Range) -> list[SharedGoal]:
         GoalMilestone.goal_id == Goal.id, GoalMilestone.reached_at >= start, GoalMilestone.reached_at < end
     )
     done = and_(Goal.status == DONE, Goal.closed_at >= start, Goal.closed_at < end)
-    query = select(*_SHARED_GOAL).where(Goal.shared, or_(progressed, reached, done))
-    return [SharedGoal(*row) for row in session.execute(query.order_by(Goal.owner_id, Goal.number))]
+    query = select(Goal.id, Goal.owner_id).where(Goal.shared, or_(progressed, reached, done))
+    return [(goal_id, owner) for goal_id, owner in session.execute(query.order_by(Goal.owner_id, Goal.number))]
+
+
+def shared_goals(session: Session, goal_ids: Collection[int]) -> dict[int, SharedGoal]:
+    query = select(*_SHARED_GOAL).where(Goal.shared, Goal.id.in_(goal_ids))
+    return {row.id: SharedGoal(*row) for row in session.execute(query)}
 
 
 def progress_in(session: Session, goal_ids: Collection[int], range_: Range) -> dict[int, WeekProgress]:

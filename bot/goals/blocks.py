@@ -548,12 +548,13 @@ def stalled_brief(stalled: int) -> str:
 
 def digest_section(
     moving: list[tuple[SharedGoal, WeekProgress, list[GoalMilestone]]],
+    moved: int,
     stalled: list[tuple[SharedGoal, datetime | None]],
     stalled_weeks: int,
     tz: ZoneInfo,
 ) -> list[dict]:
-    """Shared goals only: what moved this week (with the milestones reached), and what has not moved
-    for `stalled_weeks` weeks."""
+    """Shared goals only: what moved this week (`moving`: the first of the `moved`, with the milestones
+    reached), and what has not moved for `stalled_weeks` weeks."""
     lines = ["*Shared growth goals* (only goals their owners chose to share)"]
     if moving:
         lines.append("Progress in the last 7 days:")
@@ -565,8 +566,8 @@ def digest_section(
                 facts.append("done :tada:")
             said = f" — “{short(progress.latest_note, 150)}”" if progress.latest_note else ""
             lines.append(f"• {mention(goal.owner_id)}, {name(goal)}: {', '.join(facts)}{said}")
-        if len(moving) > SHOWN_IN_DIGEST:
-            lines.append(f"…and {len(moving) - SHOWN_IN_DIGEST} more")
+        if moved > len(moving):
+            lines.append(f"…and {moved - len(moving)} more")
     else:
         lines.append("No progress logged on shared goals in the last 7 days.")
     blocks = limits.sections(lines)

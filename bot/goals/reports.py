@@ -63,19 +63,24 @@ def digest_part(
         reached[goal.id].append(milestone)
     moved = store.shared_goals_moved_in(session, window.this_week)
     stalled = store.stalled_shared_goals(session, window.now - STALLED_AFTER)
-    mine = [[goal for goal in moved if scope.covers(goal.owner_id)] for scope in scopes]
-    # What each goal shown (not every goal that moved) said this week: a digest names a few per scope.
-    shown = {goal.id for goals in mine for goal in goals[: blocks.SHOWN_IN_DIGEST]}
+    mine = [[goal_id for goal_id, owner in moved if scope.covers(owner)] for scope in scopes]
+    # Only the goals a digest names (a few per scope, not every goal that moved) are read in full.
+    shown = {goal_id for goal_ids in mine for goal_id in goal_ids[: blocks.SHOWN_IN_DIGEST]}
+    goals = store.shared_goals(session, shown)
     progress = store.progress_in(session, shown, window.this_week)
     parts: list[DigestPart | None] = []
-    for scope, goals in zip(scopes, mine, strict=True):
+    for scope, goal_ids in zip(scopes, mine, strict=True):
         totals = scope.total(counts, 6)
         theirs = [(goal, at) for goal, at in stalled if scope.covers(goal.owner_id)]
         parts.append(
             DigestPart(
                 comparison=[blocks.digest_comparison(tuple(totals[:3]), tuple(totals[3:]))],
                 blocks=blocks.digest_section(
-                    [(goal, progress.get(goal.id, NO_WEEK_PROGRESS), reached[goal.id]) for goal in goals],
+                    [
+                        (goals[goal_id], progress.get(goal_id, NO_WEEK_PROGRESS), reached[goal_id])
+                        for goal_id in goal_ids[: blocks.SHOWN_IN_DIGEST]
+                    ],
+                    len(goal_ids),
                     theirs,
                     STALLED_AFTER.days // 7,
                     settings.timezone,
