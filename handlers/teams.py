@@ -4,6 +4,7 @@ Slack's events about user groups."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -13,7 +14,15 @@ from sqlalchemy.orm import Session
 from bot.core.context import Context
 from bot.core.forms import answer_privately, answer_view_submission
 from bot.teams import blocks as messages
-from bot.teams.groups import GroupsUnreadable, SlackGroup, fetch_groups, fetch_members, remember_group, remember_groups
+from bot.teams.groups import (
+    GroupsUnreadable,
+    SlackGroup,
+    fetch_groups,
+    fetch_members,
+    remember_group,
+    remember_groups,
+    slack_group,
+)
 from bot.teams.rules import TeamDraft, TeamRefused, check_admin, parse_team_add, remove_team, save_team
 from storage import admin as audit
 from storage import teams as store
@@ -167,27 +176,24 @@ def register(app: App, ctx: Context) -> None:
 
 
 def _refresh_group(ctx: Context, group_id: str, described: dict | None) -> None:
-    """A user group changed: its members now (usergroups.users.list), under the name Slack gives it."""
+    """A user group changed: its members now (usergroups.users.list), under the name Slack gave in the
+    event or the one Kaizen knows; a group Kaizen never read makes it read them all."""
     try:
-        members = fetch_members(ctx.client, group_id)
         if described is None:
             with ctx.session_factory() as session:
-                [known] = store.groups(session, [group_id]) or [None]
-            described = {"id": group_id, "handle": known.handle, "name": known.name} if known else None
-        if described is None:  # a group Kaizen has not read yet: read them all
+                known = store.groups(session, [group_id])
+            described = {"id": group_id, "handle": known[0].handle, "name": known[0].name} if known else None
+        if described is None:
             listed = fetch_groups(ctx.client)
             with ctx.transaction() as session:
                 remember_groups(session, listed, ctx.now())
             return
+        members = fetch_members(ctx.client, group_id)
     except GroupsUnreadable as unreadable:
         log.warning("User group %s changed, but %s", group_id, unreadable.reason)
         return
-    group = SlackGroup(
-        group_id,
-        described.get("handle") or group_id,
-        described.get("name") or group_id,
-        disabled=members is None or bool(described.get("date_delete")),
-        members=members or (),
-    )
+    group = slack_group(described, list(members or ()))
+    if members is None:  # Slack knows it no more (disabled): no members
+        group = replace(group, disabled=True)
     with ctx.transaction() as session:
         remember_group(session, group, ctx.now())
