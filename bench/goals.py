@@ -21,6 +21,7 @@ from sqlalchemy import Engine, insert, select
 
 from bench import databases
 from bot.core.context import Run, build_context
+from bot.core.parts import EVERYONE
 from bot.core.settings import load_settings
 from bot.features import FEATURES
 from bot.goals.reports import digest_part, week_part
@@ -84,9 +85,9 @@ def bench(engine: Engine, people: int) -> None:
     job_ms, lines = timed(engine, lambda ctx, session: job.work(ctx, session, Run(CHECKIN, "2026-W47", 1)))
     friday = CHECKIN + timedelta(days=2, hours=1)
     week = (friday - timedelta(days=7), friday)
-    week_ms, _ = timed(engine, lambda ctx, session: week_part(session, ctx.settings, week))
+    week_ms, _ = timed(engine, lambda ctx, session: week_part(session, ctx.settings, week, EVERYONE))
     window = digest_window(CHECKIN + timedelta(days=4, hours=-6), PARIS)
-    digest_ms, _ = timed(engine, lambda ctx, session: digest_part(session, ctx.settings, window))
+    digest_ms, _ = timed(engine, lambda ctx, session: digest_part(session, ctx.settings, window, [EVERYONE]))
     print(
         f"  {engine.dialect.name}: {goals:,} goals, {progress:,} check-ins with progress. "
         f"goal-checkins {job_ms:.0f} ms ({lines[-1]}); celebration part {week_ms:.0f} ms; "

@@ -19,6 +19,7 @@ import handlers.ideas
 import handlers.kudos
 import handlers.lessons
 import handlers.mentor
+import handlers.teams
 import handlers.tips
 from bot import (
     admin,
@@ -32,6 +33,7 @@ from bot import (
     kudos,
     lessons,
     mentor,
+    teams,
     tips,
     weekly,
 )
@@ -51,6 +53,7 @@ FEATURES: tuple[Feature, ...] = (
     weekly.FEATURE,
     housekeeping.FEATURE,
     directory.FEATURE,
+    teams.FEATURE.with_listeners(handlers.teams.register),
     admin.FEATURE.with_listeners(handlers.admin.register),
 )
 

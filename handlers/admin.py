@@ -1,4 +1,4 @@
-"""/kaizen (admins: hide, run-job, status, help) and the Hide option on public messages."""
+"""/kaizen (admins: hide, run-job, status, team, teams, help) and the Hide option on public messages."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.core.doctor import describe_outbox, run_checks
 from bot.core.jobs import run_job
 from bot.core.refusal import Refused, record_id
 from bot.core.text import escape
+from handlers.teams import team_command
 from storage.outbox import DuplicateRequest
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def register(app: App, ctx: Context) -> None:
         if word in ("", "help"):
             ack(help_text)
             return
-        if word not in ("hide", "run-job", "status"):
+        if word not in ("hide", "run-job", "status", "team", "teams"):
             ack(f"I don't know `{escape(word)}`.\n{help_text}")
             return
         try:
@@ -39,6 +40,9 @@ def register(app: App, ctx: Context) -> None:
             ack(refusal.reason)
             return
         ack()
+        if word in ("team", "teams"):
+            team_command(ctx, body, word, rest, respond)
+            return
         if word == "hide":
             try:
                 kind, number = parse_hide(rest, ctx.features)

@@ -33,6 +33,7 @@ from bot.goals.rules import (
     parse_milestones,
     set_goal,
 )
+from bot.teams.people import goal_audience
 from storage import goals as store
 from storage.goals import DONE, DROPPED, Goal
 
@@ -48,7 +49,9 @@ def register(app: App, ctx: Context) -> None:
         word = word.lower()
         if not text:
             ack()
-            view = messages.goal_modal(MAX_TITLE_LENGTH, MAX_WHY_LENGTH, MAX_MILESTONES, MAX_MILESTONE_LENGTH)
+            with ctx.session_factory() as session:
+                audience = goal_audience(session, settings, body["user_id"])
+            view = messages.goal_modal(MAX_TITLE_LENGTH, MAX_WHY_LENGTH, MAX_MILESTONES, MAX_MILESTONE_LENGTH, audience)
             client.views_open(trigger_id=body["trigger_id"], view=view)
         elif word in ("add", "list", "done", "drop"):
             ack()

@@ -126,7 +126,8 @@ def register(app: App, ctx: Context) -> None:
         user_id = body["user"]["id"]
         try:
             idea_id = record_id((action.get("selected_option") or action)["value"].partition(":")[0])
-            check_is_lead(settings, user_id)
+            with ctx.session_factory() as session:
+                check_is_lead(session, settings, user_id)
         except Refused as refusal:
             respond(refusal.reason, response_type="ephemeral", replace_original=False)
             return
@@ -149,7 +150,8 @@ def register(app: App, ctx: Context) -> None:
         client.views_update(view_id=body["view"]["id"], view=view)
 
     def _move(user_id: str, idea_id: int, choice: str, request_key: str) -> dict:
-        check_can_change_status(settings, user_id)
+        with ctx.session_factory() as session:
+            check_can_change_status(session, settings, user_id)
         if choice == messages.MERGE_OPTION:
             return _merge_modal(user_id, idea_id)
         # A decline needs a reason, and an implemented idea its impact: ask for them first.
@@ -258,8 +260,8 @@ def _answer_command(ctx: Context, body: dict, text: str, workspace_url: Workspac
             rows = top_ideas(session)
         return messages.top(rows)
     if word == "status" and re.match(r"#?\d|$", rest):
-        check_can_change_status(settings, body["user_id"])
         with ctx.transaction() as session:
+            check_can_change_status(session, settings, body["user_id"])
             idea = change_status(
                 session,
                 settings,
@@ -270,7 +272,8 @@ def _answer_command(ctx: Context, body: dict, text: str, workspace_url: Workspac
             )
         return messages.status_changed(idea)
     if word == "merge" and re.match(r"#?\d|$", rest):
-        check_can_merge(settings, body["user_id"])
+        with ctx.session_factory() as session:
+            check_can_merge(session, settings, body["user_id"])
         source_id, target_id = parse_merge_command(rest)
         address = workspace_url()  # before the transaction: it may ask Slack
         with ctx.transaction() as session:

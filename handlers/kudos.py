@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.core import blocks as limits
 from bot.core.context import Context
 from bot.core.forms import answer_privately, answer_view_submission, open_modal_at_once
 from bot.core.text import escape
@@ -23,16 +24,22 @@ from bot.kudos.reactions import (
     withdraw_for_reaction,
 )
 from bot.kudos.rules import (
-    LEADERBOARD_PERIODS,
+    MAX_TEAM_KUDOS,
     KudosDraft,
     KudosRefused,
     give_kudos,
+    give_team_kudos,
     kudos_left_today,
     leaderboard,
     parse_command_text,
+    parse_leaderboard,
     single_user_id,
     stats,
+    team_stats,
+    the_group,
 )
+from bot.teams.groups import GroupsUnreadable, fetch_members
+from storage import teams as teams_store
 from storage.outbox import DuplicateRequest, claim_request
 
 log = logging.getLogger(__name__)
@@ -53,24 +60,28 @@ def _register_command(app: App, ctx: Context) -> None:
         word = word.lower()
         if not text:
             ack()
-            client.views_open(trigger_id=body["trigger_id"], view=messages.kudos_modal(settings.values))
+            with ctx.session_factory() as session:
+                groups = [group for group in teams_store.groups(session) if not group.disabled]
+            client.views_open(trigger_id=body["trigger_id"], view=messages.kudos_modal(settings.values, groups=groups))
         elif word == "help":
-            ack(messages.help_text(settings.values, settings.kudos_daily_limit, settings.kudos_emoji))
+            ack(messages.help_text(settings.values, settings.kudos_daily_limit, settings.kudos_emoji, MAX_TEAM_KUDOS))
         elif word == "leaderboard":
-            period = rest.strip().lower() or "week"
-            if period not in LEADERBOARD_PERIODS:
-                ack(f"I know `week`, `month` and `all` — try `/kudos leaderboard month`. (I got `{escape(period)}`.)")
+            try:
+                period, team = parse_leaderboard(rest)
+            except KudosRefused as refusal:
+                ack(refusal.reason)
                 return
             ack()
-            with ctx.transaction() as session:
-                teammates, customers = leaderboard(session, settings, period, ctx.now())
-            respond(messages.leaderboard(period, teammates, customers), response_type="ephemeral")
+
+            def ranking() -> str:
+                with ctx.transaction() as session:
+                    teammates, customers, name = leaderboard(session, settings, period, ctx.now(), team)
+                return messages.leaderboard(period, teammates, customers, name)
+
+            answer_privately(respond, ranking)
         elif word == "stats":
             ack()
-            user_id = single_user_id(rest) or body["user_id"]
-            with ctx.transaction() as session:
-                numbers = stats(session, settings, user_id, ctx.now())
-            respond(messages.stats(user_id, numbers), response_type="ephemeral")
+            answer_privately(respond, lambda: _stats(ctx, body["user_id"], rest.strip()))
         else:
             ack()
             ctx.defer(answer_privately, respond, lambda: _give_from_command(ctx, body, text))
@@ -79,12 +90,17 @@ def _register_command(app: App, ctx: Context) -> None:
     def kudos_modal_submitted(ack: Ack, body: dict, view: dict) -> None:
         state = view["state"]["values"]
         metadata = json.loads(view.get("private_metadata") or "{}")
+        group = (state.get(messages.GROUP, {}).get(messages.GROUP) or {}).get("selected_option")
         draft = KudosDraft(
             recipients=state["recipients"]["recipients"].get("selected_users") or [],
             message=escape(state["message"]["message"].get("value") or "").strip(),
             values=[o["value"] for o in state["values"]["values"].get("selected_options") or []],
+            groups={group["value"]: group["value"]} if group else {},
         )
         giver_id = body["user"]["id"]
+        if draft.groups:
+            _give_to_group(ctx, ack, giver_id, draft, f"view:{view['id']}")
+            return
 
         def give(session: Session) -> dict:
             give_kudos(
@@ -178,9 +194,77 @@ def _register_message_kudos(app: App, ctx: Context) -> None:
         open_modal_at_once(client, body["trigger_id"], "Give kudos", kudos_modal)
 
 
+def _give_to_group(ctx: Context, ack: Ack, giver_id: str, draft: KudosDraft, request_key: str) -> None:
+    """The form, with a user group chosen: its members are read from Slack before the transaction."""
+    try:
+        group_id, handle, members = _group(ctx, draft)
+    except KudosRefused as refusal:
+        ack(response_action="errors", errors={refusal.field: refusal.reason})
+        return
+
+    def give(session: Session) -> dict:
+        name, given = give_team_kudos(
+            session,
+            ctx.settings,
+            ctx.users.get,
+            giver_id=giver_id,
+            group_id=group_id,
+            handle=handle,
+            members=members,
+            draft=draft,
+            request_key=request_key,
+            now=ctx.now(),
+        )
+        left = kudos_left_today(session, ctx.settings, giver_id, ctx.now())
+        return limits.notice_modal("Kudos sent", messages.team_confirmation(name, len(given), left, None))
+
+    answer_view_submission(ctx, ack, give)
+
+
+def _group(ctx: Context, draft: KudosDraft) -> tuple[str, str, tuple[str, ...]]:
+    """The user group a kudos is for, and its members as Slack has them now. Raises KudosRefused."""
+    group_id, handle = the_group(draft)
+    try:
+        members = fetch_members(ctx.client, group_id)
+    except GroupsUnreadable as unreadable:
+        raise KudosRefused(unreadable.reason, "recipients") from None
+    except (SlackApiError, OSError):
+        raise KudosRefused("I couldn't read that group from Slack just now: please try again in a minute.") from None
+    if members is None:
+        raise KudosRefused(f"Slack has no active user group @{escape(handle)}.", "recipients")
+    return group_id, handle, members
+
+
+def _stats(ctx: Context, user_id: str, text: str) -> str:
+    """`stats [@someone]`, or `stats team NAME`."""
+    word, _, name = text.partition(" ")
+    with ctx.transaction() as session:
+        if word.lower() == "team" and name.strip():
+            return messages.team_stats(*team_stats(session, ctx.settings, name, ctx.now()))
+        someone = single_user_id(text) or user_id
+        return messages.stats(someone, stats(session, ctx.settings, someone, ctx.now()))
+
+
 def _give_from_command(ctx: Context, body: dict, text: str) -> str:
     settings = ctx.settings
     draft = parse_command_text(text, settings.values)
+    if draft.groups:
+        group_id, handle, members = _group(ctx, draft)
+        with ctx.transaction() as session:
+            name, given = give_team_kudos(
+                session,
+                settings,
+                ctx.users.get,
+                giver_id=body["user_id"],
+                group_id=group_id,
+                handle=handle,
+                members=members,
+                draft=draft,
+                request_key=f"command:{body['trigger_id']}",
+                now=ctx.now(),
+            )
+            left = kudos_left_today(session, settings, body["user_id"], ctx.now())
+        return messages.team_confirmation(name, len(given), left, settings.kudos_channel)
     with ctx.transaction() as session:
         given = give_kudos(
             session,

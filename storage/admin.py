@@ -1,31 +1,55 @@
-"""The admins' audit log of hides, and what `/kaizen status`, `kaizen doctor` and `/metrics` read from the outbox."""
+"""The admins' audit log (hides, team changes), and what `/kaizen status`, `kaizen doctor` and `/metrics`
+read from the outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, func, select
+from sqlalchemy import String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, OutboxMessage
 
 
 class ModerationLog(Base):
-    """Who hid what, and when. The hidden row itself stays where it was, with its hidden_at."""
+    """The admins' audit log: who hid what, who changed which team and how, and when. A hidden row
+    itself stays where it was, with its hidden_at."""
 
     __tablename__ = "moderation_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action: Mapped[str] = mapped_column(String(20))  # hide
-    kind: Mapped[str] = mapped_column(String(20))  # kudos | idea | feedback: what admins type
+    action: Mapped[str] = mapped_column(String(20))  # hide | create | change | remove
+    kind: Mapped[str] = mapped_column(String(20))  # kudos | idea | feedback (what admins type) | team
     number: Mapped[int]  # the item's number (its id)
     admin_id: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+    # What changed (safe mrkdwn): a team's leads, members and channel, before and after.
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 def log_hide(session: Session, kind: str, number: int, admin_id: str, now: datetime) -> None:
     session.add(ModerationLog(action="hide", kind=kind, number=number, admin_id=admin_id, at=now))
+
+
+def log_change(
+    session: Session, action: str, kind: str, number: int, admin_id: str, detail: str, now: datetime
+) -> None:
+    session.add(ModerationLog(action=action, kind=kind, number=number, admin_id=admin_id, at=now, detail=detail))
+
+
+def latest(session: Session, kind: str, limit: int) -> list[ModerationLog]:
+    """The newest entries about one kind of thing (teams), newest first."""
+    query = select(ModerationLog).where(ModerationLog.kind == kind).order_by(ModerationLog.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def entries_since(session: Session, since: datetime | None) -> Iterator[ModerationLog]:
+    query = select(ModerationLog).order_by(ModerationLog.at, ModerationLog.id)
+    if since is not None:
+        query = query.where(ModerationLog.at >= since)
+    return session.scalars(query)
 
 
 @dataclass(frozen=True)

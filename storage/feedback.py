@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Index, String, Text, and_, delete, func, or_, select, update
@@ -142,29 +142,51 @@ def feedback_since(session: Session, since: datetime | None) -> Iterator[Feedbac
 
 @dataclass(frozen=True)
 class FeedbackCounts:
-    asked: int  # feedback requests made
-    answered: int  # answers to requests given
-    unrequested: int  # feedback given that nobody asked for
+    asked: int = 0  # feedback requests made
+    answered: int = 0  # answers to requests given
+    unrequested: int = 0  # feedback given that nobody asked for
+
+    def __add__(self, other: FeedbackCounts) -> FeedbackCounts:
+        return FeedbackCounts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def _counts(range_: Range):
+    """What happened to feedback in the range, as three counts, and the rows they come from."""
+    start, end = range_
+    made = and_(Feedback.created_at >= start, Feedback.created_at < end)
+    answered = and_(Feedback.answered_at >= start, Feedback.answered_at < end)
+    counts = (
+        func.count().filter(Feedback.requested, made),
+        func.count().filter(Feedback.requested, answered),
+        func.count().filter(~Feedback.requested, made),
+    )
+    return counts, or_(made, answered)
 
 
 def feedback_counts(session: Session, range_: Range) -> FeedbackCounts:
     """What happened to feedback in the range. Counts only, never text."""
-    start, end = range_
-    made = and_(Feedback.created_at >= start, Feedback.created_at < end)
-    answered = and_(Feedback.answered_at >= start, Feedback.answered_at < end)
-    row = session.execute(
-        select(
-            func.count().filter(Feedback.requested, made),
-            func.count().filter(Feedback.requested, answered),
-            func.count().filter(~Feedback.requested, made),
-        ).where(or_(made, answered))
-    ).one()
-    return FeedbackCounts(*row)
+    counts, rows = _counts(range_)
+    return FeedbackCounts(*session.execute(select(*counts).where(rows)).one())
 
 
-def overdue_feedback_requests(session: Session, asked_before: datetime) -> list[datetime]:
-    """When each still-unanswered, unexpired feedback request asked before `asked_before` was asked."""
-    query = select(Feedback.created_at).where(
+def feedback_counts_by_person(session: Session, range_: Range) -> dict[str, FeedbackCounts]:
+    """The same, for each person it was for (who asked, or was given it unasked)."""
+    counts, rows = _counts(range_)
+    query = select(Feedback.about_id, *counts).where(rows).group_by(Feedback.about_id)
+    return {about: FeedbackCounts(*numbers) for about, *numbers in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class OverdueRequest:
+    about_id: str  # who asked
+    giver_id: str  # who was asked
+    batch_key: str | None
+    asked_at: datetime
+
+
+def overdue_feedback_requests(session: Session, asked_before: datetime) -> list[OverdueRequest]:
+    """The still-unanswered, unexpired feedback requests asked before `asked_before`, oldest first."""
+    query = select(Feedback.about_id, Feedback.giver_id, Feedback.batch_key, Feedback.created_at).where(
         Feedback.requested, Feedback.status == "open", Feedback.created_at < asked_before
     )
-    return list(session.scalars(query.order_by(Feedback.created_at)))
+    return [OverdueRequest(*row) for row in session.execute(query.order_by(Feedback.created_at, Feedback.id))]

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from storage.db import Range
@@ -150,14 +164,16 @@ def goals_done_in(session: Session, range_: Range) -> list[Goal]:
     return list(session.scalars(query.order_by(Goal.closed_at, Goal.id)))
 
 
-def people_with_progress_in(session: Session, range_: Range) -> int:
+def people_with_progress_in(session: Session, range_: Range) -> set[str]:
+    """Who logged progress on a goal of theirs in the range."""
     start, end = range_
     query = (
-        select(func.count(func.distinct(Goal.owner_id)))
+        select(Goal.owner_id)
         .join(GoalProgress, GoalProgress.goal_id == Goal.id)
         .where(GoalProgress.created_at >= start, GoalProgress.created_at < end)
+        .distinct()
     )
-    return session.scalar(query) or 0
+    return set(session.scalars(query))
 
 
 # --- shared goals (the leads') ----------------------------------------------------------------------
@@ -165,60 +181,100 @@ def anything_shared(session: Session) -> bool:
     return session.scalar(select(Goal.id).where(Goal.shared).limit(1)) is not None
 
 
-def shared_progress_in(session: Session, range_: Range) -> list[GoalProgress]:
-    """Progress on shared goals in the range, oldest first."""
+@dataclass(frozen=True)
+class SharedGoal:
+    """A shared goal as the lead digest names it: without its milestones and progress, so a digest about
+    thousands of goals reads rows, not objects."""
+
+    id: int
+    owner_id: str
+    number: int
+    title: str  # safe mrkdwn
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WeekProgress:
+    """How much progress a goal saw in a range, and the latest thing said."""
+
+    count: int  # check-ins with progress
+    latest_note: str  # the latest note among them ("" when they only ticked milestones)
+
+
+_SHARED_GOAL = (Goal.id, Goal.owner_id, Goal.number, Goal.title, Goal.status, Goal.created_at)
+
+
+def shared_counts_by_owner(session: Session, weeks: list[Range]) -> dict[str, list[int]]:
+    """On each owner's shared goals: progress logged, milestones reached and goals done in each of the
+    weeks (three counts a week, in that order), in one pass over each kind."""
+    counts: dict[str, list[int]] = {}
+    kinds = [
+        (GoalProgress.created_at, select(Goal.owner_id).join(GoalProgress, GoalProgress.goal_id == Goal.id)),
+        (GoalMilestone.reached_at, select(Goal.owner_id).join(GoalMilestone, GoalMilestone.goal_id == Goal.id)),
+        (Goal.closed_at, select(Goal.owner_id).where(Goal.status == DONE)),
+    ]
+    span = (min(start for start, _ in weeks), max(end for _, end in weeks))
+    for kind, (moment, query) in enumerate(kinds):
+        within = [and_(moment >= start, moment < end) for start, end in weeks]
+        grouped = query.add_columns(*(func.count().filter(w) for w in within)).where(
+            Goal.shared, moment >= span[0], moment < span[1]
+        )
+        for owner, *numbers in session.execute(grouped.group_by(Goal.owner_id)):
+            row = counts.setdefault(owner, [0] * 3 * len(weeks))
+            for week, n in enumerate(numbers):
+                row[3 * week + kind] = n
+    return counts
+
+
+def shared_goals_moved_in(session: Session, range_: Range) -> list[tuple[int, str]]:
+    """The shared goals with progress logged, a milestone reached, or done in the range, by owner and
+    number: each one's ID and owner (shared_goals reads the few a digest names)."""
+    start, end = range_
+    progressed = exists().where(
+        GoalProgress.goal_id == Goal.id, GoalProgress.created_at >= start, GoalProgress.created_at < end
+    )
+    reached = exists().where(
+        GoalMilestone.goal_id == Goal.id, GoalMilestone.reached_at >= start, GoalMilestone.reached_at < end
+    )
+    done = and_(Goal.status == DONE, Goal.closed_at >= start, Goal.closed_at < end)
+    query = select(Goal.id, Goal.owner_id).where(Goal.shared, or_(progressed, reached, done))
+    return [(goal_id, owner) for goal_id, owner in session.execute(query.order_by(Goal.owner_id, Goal.number))]
+
+
+def shared_goals(session: Session, goal_ids: Collection[int]) -> dict[int, SharedGoal]:
+    query = select(*_SHARED_GOAL).where(Goal.shared, Goal.id.in_(goal_ids))
+    return {row.id: SharedGoal(*row) for row in session.execute(query)}
+
+
+def progress_in(session: Session, goal_ids: Collection[int], range_: Range) -> dict[int, WeekProgress]:
+    """The progress each of these goals saw in the range (those that saw some)."""
     start, end = range_
     query = (
-        select(GoalProgress)
-        .join(Goal, Goal.id == GoalProgress.goal_id)
-        .where(Goal.shared, GoalProgress.created_at >= start, GoalProgress.created_at < end)
+        select(GoalProgress.goal_id, GoalProgress.note)
+        .where(GoalProgress.goal_id.in_(goal_ids), GoalProgress.created_at >= start, GoalProgress.created_at < end)
         .order_by(GoalProgress.created_at, GoalProgress.id)
     )
-    return list(session.scalars(query))
+    notes: dict[int, list[str]] = defaultdict(list)
+    for goal_id, note in session.execute(query):
+        notes[goal_id].append(note)
+    return {
+        goal_id: WeekProgress(len(said), next((n for n in reversed(said) if n), "")) for goal_id, said in notes.items()
+    }
 
 
-def shared_goals(session: Session, goal_ids: set[int]) -> list[Goal]:
-    if not goal_ids:
-        return []
-    query = select(Goal).where(Goal.shared, Goal.id.in_(goal_ids)).order_by(Goal.owner_id, Goal.number)
-    return list(session.scalars(query))
-
-
-def stalled_shared_goals(session: Session, before: datetime) -> list[tuple[Goal, datetime | None]]:
+def stalled_shared_goals(session: Session, before: datetime) -> list[tuple[SharedGoal, datetime | None]]:
     """Open shared goals with no progress since `before` (and set before it), with their last
     progress, longest waiting first."""
-    last = (
-        select(GoalProgress.goal_id, func.max(GoalProgress.created_at).label("at"))
-        .group_by(GoalProgress.goal_id)
+    recent = exists().where(GoalProgress.goal_id == Goal.id, GoalProgress.created_at >= before)
+    last = select(func.max(GoalProgress.created_at)).where(GoalProgress.goal_id == Goal.id).scalar_subquery()
+    stalled = (
+        select(*_SHARED_GOAL, last.label("last_progress"))
+        .where(Goal.shared, Goal.status == OPEN, Goal.created_at < before, ~recent)
         .subquery()
     )
-    since = func.coalesce(last.c.at, Goal.created_at)
-    query = (
-        select(Goal, last.c.at)
-        .outerjoin(last, last.c.goal_id == Goal.id)
-        .where(Goal.shared, Goal.status == OPEN, since < before)
-        .order_by(since, Goal.id)
-    )
-    return [(goal, at) for goal, at in session.execute(query)]
-
-
-def shared_counts(session: Session, range_: Range) -> tuple[int, int, int]:
-    """(progress logged, milestones reached, goals done) on shared goals in the range."""
-    start, end = range_
-    progress = (
-        select(func.count())
-        .select_from(GoalProgress)
-        .join(Goal, Goal.id == GoalProgress.goal_id)
-        .where(Goal.shared, GoalProgress.created_at >= start, GoalProgress.created_at < end)
-    )
-    milestones = (
-        select(func.count())
-        .select_from(GoalMilestone)
-        .join(Goal, Goal.id == GoalMilestone.goal_id)
-        .where(Goal.shared, GoalMilestone.reached_at >= start, GoalMilestone.reached_at < end)
-    )
-    done = select(func.count()).where(Goal.shared, Goal.status == DONE, Goal.closed_at >= start, Goal.closed_at < end)
-    return session.scalar(progress) or 0, session.scalar(milestones) or 0, session.scalar(done) or 0
+    query = select(stalled).order_by(func.coalesce(stalled.c.last_progress, stalled.c.created_at), stalled.c.id)
+    return [(SharedGoal(*row[:-1]), row[-1]) for row in session.execute(query)]
 
 
 def shared_goals_since(session: Session, since: datetime | None) -> Iterator[tuple[Goal, list[datetime]]]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, func, select, update
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, func, literal, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Hideable, Range
@@ -200,22 +200,30 @@ class IdeaWaiting:
     title: str  # safe mrkdwn
     status: str  # new | under-review
     since: datetime  # when it entered that status
+    author_id: str | None  # None for an anonymous idea
 
 
-def idea_status_counts(session: Session, range_: Range) -> dict[str, int]:
-    """How many ideas reached each status in the range: `new` when submitted, the rest from the history."""
+def idea_status_counts_by_author(session: Session, range_: Range) -> dict[str | None, dict[str, int]]:
+    """How many of each author's ideas (None: the anonymous ones) reached each status in the range:
+    `new` when submitted, the rest from the history."""
     start, end = range_
     count = func.count()
     changes = (
-        select(IdeaStatusChange.to_status, count)
+        select(Idea.author_id, IdeaStatusChange.to_status, count)
         .join(Idea, Idea.id == IdeaStatusChange.idea_id)  # so a hidden idea's changes are not counted
         .where(IdeaStatusChange.changed_at >= start, IdeaStatusChange.changed_at < end)
-        .group_by(IdeaStatusChange.to_status)
+        .group_by(Idea.author_id, IdeaStatusChange.to_status)
     )
-    counts = {status: n for status, n in session.execute(changes)}
-    submitted = session.scalar(select(func.count()).where(Idea.created_at >= start, Idea.created_at < end)) or 0
-    counts["new"] = counts.get("new", 0) + submitted
-    return {status: n for status, n in counts.items() if n}
+    submitted = (
+        select(Idea.author_id, literal("new"), count)
+        .where(Idea.created_at >= start, Idea.created_at < end)
+        .group_by(Idea.author_id)
+    )
+    counts: dict[str | None, Counter[str]] = defaultdict(Counter)
+    for query in (changes, submitted):
+        for author, status, n in session.execute(query):
+            counts[author][status] += n
+    return {author: dict(by_status) for author, by_status in counts.items()}
 
 
 def ideas_implemented(session: Session, range_: Range) -> list[Idea]:
@@ -239,5 +247,7 @@ def ideas_awaiting_review(session: Session) -> list[IdeaWaiting]:
         .scalar_subquery()
     )
     since = func.coalesce(entered, Idea.created_at).label("since")
-    query = select(Idea.id, Idea.title, Idea.status, since).where(Idea.status.in_(("new", "under-review")))
+    query = select(Idea.id, Idea.title, Idea.status, since, Idea.author_id).where(
+        Idea.status.in_(("new", "under-review"))
+    )
     return [IdeaWaiting(*row) for row in session.execute(query.order_by(since, Idea.id))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Range
@@ -89,9 +89,14 @@ def promoted_in(session: Session, range_: Range) -> list[Lesson]:
     return list(session.scalars(query.order_by(Lesson.promoted_at, Lesson.id)))
 
 
-def lesson_counts(session: Session, range_: Range) -> tuple[int, int]:
-    """(lessons shared, lessons promoted to tips) in the range."""
+def lesson_counts_by_author(session: Session, range_: Range) -> dict[str | None, tuple[int, int]]:
+    """(lessons shared, lessons promoted to tips) in the range, by author (None: the anonymous ones)."""
     start, end = range_
-    shared = select(func.count()).where(Lesson.created_at >= start, Lesson.created_at < end)
-    promoted = select(func.count()).where(Lesson.promoted_at >= start, Lesson.promoted_at < end)
-    return session.scalar(shared) or 0, session.scalar(promoted) or 0
+    shared = and_(Lesson.created_at >= start, Lesson.created_at < end)
+    promoted = and_(Lesson.promoted_at >= start, Lesson.promoted_at < end)
+    query = (
+        select(Lesson.author_id, func.count().filter(shared), func.count().filter(promoted))
+        .where(or_(shared, promoted))
+        .group_by(Lesson.author_id)
+    )
+    return {author: (n_shared, n_promoted) for author, n_shared, n_promoted in session.execute(query)}

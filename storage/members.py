@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import dialect_insert
@@ -37,3 +38,21 @@ def remember(session: Session, people: Iterable[Person], now: datetime) -> None:
         )
         refreshed = {column: statement.excluded[column] for column in ("name", "is_bot", "deleted", "is_guest")}
         session.execute(statement.on_conflict_do_update(index_elements=[Member.user_id], set_=refreshed))
+
+
+def states(session: Session, user_ids: Iterable[str]) -> dict[str, Member]:
+    """What the member directory knows of these people (those it knows)."""
+    ids = sorted(set(user_ids))
+    found: dict[str, Member] = {}
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        query = select(Member).where(Member.user_id.in_(ids[start : start + ROWS_PER_STATEMENT]))
+        found.update((member.user_id, member) for member in session.scalars(query))
+    return found
+
+
+def active_people(session: Session, *, include_guests: bool) -> set[str]:
+    """Every member who counts as one of the team: not a bot, not deactivated, not a guest unless `include_guests`."""
+    query = select(Member.user_id).where(~Member.is_bot, ~Member.deleted)
+    if not include_guests:
+        query = query.where(~Member.is_guest)
+    return set(session.scalars(query))

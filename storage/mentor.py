@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -137,15 +136,11 @@ def mark_told(session: Session, user_ids: list[str], now: datetime) -> None:
     )
 
 
-def wanted_not_offered(session: Session) -> list[tuple[str, int]]:
-    """Skills someone wants and nobody offers, with how many want each; most wanted first."""
+def wants_not_offered(session: Session) -> list[tuple[str, str]]:
+    """(person, skill) for each skill someone wants and nobody offers (leaving out deactivated people)."""
     offered = select(MentorSkill.skill).where(_active(OFFER))
-    query = (
-        select(MentorSkill.skill, func.count())
-        .where(_active(WANT), MentorSkill.skill.not_in(offered))
-        .group_by(MentorSkill.skill)
-    )
-    return sorted(((skill, n) for skill, n in session.execute(query)), key=lambda row: (-row[1], row[0]))
+    query = select(MentorSkill.user_id, MentorSkill.skill).where(_active(WANT), MentorSkill.skill.not_in(offered))
+    return [(user, skill) for user, skill in session.execute(query)]
 
 
 def anyone_taking_part(session: Session) -> bool:
@@ -186,17 +181,9 @@ def lock_pair(session: Session, pair_id: int) -> MentorPair | None:
     return session.scalar(select(MentorPair).where(MentorPair.id == pair_id).with_for_update())
 
 
-def pair_counts(session: Session, range_: Range) -> tuple[int, int]:
-    """(pairs made, pairs that said they met) in the range."""
+def pairs_in(session: Session, range_: Range) -> Sequence[MentorPair]:
+    """The pairs made in the range, or that answered in it."""
     start, end = range_
-    made = select(func.count()).where(MentorPair.created_at >= start, MentorPair.created_at < end)
-    met = select(func.count()).where(
-        MentorPair.answer == "met", MentorPair.answered_at >= start, MentorPair.answered_at < end
-    )
-    return session.scalar(made) or 0, session.scalar(met) or 0
-
-
-def answers_in_round(session: Session, round_: date) -> Counter[str | None]:
-    """How the pairs of a round answered "Did you meet?" (None: no answer yet)."""
-    query = select(MentorPair.answer, func.count()).where(MentorPair.round == round_).group_by(MentorPair.answer)
-    return Counter({answer: n for answer, n in session.execute(query)})
+    made = and_(MentorPair.created_at >= start, MentorPair.created_at < end)
+    answered = and_(MentorPair.answered_at >= start, MentorPair.answered_at < end)
+    return session.scalars(select(MentorPair).where(or_(made, answered)).order_by(MentorPair.id)).all()

@@ -57,6 +57,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}  # what conversations.info says beyond the defaults
         self.unknown_users: set[str] = set()  # users.info: user_not_found (other U… IDs are people)
         self.scopes: set[str] = set()  # granted to the token: every answer's X-OAuth-Scopes header
+        self.groups: dict[str, dict[str, Any]] = {}  # user groups (usergroups.list), by ID
         self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
@@ -125,6 +126,22 @@ class FakeSlack:
         if private:
             self.private_channels.add(channel_id)
         self.channels[channel_id] = {"name": name, "is_member": member, "is_archived": archived, "exists": exists}
+
+    def add_group(
+        self, group_id: str, handle: str, members: list[str], *, name: str | None = None, disabled: bool = False
+    ) -> None:
+        """A user group usergroups.list and usergroups.users.list know (again, to change it); a disabled one
+        is listed by neither, as Slack does without include_disabled."""
+        self.groups[group_id] = {
+            "id": group_id,
+            "team_id": "T1",
+            "is_usergroup": True,
+            "handle": handle,
+            "name": name or handle.replace("-", " ").capitalize(),
+            "date_delete": 1700000000 if disabled else 0,
+            "users": list(members),
+            "user_count": len(members),
+        }
 
     def add_message(self, channel: str, ts: str, text: str, *, user: str, thread_ts: str | None = None) -> None:
         """A message conversations.history / conversations.replies answer with."""
@@ -214,6 +231,19 @@ class FakeSlack:
             email = params.get("email", "").lower()
             user = next((u for u in self.users.values() if u.get("email", "").lower() == email), None)
             return {"ok": True, "user": _user_object(user)} if user else {"ok": False, "error": "users_not_found"}
+        if method == "usergroups.list":
+            with_users = str(params.get("include_users")).lower() in ("1", "true")
+            groups = [
+                g if with_users else {k: v for k, v in g.items() if k != "users"}
+                for g in self.groups.values()
+                if not g["date_delete"]
+            ]
+            return {"ok": True, "usergroups": groups}
+        if method == "usergroups.users.list":
+            group = self.groups.get(params.get("usergroup", ""))
+            if group is None or group["date_delete"]:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": group["users"]}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
             return {"ok": True, "channel": params.get("channel"), "ts": ts}

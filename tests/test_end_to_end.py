@@ -24,8 +24,9 @@ from urllib.parse import urlencode
 import pytest
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from bot.features import tables
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
@@ -88,15 +89,20 @@ def get(port: int, path: str) -> tuple[int, str]:
 
 
 def kudos(port: int, fake_slack, giver: str, recipient: str, text: str = "thanks for the help") -> None:
+    command(port, fake_slack, giver, "/kudos", f"<@{recipient}|{recipient.lower()}> {text}" if recipient else text)
+
+
+def command(port: int, fake_slack, user: str, name: str, text: str) -> None:
+    """A slash command, as Slack posts it to `kaizen run --http`; its answers go to the response URL `user`."""
     body = urlencode(
         {
             "team_id": "T1",
             "channel_id": "CGENERAL",
-            "user_id": giver,
-            "command": "/kudos",
-            "text": f"<@{recipient}|{recipient.lower()}> {text}" if recipient else text,
-            "response_url": fake_slack.response_url(giver),
-            "trigger_id": f"trigger-{giver}-{uuid.uuid4().hex}",
+            "user_id": user,
+            "command": name,
+            "text": text,
+            "response_url": fake_slack.response_url(user),
+            "trigger_id": f"trigger-{user}-{uuid.uuid4().hex}",
         }
     )
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -377,3 +383,63 @@ def test_the_scheduler_serves_its_jobs_metrics_on_its_port(started, kaizen_env, 
         )
 
     wait_for(member_directory_ran, "the scheduler's start-up run of member-directory counted at /metrics")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_env(request, kaizen_env) -> dict[str, str]:
+    """The same environment on SQLite (migrated by `kaizen run` itself) or on PostgreSQL (migrated, emptied)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        engine = make_engine(url)
+        names = ", ".join(f'"{t.name}"' for t in tables().sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        kaizen_env = {**kaizen_env, "DATABASE_URL": url}
+    return kaizen_env
+
+
+def test_a_team_from_a_user_group_and_its_leads_digest_about_its_people_only(started, any_database_env, fake_slack):
+    kaizen_env = any_database_env
+    fake_slack.add_group("STIER1", "tier1-agents", ["UANA", "UBEN"], name="Tier 1 agents")
+    for user in ("UANA", "UBEN", "UCARL", "UMARIA"):
+        fake_slack.add_user(user)
+    port = free_port()
+    started("run", "--http", "--port", str(port), env=kaizen_env)
+    wait_for(lambda: _answers(port), "kaizen run --http answered /healthz", timeout=60)
+
+    command(
+        port,
+        fake_slack,
+        "UADMIN",
+        "/kaizen",
+        "team add Tier 1 lead <@UMARIA|maria> members <!subteam^STIER1|@tier1-agents>",
+    )
+    wait_for(lambda: fake_slack.calls_to("response_url"), "the answer to /kaizen team add")
+    assert fake_slack.calls_to("response_url")[0]["text"].startswith(
+        ":white_check_mark: Team *Tier 1* created: 2 people"
+    )
+    kudos(port, fake_slack, "UCARL", "UANA")  # to one of Tier 1's people, from someone in no team
+    kudos(port, fake_slack, "UANA", "UCARL")
+    wait_for(lambda: delivered(fake_slack, "UANA", "UCARL"), "both kudos")
+
+    for job in ("member-directory", "lead-digest"):
+        result = jobs_run(kaizen_env, job)
+        assert result.returncode == 0, result.stderr
+    assert "team digest by DM to 1 team lead(s): UMARIA" in result.stdout
+
+    [digest] = fake_slack.posts_to("UMARIA")
+    shown = digest["text"] + json.dumps(digest["blocks"], ensure_ascii=False)
+    assert "*Tier 1* — 2 people" in shown and "<@UBEN> (never)" in shown  # its gap
+    assert "UCARL" not in shown  # never anyone outside the team
+    [org_wide] = fake_slack.posts_to("ULEAD")
+    assert "• *Tier 1* — 2 people, 1 kudos this week, 50% recognised in 30 days" in json.dumps(
+        org_wide["blocks"], ensure_ascii=False
+    )
+
+
+def _answers(port: int) -> bool:
+    try:
+        return get(port, "/healthz") == (200, "ok\n")
+    except OSError:
+        return False

@@ -26,6 +26,7 @@ from bot.goals.rules import MAX_OPEN_GOALS
 from bot.goals.rules import MAX_TITLE_LENGTH as MAX_GOAL_LENGTH
 from bot.ideas import blocks as ideas_blocks
 from bot.kudos import blocks as kudos_blocks
+from bot.kudos.rules import MAX_TEAM_KUDOS
 from bot.lessons import blocks as lessons_blocks
 from bot.lessons.rules import MAX_LESSON_LENGTH
 from bot.mentor import blocks as mentor_blocks
@@ -49,6 +50,7 @@ SECTIONS = [
     "/mentor",
     "App Home",
     "/kaizen for admins",
+    "Teams",
     "Running it",
     "Privacy: what a database administrator can and cannot see",
     "Development",
@@ -70,7 +72,9 @@ DEVELOPMENT = ["Layout", "Tests", "Benchmarks"]
 
 # What `/command help` answers, built as each handler builds it (for an admin, who sees every command).
 HELP_TEXTS = {
-    "/kudos": lambda: kudos_blocks.help_text(DEFAULTS.values, DEFAULTS.kudos_daily_limit, DEFAULTS.kudos_emoji),
+    "/kudos": lambda: kudos_blocks.help_text(
+        DEFAULTS.values, DEFAULTS.kudos_daily_limit, DEFAULTS.kudos_emoji, MAX_TEAM_KUDOS
+    ),
     "/feedback": lambda: feedback_blocks.help_text(REMIND_AFTER.days, EXPIRE_AFTER.days, ANONYMOUS_A_DAY),
     "/idea": lambda: ideas_blocks.help_text(DEFAULTS.idea_categories),
     "/tip": lambda: tips_blocks.help_text(themes(), is_admin=True),

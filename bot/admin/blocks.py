@@ -16,6 +16,10 @@ def help_text(is_admin: bool, kinds: list[str], jobs: list[str]) -> str:
         f"`/kaizen run-job NAME [--dry-run] [--force]` — run a scheduled job now: {', '.join(jobs)}",
         "`/kaizen status` — what waits to be sent to Slack, what Slack refused in the last day, and what "
         "`kaizen doctor` finds wrong",
+        "`/kaizen team add Tier 1 lead @maria members @tier1-agents @ana [channel #tier1]` — create a team, or "
+        "replace the one of that name: its leads get a digest about its people",
+        "`/kaizen team remove Tier 1` — remove a team (its people and their history stay)",
+        "`/kaizen teams` — every team, its leads and people, *Add team* and *Edit* forms, and the latest changes",
     ]
     if not is_admin:
         lines.append("_You are not an admin (KAIZEN_ADMINS), so these will say no to you._")

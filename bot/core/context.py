@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.logs import ContextPool
 from bot.core.outbox import OUTBOX_KEYS, OutboxSender, utc_now
 from bot.core.parts import (
-    DigestPart,
-    DigestWindow,
+    DigestParts,
     DoctorPart,
     Export,
     MessageShortcut,
     Moderation,
+    Scope,
     SlashCommand,
     WeekPart,
 )
@@ -98,10 +98,11 @@ class Feature:
     jobs: tuple[Job, ...] = ()
     # Run on every context, whoever builds it (a request's process, the scheduler, the CLI).
     on_context: Callable[[Context], None] | None = None
-    # Its part of a person's Home tab, of the weekly celebration and of the lead digest.
+    # Its part of a person's Home tab, of the weekly celebration (everyone's, or a team's people's for its
+    # channel) and of the lead digest (one for each scope: everyone, each team).
     home: Callable[[Session, Settings, str, datetime], list[dict]] | None = None
-    week: Callable[[Session, Settings, Range], WeekPart | None] | None = None
-    digest: Callable[[Session, Settings, DigestWindow], DigestPart | None] | None = None
+    week: Callable[[Session, Settings, Range, Scope], WeekPart | None] | None = None
+    digest: DigestParts | None = None
     exports: tuple[Export, ...] = ()
     moderation: Moderation | None = None  # how admins hide its items
     # The channels and people `kaizen doctor` checks for it (it only reads the session).

@@ -4,7 +4,7 @@ only assemble them, in the order of bot/features.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +13,35 @@ from sqlalchemy.orm import Session
 
 from bot.core.settings import Settings
 from storage.db import Range
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The people a report is about: everyone (`people` None), or a team's people."""
+
+    name: str = ""  # the team's name (plain text); "" for everyone
+    people: frozenset[str] | None = None
+
+    @property
+    def everyone(self) -> bool:
+        return self.people is None
+
+    def covers(self, user_id: str | None) -> bool:
+        """Whether this person is one of the scope's; nobody (an anonymous author) is only everyone's."""
+        return self.people is None or (user_id is not None and user_id in self.people)
+
+    def total(self, per_person: Mapping[str | None, Sequence[int]], width: int) -> list[int]:
+        """The scope's people's counts (`width` of them each) added up, looking up only its people, so
+        a part adds up forty teams in one pass over the people rather than forty over the counts."""
+        rows = per_person.values() if self.people is None else (per_person[p] for p in self.people if p in per_person)
+        totals = [0] * width
+        for row in rows:
+            for i, n in enumerate(row):
+                totals[i] += n
+        return totals
+
+
+EVERYONE = Scope()
 
 
 @dataclass(frozen=True)
@@ -38,11 +67,22 @@ class DigestWindow:
 
 @dataclass(frozen=True)
 class DigestPart:
-    """A feature's share of the lead digest: counts only."""
+    """A feature's share of the lead digest about one scope (everyone, or a team's people): counts only,
+    and it names nobody outside the scope."""
 
     comparison: list[str]  # lines of "this week against last week"
     blocks: list[dict] = field(default_factory=list)  # sections of its own
     summary: str = ""  # a few words for the headline, e.g. "2 kudos in the last 7 days (+1)"
+    # A team's scope: a few words for its line in an org-wide lead's digest, e.g. "12 kudos this week".
+    brief: list[str] = field(default_factory=list)
+    # Everyone's scope: what every lead gets once about the whole workspace, whatever their scope, with
+    # what concerns the reader's own people (the Scope given) marked, e.g. the ideas waiting for review.
+    workspace: Callable[[Scope], list[dict]] | None = None
+
+
+# A feature's digest hook: its part for each of the scopes, in their order (None: nothing to say), built
+# in one pass over the weeks' data however many scopes there are.
+DigestParts = Callable[[Session, Settings, DigestWindow, Sequence[Scope]], list[DigestPart | None]]
 
 
 ExportRows = Callable[[Session, datetime | None, ZoneInfo], Iterable[list[str]]]

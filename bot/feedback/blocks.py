@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import ago, days_between
-from bot.core.text import mention, names, quote, truncate
+from bot.core.text import mention, names, plural, quote, truncate
 from storage.feedback import AskedTogether, Feedback, FeedbackCounts
 
 FEEDBACK_MODAL = "feedback_modal"
@@ -261,6 +261,10 @@ def digest_comparison(this_week: FeedbackCounts, last_week: FeedbackCounts) -> l
         f"(before: {last_week.asked} asked, {last_week.answered} answered)",
         f"• Feedback nobody asked for: *{this_week.unrequested}* (before: {last_week.unrequested})",
     ]
+
+
+def overdue_brief(overdue: int) -> str:
+    return plural(overdue, "overdue feedback request", "overdue feedback requests")
 
 
 def overdue_requests(asked: list[datetime], overdue_days: int, now: datetime) -> dict:

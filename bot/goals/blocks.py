@@ -31,8 +31,17 @@ from slack_sdk.models.views import View
 from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.settings import WeeklyAt
-from bot.core.text import mention, plural, quote, to_plain, truncate
-from storage.goals import DONE, NO_PROGRESS, OPEN, Goal, GoalMilestone, GoalProgress, Progress
+from bot.core.text import mention, names, plural, quote, to_plain, truncate
+from storage.goals import (
+    DONE,
+    NO_PROGRESS,
+    OPEN,
+    Goal,
+    GoalMilestone,
+    Progress,
+    SharedGoal,
+    WeekProgress,
+)
 
 GOAL_MODAL = "goal_modal"
 PROGRESS_MODAL = "goal_progress_modal"
@@ -41,6 +50,7 @@ STUCK_MODAL = "goal_stuck_modal"
 PROGRESS_ACTION, STUCK_ACTION, DONE_ACTION = "goal_progress", "goal_stuck", "goal_done"
 # The forms' inputs, by block and action ID.
 TITLE, WHY, TARGET_DATE, MILESTONES, SHARE = "title", "why", "target_date", "milestones", "share"
+SHARED_WITH = "shared_with"  # the form's line naming whom a shared goal is shown to
 NOTE, REACHED, HELPER = "note", "reached", "helper"
 PROGRESS_TITLE, STUCK_TITLE = "Made progress", "Stuck? Ask for help"  # modal titles: 24 characters at most
 
@@ -48,7 +58,8 @@ WHAT_GOAL = (
     "What would you like to get better at? For example: `/goal add Handle billing disputes on my own by 2026-12-31`."
 )
 NOBODY_TO_ASK = (
-    "There's nobody I can ask for you yet: no lead is set (KAIZEN_LEADS) and nobody offers a skill with "
+    "There's nobody I can ask for you yet: you have no lead (no team of yours has one, and KAIZEN_LEADS is "
+    "empty) and nobody offers a skill with "
     "`/mentor offer`. Being stuck usually means you've reached the hard, useful part of learning something: "
     "a colleague you trust is worth a message."
 )
@@ -80,7 +91,7 @@ def short(text: str, limit: int = 150) -> str:
     return truncate(" ".join(text.split()), limit)
 
 
-def name(goal: Goal) -> str:
+def name(goal: Goal | SharedGoal) -> str:
     """`goal 2: Handle billing disputes on my own` (cut when long)."""
     return f"goal {goal.number}: {short(goal.title, 200)}"
 
@@ -200,7 +211,23 @@ def goal_list(goals: list[Goal], progress: dict[int, Progress], tz: ZoneInfo) ->
 
 
 # --- the forms ----------------------------------------------------------------------------------------
-def goal_modal(max_title: int, max_why: int, max_milestones: int, max_milestone: int) -> dict:
+def shared_with(team_leads: list[str], org_wide: list[str]) -> str:
+    """Whom a goal its owner shares with their lead is shown to, by name."""
+    if team_leads:
+        lead = "lead" if len(team_leads) == 1 else "leads"
+        who = f"{names(team_leads)} (your team's {lead})" + (f" and {names(org_wide)} (org-wide)" if org_wide else "")
+    elif org_wide:
+        who = f"the org-wide leads, {names(org_wide)} (you are in no team)"
+    else:
+        return "Nobody leads a team of yours yet, so a shared goal is seen by no lead for now."
+    return f"Shared, it is seen by {who}."
+
+
+def goal_modal(
+    max_title: int, max_why: int, max_milestones: int, max_milestone: int, audience: tuple[list[str], list[str]]
+) -> dict:
+    """The form behind `/goal`; `audience` is whom sharing shows the goal to: the owner's team leads, and
+    the org-wide leads."""
     share = Option(
         value="shared",
         text="Share with my lead",
@@ -253,6 +280,7 @@ def goal_modal(max_title: int, max_why: int, max_milestones: int, max_milestone:
                 hint=SHARING,
                 element=CheckboxesElement(action_id=SHARE, options=[share]),
             ),
+            ContextBlock(block_id=SHARED_WITH, elements=[MarkdownTextObject(text=shared_with(*audience))]),
         ],
     ).to_dict()
 
@@ -520,26 +548,32 @@ def digest_comparison(this_week: tuple[int, int, int], last_week: tuple[int, int
     return f"• Shared growth goals: {counts(*this_week)} (before: {counts(*last_week)})"
 
 
+def stalled_brief(stalled: int) -> str:
+    return plural(stalled, "stalled shared goal", "stalled shared goals")
+
+
 def digest_section(
-    moving: list[tuple[Goal, list[GoalProgress], list[GoalMilestone]]],
-    stalled: list[tuple[Goal, datetime | None]],
+    moving: list[tuple[SharedGoal, WeekProgress, list[GoalMilestone]]],
+    moved: int,
+    stalled: list[tuple[SharedGoal, datetime | None]],
     stalled_weeks: int,
     tz: ZoneInfo,
 ) -> list[dict]:
-    """Shared goals only: what moved this week, and what has not moved for `stalled_weeks` weeks."""
+    """Shared goals only: what moved this week (`moving`: the first of the `moved`, with the milestones
+    reached), and what has not moved for `stalled_weeks` weeks."""
     lines = ["*Shared growth goals* (only goals their owners chose to share)"]
     if moving:
         lines.append("Progress in the last 7 days:")
         for goal, progress, reached in moving[:SHOWN_IN_DIGEST]:
-            facts = [plural(len(progress), "check-in with progress", "check-ins with progress")] if progress else []
+            checked_in = plural(progress.count, "check-in with progress", "check-ins with progress")
+            facts = [checked_in] if progress.count else []
             facts += [f"milestone reached: {short(m.text, 100)}" for m in reached]
             if goal.status == DONE:
                 facts.append("done :tada:")
-            latest = next((p.note for p in reversed(progress) if p.note), "")
-            said = f" — “{short(latest, 150)}”" if latest else ""
+            said = f" — “{short(progress.latest_note, 150)}”" if progress.latest_note else ""
             lines.append(f"• {mention(goal.owner_id)}, {name(goal)}: {', '.join(facts)}{said}")
-        if len(moving) > SHOWN_IN_DIGEST:
-            lines.append(f"…and {len(moving) - SHOWN_IN_DIGEST} more")
+        if moved > len(moving):
+            lines.append(f"…and {moved - len(moving)} more")
     else:
         lines.append("No progress logged on shared goals in the last 7 days.")
     blocks = limits.sections(lines)

@@ -8,7 +8,7 @@ of a goal's words goes to a channel."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,14 +16,15 @@ from sqlalchemy.orm import Session
 
 import bot.goals.blocks as blocks
 from bot.core.exports import local_time
-from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
+from bot.core.parts import DigestPart, DigestWindow, Export, Scope, WeekPart
 from bot.core.settings import Settings
 from bot.core.text import to_plain
 from storage import goals as store
 from storage.db import Range
-from storage.goals import OPEN, Goal, GoalMilestone, GoalProgress
+from storage.goals import OPEN, Goal, GoalMilestone, WeekProgress
 
 STALLED_AFTER = timedelta(weeks=3)
+NO_WEEK_PROGRESS = WeekProgress(0, "")
 
 
 def home_section(session: Session, settings: Settings, user_id: str, _now: datetime) -> list[dict]:
@@ -32,10 +33,10 @@ def home_section(session: Session, settings: Settings, user_id: str, _now: datet
     return blocks.home_section(goals, progress, settings.checkin_at, settings.timezone)
 
 
-def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
-    milestones = store.milestones_reached_in(session, week)
-    done = store.goals_done_in(session, week)
-    people_with_progress = store.people_with_progress_in(session, week)
+def week_part(session: Session, _settings: Settings, week: Range, scope: Scope) -> WeekPart | None:
+    milestones = [(m, goal) for m, goal in store.milestones_reached_in(session, week) if scope.covers(goal.owner_id)]
+    done = [goal for goal in store.goals_done_in(session, week) if scope.covers(goal.owner_id)]
+    people_with_progress = sum(1 for owner in store.people_with_progress_in(session, week) if scope.covers(owner))
     if not (milestones or done or people_with_progress):
         return None
     return WeekPart(
@@ -50,30 +51,45 @@ def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | 
     )
 
 
-def digest_part(session: Session, settings: Settings, window: DigestWindow) -> DigestPart | None:
+def digest_part(
+    session: Session, settings: Settings, window: DigestWindow, scopes: Sequence[Scope]
+) -> list[DigestPart | None]:
+    """Shared goals (only): progress, milestones and goals done this week against last, the goals that
+    moved and those stalled; of everyone, and of each team's people (the goals they own)."""
     if not store.anything_shared(session):
-        return None  # nobody shares a goal: no line about goals
-    progress: dict[int, list[GoalProgress]] = defaultdict(list)
-    for logged in store.shared_progress_in(session, window.this_week):
-        progress[logged.goal_id].append(logged)
+        return [None] * len(scopes)  # nobody shares a goal: no line about goals
+    counts = store.shared_counts_by_owner(session, [window.this_week, window.last_week])
     reached: dict[int, list[GoalMilestone]] = defaultdict(list)
     for milestone, goal in store.milestones_reached_in(session, window.this_week):
-        if goal.shared:
-            reached[goal.id].append(milestone)
-    done = {goal.id for goal in store.goals_done_in(session, window.this_week) if goal.shared}
-    moving = [
-        (goal, progress[goal.id], reached[goal.id])
-        for goal in store.shared_goals(session, set(progress) | set(reached) | done)
-    ]
+        reached[goal.id].append(milestone)
+    moved = store.shared_goals_moved_in(session, window.this_week)
     stalled = store.stalled_shared_goals(session, window.now - STALLED_AFTER)
-    return DigestPart(
-        comparison=[
-            blocks.digest_comparison(
-                store.shared_counts(session, window.this_week), store.shared_counts(session, window.last_week)
+    mine = [[goal_id for goal_id, owner in moved if scope.covers(owner)] for scope in scopes]
+    # Only the goals a digest names (a few per scope, not every goal that moved) are read in full.
+    shown = {goal_id for goal_ids in mine for goal_id in goal_ids[: blocks.SHOWN_IN_DIGEST]}
+    goals = store.shared_goals(session, shown)
+    progress = store.progress_in(session, shown, window.this_week)
+    parts: list[DigestPart | None] = []
+    for scope, goal_ids in zip(scopes, mine, strict=True):
+        totals = scope.total(counts, 6)
+        theirs = [(goal, at) for goal, at in stalled if scope.covers(goal.owner_id)]
+        parts.append(
+            DigestPart(
+                comparison=[blocks.digest_comparison(tuple(totals[:3]), tuple(totals[3:]))],
+                blocks=blocks.digest_section(
+                    [
+                        (goals[goal_id], progress.get(goal_id, NO_WEEK_PROGRESS), reached[goal_id])
+                        for goal_id in goal_ids[: blocks.SHOWN_IN_DIGEST]
+                    ],
+                    len(goal_ids),
+                    theirs,
+                    STALLED_AFTER.days // 7,
+                    settings.timezone,
+                ),
+                brief=[] if scope.everyone else [blocks.stalled_brief(len(theirs))],
             )
-        ],
-        blocks=blocks.digest_section(moving, stalled, STALLED_AFTER.days // 7, settings.timezone),
-    )
+        )
+    return parts
 
 
 def export_rows(session: Session, since: datetime | None, tz: ZoneInfo) -> Iterable[list[str]]:

@@ -15,6 +15,7 @@ from bot.core.settings import Settings
 from bot.core.text import from_slack_formatted, to_plain
 from bot.home.rules import home_changed
 from bot.mentor.rules import mentors_offering
+from bot.teams.people import leads_of
 from storage import goals as store
 from storage.db import lock_until_commit
 from storage.goals import OPEN, Goal, GoalMilestone, GoalProgress, Progress
@@ -184,10 +185,13 @@ def log_progress(
 
 
 def helpers_for(session: Session, settings: Settings, goal: Goal) -> list[Helper]:
-    """Whom a stuck owner may ask: each lead, and for each of KAIZEN_SKILLS someone offers, one mentor
-    (chosen by the goal's ID among those who offer it, so asking again reaches the same person and
-    different goals spread over the mentors). Never the owner."""
-    helpers = [Helper(lead) for lead in sorted(settings.leads) if lead != goal.owner_id]
+    """Whom a stuck owner may ask: the leads of their teams first, then the org-wide leads (KAIZEN_LEADS),
+    and for each of KAIZEN_SKILLS someone offers, one mentor (chosen by the goal's ID among those who
+    offer it, so asking again reaches the same person and different goals spread over the mentors).
+    Never the owner."""
+    team_leads = sorted(leads_of(session, goal.owner_id))
+    others = sorted(settings.leads - {goal.owner_id, *team_leads})
+    helpers = [Helper(lead) for lead in team_leads + others]
     for skill in settings.skills:
         mentors = [mentor for mentor in mentors_offering(session, skill) if mentor != goal.owner_id]
         if mentors:

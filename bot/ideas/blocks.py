@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import days_between
+from bot.core.parts import Scope
 from bot.core.text import mention, plural, to_plain, truncate
 from storage.ideas import MEASURE_LENGTHS, Idea, IdeaStatusChange, IdeaWaiting, Measure
 
@@ -37,6 +38,7 @@ LEAD_ACTIONS = "idea_lead_actions"  # the post's *Lead actions* button: opens th
 MOVE_ACTION = "idea_move"  # the panel's buttons: action "idea_move:STATUS", value "N:STATUS" (or "N:merge")
 STATUS_ACTION = "idea_status"  # the ⋯ status menu of posts made before *Lead actions*: opens the panel too
 MERGE_OPTION = "merge"
+YOUR_PEOPLE = " — _from your people_"  # an idea waiting for review, in the digest of its author's team lead
 STATUS_LABELS = {
     "new": "New",
     "under-review": "Under review",
@@ -521,12 +523,17 @@ def digest_comparison(this_week: dict[str, int], last_week: dict[str, int]) -> s
     return f"• Ideas: {_moved(this_week)} (before: {_moved(last_week) or 'none'})"
 
 
-def awaiting_review(ideas: list[IdeaWaiting], now: datetime, shown: int = 10) -> dict:
+def _marked(idea: IdeaWaiting, reader: Scope) -> bool:
+    return not reader.everyone and reader.covers(idea.author_id)
+
+
+def awaiting_review(ideas: list[IdeaWaiting], now: datetime, reader: Scope, shown: int = 10) -> dict:
+    """Every idea waiting for review, longest first; those of the reader's people marked (a team lead's)."""
     if not ideas:
         return limits.section("*Ideas waiting for review*\nNone: every idea has been looked at.")
     lines = [
         f"• #{idea.number} {truncate(idea.title, 120)} — {STATUS_LABELS[idea.status].lower()} "
-        f"for {days_between(idea.since, now)}"
+        f"for {days_between(idea.since, now)}" + (YOUR_PEOPLE if _marked(idea, reader) else "")
         for idea in ideas[:shown]
     ]
     if len(ideas) > shown:

@@ -4,7 +4,8 @@ lead digest, and `kaizen export ideas`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 import bot.ideas.blocks as blocks
 from bot.core.exports import local_time
-from bot.core.parts import DigestPart, DigestWindow, Export, WeekPart
+from bot.core.parts import DigestPart, DigestWindow, Export, Scope, WeekPart
 from bot.core.settings import Settings
 from bot.core.text import to_plain
 from storage import ideas as store
@@ -26,28 +27,48 @@ def home_section(session: Session, _settings: Settings, user_id: str, _now: date
     return blocks.home_section(*store.ideas_by_author(session, user_id, SHOWN_ON_HOME))
 
 
-def week_part(session: Session, _settings: Settings, week: Range) -> WeekPart | None:
-    implemented = store.ideas_implemented(session, week)
+def week_part(session: Session, _settings: Settings, week: Range, scope: Scope) -> WeekPart | None:
+    implemented = [idea for idea in store.ideas_implemented(session, week) if scope.covers(idea.author_id)]
     if not implemented:
         return None
     return WeekPart(blocks=blocks.implemented_this_week(implemented), summary=blocks.week_summary(implemented))
 
 
-def digest_part(session: Session, _settings: Settings, window: DigestWindow) -> DigestPart:
+def digest_part(
+    session: Session, _settings: Settings, window: DigestWindow, scopes: Sequence[Scope]
+) -> list[DigestPart]:
+    """Ideas moving this week against last and implemented this quarter: everyone's, and each team's
+    people's. The ideas waiting for review are everyone's: every lead sees them all, their own people's marked."""
     quarter = quarter_start(window.now)
-    return DigestPart(
-        comparison=[
-            blocks.digest_comparison(
-                store.idea_status_counts(session, window.this_week), store.idea_status_counts(session, window.last_week)
-            )
-        ],
-        blocks=[
-            blocks.awaiting_review(store.ideas_awaiting_review(session), window.now),
-            blocks.implemented_this_quarter(
-                store.ideas_implemented(session, (quarter, window.now)), f"Q{quarter.month // 3 + 1} {quarter.year}"
-            ),
-        ],
-    )
+    by_author = [store.idea_status_counts_by_author(session, week) for week in (window.this_week, window.last_week)]
+    implemented = store.ideas_implemented(session, (quarter, window.now))
+    waiting = store.ideas_awaiting_review(session)
+
+    def awaiting(reader: Scope) -> list[dict]:
+        return [blocks.awaiting_review(waiting, window.now, reader)]
+
+    return [
+        DigestPart(
+            comparison=[blocks.digest_comparison(*(_statuses(week, scope) for week in by_author))],
+            blocks=[
+                blocks.implemented_this_quarter(
+                    [idea for idea in implemented if scope.covers(idea.author_id)],
+                    f"Q{quarter.month // 3 + 1} {quarter.year}",
+                )
+            ],
+            workspace=awaiting if scope.everyone else None,
+        )
+        for scope in scopes
+    ]
+
+
+def _statuses(by_author: dict[str | None, dict[str, int]], scope: Scope) -> dict[str, int]:
+    """How many of the scope's people's ideas reached each status."""
+    counts: Counter[str] = Counter()
+    for author, statuses in by_author.items():
+        if scope.covers(author):
+            counts.update(statuses)
+    return {status: n for status, n in counts.items() if n}
 
 
 def quarter_start(now: datetime) -> datetime:

@@ -17,6 +17,7 @@ from bot.core.refusal import Refused
 from bot.core.settings import Settings
 from bot.core.text import from_slack_formatted, mention, to_plain
 from bot.home.rules import home_changed
+from bot.teams.people import every_lead, is_lead
 from storage import ideas as store
 from storage import outbox as outbox_store
 from storage.ideas import MEASURE_LENGTHS, Idea, IdeaStatusChange, IdeaVote, Measure
@@ -164,8 +165,8 @@ def toggle_vote(
     return idea, vote is None, votes
 
 
-def check_can_change_status(settings: Settings, user_id: str) -> None:
-    if not settings.is_lead(user_id):
+def check_can_change_status(session: Session, settings: Settings, user_id: str) -> None:
+    if not is_lead(session, settings, user_id):
         raise IdeaRefused(
             "Only leads can change an idea's status. Vote for it, or tell a lead why it matters.", "status"
         )
@@ -173,16 +174,16 @@ def check_can_change_status(settings: Settings, user_id: str) -> None:
 
 def lead_choices(session: Session, settings: Settings, *, by: str, idea_id: int) -> tuple[Idea, int]:
     """What an idea's *Lead actions* panel shows a lead: the idea and its vote count."""
-    check_is_lead(settings, by)
+    check_is_lead(session, settings, by)
     idea = _idea(session, idea_id, lock=False)
     if idea.status == "merged":
         raise IdeaRefused(f"Idea #{idea.id} was merged into #{idea.merged_into_id}, and that is final.")
     return idea, store.vote_count(session, idea.id)
 
 
-def check_is_lead(settings: Settings, user_id: str) -> None:
+def check_is_lead(session: Session, settings: Settings, user_id: str) -> None:
     """The kind word for someone who is not a lead and pressed an idea's *Lead actions*."""
-    if not settings.is_lead(user_id):
+    if not is_lead(session, settings, user_id):
         raise IdeaRefused(
             "*Lead actions* are for the team's leads: they move ideas on and merge duplicates. "
             "You can vote for the idea, or tell a lead why it matters to you."
@@ -227,7 +228,7 @@ def change_status(
     needs a reason. Implementing records what changed (and a measure, if given) and tells everyone
     who voted for the idea.
     """
-    check_can_change_status(settings, by)
+    check_can_change_status(session, settings, by)
     if change.status == "merged":
         raise IdeaRefused(f"To merge an idea, say into which: `/idea merge {change.idea_id} into 7`.", "status")
     if change.status not in STATUSES:
@@ -261,8 +262,8 @@ def change_status(
     return idea
 
 
-def check_can_merge(settings: Settings, user_id: str) -> None:
-    if not settings.is_lead(user_id):
+def check_can_merge(session: Session, settings: Settings, user_id: str) -> None:
+    if not is_lead(session, settings, user_id):
         raise IdeaRefused("Only leads can merge ideas. Spotted a duplicate? Tell a lead both numbers.", "target")
 
 
@@ -276,7 +277,7 @@ def parse_merge_command(text: str) -> tuple[int, int]:
 
 def merge_choices(session: Session, settings: Settings, *, by: str, idea_id: int) -> tuple[Idea, list[Idea]]:
     """What the *Merge into…* form offers: the idea, and the newest ideas it could go into."""
-    check_can_merge(settings, by)
+    check_can_merge(session, settings, by)
     source = _idea(session, idea_id, lock=False)
     _check_can_be_merged(source)
     targets = store.merge_targets(session, source.id, MERGE_CHOICES)
@@ -299,7 +300,7 @@ def merge_idea(
     """A lead merges a duplicate into the idea it repeats: the source becomes `merged` (final),
     pointing at the target; its votes move there, each person's once (they may bring the target to
     review); both posts update, and the source's author (unless anonymous) hears where it went."""
-    check_can_merge(settings, by)
+    check_can_merge(session, settings, by)
     if source_id == target_id:
         raise IdeaRefused("An idea can't be merged into itself: pick the idea it repeats.", "target")
     # Both locked, in the same order whoever asks, so two merges of the same pair never deadlock.
@@ -416,7 +417,8 @@ def _review_when_due(
     session: Session, settings: Settings, idea: Idea, votes: int, now: datetime, workspace_url: str | None
 ) -> None:
     """A new idea with KAIZEN_IDEA_REVIEW_VOTES votes goes to review, done by Kaizen, and every lead
-    is told. Once in its life: an idea that has been under review stays where leads put it."""
+    (KAIZEN_LEADS, and every team's) is told. Once in its life: an idea that has been under review
+    stays where leads put it."""
     if idea.status != "new" or votes < settings.idea_review_votes or store.was_ever(session, idea.id, "under-review"):
         return
     record = _move(
@@ -428,7 +430,7 @@ def _review_when_due(
         now=now,
     )
     text, blocks = messages.review_dm(idea, votes, post_link(session, idea, workspace_url), settings.ideas_channel)
-    for lead in sorted(settings.leads):
+    for lead in sorted(every_lead(session, settings)):
         post_message(session, f"{_change_key(record)}:lead:{lead}", channel=lead, text=text, blocks=blocks, now=now)
 
 

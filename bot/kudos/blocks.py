@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
     StaticMultiSelectElement,
+    StaticSelectElement,
     UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
@@ -22,12 +23,15 @@ from slack_sdk.models.views import View
 from bot.core import blocks as limits
 from bot.core.blocks import Message
 from bot.core.clock import days_between
-from bot.core.text import mention, names, plural, quote, truncate
-from storage.kudos import KudosStats
+from bot.core.text import escape, mention, names, plural, quote, truncate
+from storage.kudos import KudosStats, TeamStats
+from storage.teams import UserGroup
 
 SHOWN_GAPS = 30
 GIVE_KUDOS_SHORTCUT = "give_kudos"
 KUDOS_MODAL = "kudos_modal"
+GROUP = "group"  # the form's user-group menu, by block and action ID
+MAX_OPTIONS = 100  # Block Kit's limit on a menu's options
 
 
 def _values_line(values: list[str]) -> str:
@@ -41,6 +45,29 @@ def celebration(number: int, giver_id: str, recipient_ids: list[str], message: s
     blocks = limits.text_sections(f"{headline}\n{quote(message)}", accessory=hide)
     if values:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]).to_dict())
+    return f"{headline} {message}", blocks
+
+
+def team_celebration(number: int, giver_id: str, group: str, people: int, message: str, values: list[str]) -> Message:
+    """The kudos channel's post for a kudos to a whole user group: it names the group (plain text, never
+    a mention, which would notify every member at once)."""
+    headline = (
+        f":tada: Everyone in *{escape(group)}* ({plural(people, 'person', 'people')}) — kudos from {mention(giver_id)}!"
+    )
+    hide = limits.hide_menu("kudos", number, f"kudos #{number}")
+    blocks = limits.text_sections(f"{headline}\n{quote(message)}", accessory=hide)
+    if values:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_values_line(values))]).to_dict())
+    return f"{headline} {message}", blocks
+
+
+def team_dm(giver_id: str, group: str, message: str, values: list[str]) -> Message:
+    """The DM to each member of a user group given kudos together."""
+    headline = f":sparkles: {mention(giver_id)} gave kudos to everyone in *{escape(group)}*, you among them:"
+    blocks = limits.text_sections(f"{headline}\n{quote(message)}")
+    footer = f"{_values_line(values)}  ·  " if values else ""
+    footer += "A kudos to the whole group: it counts in your stats, not on the leaderboard."
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]).to_dict())
     return f"{headline} {message}", blocks
 
 
@@ -101,6 +128,14 @@ def reaction_refused(emoji: str, reason: str) -> str:
     return f"Your :{emoji}: on that message didn't give a kudos. {reason}"
 
 
+def team_confirmation(group: str, people: int, left_today: int, posted_in: str | None) -> str:
+    where = f" and celebrated in <#{posted_in}>" if posted_in else ""
+    return (
+        f":white_check_mark: Kudos sent to the {plural(people, 'person', 'people')} of *{escape(group)}*{where}. "
+        f"It counts as one: you have {left_today} left today."
+    )
+
+
 def confirmation(recipient_ids: list[str], left_today: int, posted_in: str | None) -> str:
     where = f" and celebrated in <#{posted_in}>" if posted_in else ""
     return f":white_check_mark: Kudos sent to {names(recipient_ids)}{where}. You have {left_today} left today."
@@ -111,9 +146,14 @@ def giver(giver_id: str | None) -> str:
     return mention(giver_id) if giver_id else "a customer"
 
 
-def leaderboard(period: str, teammates: list[tuple[str, int]], customers: list[tuple[str, int]]) -> str:
-    """Kudos from teammates, and customer compliments apart: they are different kinds of recognition."""
+def leaderboard(
+    period: str, teammates: list[tuple[str, int]], customers: list[tuple[str, int]], team: str | None = None
+) -> str:
+    """Kudos from teammates, and customer compliments apart: they are different kinds of recognition.
+    Kudos to a whole user group are left out (they count in stats)."""
     title = {"week": "this week", "month": "this month", "all": "of all time"}[period]
+    if team:
+        title += f" in {escape(team)}"
 
     def ranking(rows: list[tuple[str, int]], one: str, many: str) -> str:
         return "\n".join(f"{rank}. {mention(user)} — {plural(n, one, many)}" for rank, (user, n) in enumerate(rows, 1))
@@ -127,11 +167,23 @@ def leaderboard(period: str, teammates: list[tuple[str, int]], customers: list[t
     return text + "\n_Everyone's effort counts, not only the top ten._"
 
 
+def team_stats(team: str, people: int, numbers: TeamStats) -> str:
+    return "\n".join(
+        [
+            f"*Kudos for {escape(team)}* ({plural(people, 'person', 'people')})",
+            f"Received: {numbers.received_week} this week · {numbers.received_month} this month · "
+            f"{numbers.received_all} in all" + _from_customers(numbers),
+            f"Given: {numbers.given_all}",
+            f"Recognised this month: {numbers.recognised_month} of {people}",
+        ]
+    )
+
+
 def stats(user_id: str, numbers: KudosStats) -> str:
     lines = [
         f"*Kudos for {mention(user_id)}*",
         f"Received: {numbers.received_week} this week · {numbers.received_month} this month · "
-        f"{numbers.received_all} in all" + _from_customers(numbers),
+        f"{numbers.received_all} in all" + _sources(numbers.from_customers_all, numbers.from_teams_all),
         f"Given: {numbers.given_all}",
     ]
     if numbers.top_values:
@@ -141,18 +193,28 @@ def stats(user_id: str, numbers: KudosStats) -> str:
     return "\n".join(lines)
 
 
-def _from_customers(numbers: KudosStats) -> str:
-    return f" ({numbers.from_customers_all} from customers)" if numbers.from_customers_all else ""
+def _from_customers(numbers: KudosStats | TeamStats) -> str:
+    return _sources(numbers.from_customers_all, 0)
 
 
-def help_text(values: tuple[str, ...], daily_limit: int, emoji: str) -> str:
+def _sources(from_customers: int, from_teams: int) -> str:
+    """How many of someone's kudos came from customers, and from kudos to a whole group they are in."""
+    sources = [f"{from_customers} from customers"] if from_customers else []
+    if from_teams:
+        sources.append(f"{from_teams} from team kudos")
+    return f" ({', '.join(sources)})" if sources else ""
+
+
+def help_text(values: tuple[str, ...], daily_limit: int, emoji: str, max_team: int) -> str:
     return "\n".join(
         [
             "*/kudos — recognise effort and progress*",
             "`/kudos @ana @ben thanks for staying late to clear the queue #teamwork` — kudos to one or more people",
             "`/kudos` — open a form",
-            "`/kudos leaderboard [week|month|all]` — who has been recognised most",
-            "`/kudos stats [@someone]` — kudos received and given",
+            "`/kudos @billing-team great week on the backlog` — kudos to everyone in a user group "
+            f"(up to {max_team} people; it counts as one of yours)",
+            "`/kudos leaderboard [week|month|all] [team NAME]` — who has been recognised most (kudos to a group aside)",
+            "`/kudos stats [@someone]` — kudos received and given; `/kudos stats team NAME` — a team's",
             f"Values you can tag: {', '.join('#' + v for v in values)}",
             f"You can give {daily_limit} kudos a day. A :{emoji}: reaction on a message also gives its author kudos.",
             "*Give kudos* in a message's ⋯ menu opens the form for its author.",
@@ -161,9 +223,15 @@ def help_text(values: tuple[str, ...], daily_limit: int, emoji: str) -> str:
 
 
 def kudos_modal(
-    values: tuple[str, ...], *, recipients: list[str] | None = None, source: str = "modal", link: str | None = None
+    values: tuple[str, ...],
+    *,
+    recipients: list[str] | None = None,
+    source: str = "modal",
+    link: str | None = None,
+    groups: list[UserGroup] | None = None,
 ) -> dict:
-    """The form behind `/kudos` with no text and the "Give kudos" message shortcut."""
+    """The form behind `/kudos` with no text and the "Give kudos" message shortcut; with `groups`, the
+    people may be a user group instead (Block Kit has no user-group picker: the groups Kaizen has read)."""
     view = View(
         type="modal",
         callback_id=KUDOS_MODAL,
@@ -175,6 +243,7 @@ def kudos_modal(
             InputBlock(
                 block_id="recipients",
                 label="Who is it for?",
+                optional=bool(groups),
                 element=UserMultiSelectElement(action_id="recipients", initial_users=recipients or None),
             ),
             InputBlock(
@@ -194,6 +263,16 @@ def kudos_modal(
             ),
         ],
     )
+    if groups:
+        options = [Option(text=truncate(f"@{g.handle} ({g.name})", 75), value=g.id) for g in groups[:MAX_OPTIONS]]
+        group = InputBlock(
+            block_id=GROUP,
+            label="…or a whole user group",
+            optional=True,
+            hint="Everyone in it gets the kudos (and a DM); it counts as one of yours.",
+            element=StaticSelectElement(action_id=GROUP, options=options),
+        )
+        view.blocks.insert(1, group)
     if link:
         view.blocks.insert(0, SectionBlock(text=MarkdownTextObject(text=f"For <{link}|this message>.")))
     return view.to_dict()
@@ -208,7 +287,7 @@ def home_section(numbers: KudosStats) -> list[dict]:
     blocks = [
         limits.section(
             f"*:sparkles: Kudos* — {numbers.received_week} this week · {numbers.received_all} in all"
-            + _from_customers(numbers)
+            + _sources(numbers.from_customers_all, numbers.from_teams_all)
             + ("" if numbers.received_all else "\nNone yet. Notice someone's effort today: `/kudos @teammate …`")
         )
     ]
@@ -268,6 +347,24 @@ def digest_comparison(this_week: int, last_week: int) -> str:
 
 def digest_summary(this_week: int, last_week: int) -> str:
     return f"{this_week} kudos in the last 7 days ({change(this_week, last_week)})"
+
+
+def team_digest_summary(received: int, received_before: int) -> str:
+    return f"{received} kudos to its people ({change(received, received_before)})"
+
+
+def team_digest_comparison(received: int, received_before: int, given: int, given_before: int) -> str:
+    return (
+        f"• Kudos to them: *{received}* (before: {received_before}, {change(received, received_before)}); "
+        f"from them: *{given}* (before: {given_before}, {change(given, given_before)})"
+    )
+
+
+def team_brief(received: int, recognised: int, people: int, gap_days: int) -> list[str]:
+    """A team's kudos in its line of an org-wide lead's digest: this week's, and the share of its people
+    recognised in `gap_days` days."""
+    share = f"{round(100 * recognised / people)}% recognised in {gap_days} days" if people else "nobody to recognise"
+    return [f"{plural(received, 'kudos', 'kudos')} this week", share]
 
 
 def recognition_gaps(gaps: list[tuple[str, datetime | None]], gap_days: int, now: datetime) -> list[dict]:

@@ -61,8 +61,10 @@ def test_manifest_socket_mode(capsys):
         "app_home_opened",
         "reaction_added",
         "reaction_removed",
+        "subteam_members_changed",
+        "subteam_updated",
     ]
-    assert {"commands", "chat:write", "users:read", "reactions:read", "mpim:write"} <= set(
+    assert {"commands", "chat:write", "users:read", "reactions:read", "mpim:write", "usergroups:read"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
 

@@ -170,7 +170,14 @@ def test_the_form_round_trip(slack, fake_slack, ctx):
     [opened] = fake_slack.calls_to("views.open")
     view = opened["view"]
     assert view["callback_id"] == GOAL_MODAL
-    assert [b["block_id"] for b in view["blocks"]] == ["title", "why", "target_date", "milestones", "share"]
+    assert [b["block_id"] for b in view["blocks"]] == [
+        "title",
+        "why",
+        "target_date",
+        "milestones",
+        "share",
+        "shared_with",
+    ]
     assert problems(opened) == []
 
     response = slack.view_submission(
@@ -257,3 +264,18 @@ def test_the_longest_goals_fit_every_message_and_view_whole(slack, fake_slack, c
     assert section_texts(checkin).count(slack_escaped(title)) == MAX_OPEN_GOALS
     [asked] = fake_slack.posts_to("UMAYA")
     assert entities(section_texts(asked)) == entities(slack_escaped(title)) + typed_specials(note)
+
+
+def test_the_form_says_whom_a_shared_goal_is_shown_to(slack, fake_slack, ctx):
+    slack.command("/kaizen", "team add Tier 1 lead <@UMARIA|maria> <@ULI|li> members <@UANA|ana>", user="UADMIN")
+
+    slack.command("/goal", "", user="UANA")
+    slack.command("/goal", "", user="UBEN")  # in no team
+
+    in_a_team, in_none = [
+        call["view"]["blocks"][-1]["elements"][0]["text"] for call in fake_slack.calls_to("views.open")
+    ]
+    assert in_a_team == (
+        "Shared, it is seen by <@ULI> and <@UMARIA> (your team's leads) and <@UADMIN> and <@ULEAD> (org-wide)."
+    )
+    assert in_none == "Shared, it is seen by the org-wide leads, <@UADMIN> and <@ULEAD> (you are in no team)."

@@ -29,7 +29,10 @@ QUERIES = {
     "overdue_feedback_requests": lambda s: feedback.overdue_feedback_requests(s, NOW + timedelta(days=1)),
     "feedback_since": lambda s: [f.id for f in feedback.feedback_since(s, None)],
     "waiting_on": lambda s: [f.id for f in feedback.waiting_on(s, "UANA")],
-    "idea_status_counts": lambda s: ideas.idea_status_counts(s, WEEK),
+    "idea_status_counts_by_author": lambda s: ideas.idea_status_counts_by_author(s, WEEK),
+    "received_counts": lambda s: kudos.received_counts(s, [WEEK]),
+    "given_counts": lambda s: kudos.given_counts(s, [WEEK]),
+    "feedback_counts_by_person": lambda s: feedback.feedback_counts_by_person(s, WEEK),
     "ideas_implemented": lambda s: [i.id for i in ideas.ideas_implemented(s, WEEK)],
     "merge_targets": lambda s: [i.id for i in ideas.merge_targets(s, 3, 10)],
     "merged_into": lambda s: ideas.merged_into(s, 3),
@@ -89,6 +92,6 @@ def test_every_query_leaves_hidden_rows_out(engine):
         without = {name: query(session) for name, query in QUERIES.items()}
 
     assert with_hidden == without
-    assert with_hidden["kudos_counts"] == [1]
+    assert with_hidden["kudos_counts"] == [1] and with_hidden["received_counts"] == {"UANA": [1]}
     assert with_hidden["merged_into"] == [1] and with_hidden["merge_targets"] == [1]
     assert with_hidden["feedback_counts"] == feedback.FeedbackCounts(asked=1, answered=0, unrequested=0)

@@ -11,10 +11,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from bot.cli import main
-from bot.core.context import Feature, build_context
 from bot.core.doctor import REINSTALL, run_checks
-from bot.core.parts import DoctorPart
-from bot.features import FEATURES, tables
+from bot.features import tables
 from storage.db import make_engine, make_read_only_engine, make_session_factory
 from storage.migrate import head_revisions, schema_revisions, upgrade
 from storage.models import JobRun
@@ -171,18 +169,12 @@ def test_a_missing_sqlite_database_is_said_and_not_created(env, fake_slack, monk
     assert not missing.exists()
 
 
-def test_a_feature_adds_channels_and_people_to_check(settings, engine, fake_slack):
-    """How teams have their channels and leads checked: a DoctorPart of their own."""
+def test_teams_have_their_channels_and_leads_checked(slack, ctx, fake_slack):
     fake_slack.add_channel("CSUPPORT", name="support", member=False)
-    fake_slack.add_user("UOLDLEAD", deleted=True)
-    teams = Feature(
-        name="teams",
-        doctor=lambda session, settings: DoctorPart(
-            channels=(("CSUPPORT", "team Support's channel"),),
-            people=(("UOLDLEAD", "team Support's leads"), ("ULEAD", "team Support's leads")),
-        ),
-    )
-    ctx = build_context(settings, (*FEATURES, teams), engine=engine)
+    leads, members = "<@UOLDLEAD|old> <@ULEAD|lead>", "<@UANA|ana>"
+    team = f"team add Support lead {leads} members {members} channel <#CSUPPORT|support>"
+    slack.command("/kaizen", team, user="UADMIN")
+    fake_slack.add_user("UOLDLEAD", deleted=True)  # since the team was made
 
     lines = [str(check) for check in run_checks(ctx)]
 

@@ -314,6 +314,22 @@ def test_stuck_asks_a_mentor_or_the_lead_only_when_the_person_says_yes(slack, fa
     assert "as their lead" in json.dumps(dm["blocks"]) and fake_slack.posts_to("UMAYA") == []
 
 
+def test_stuck_offers_the_persons_team_leads_first(slack, fake_slack, ctx):
+    fake_slack.add_user("ULEAD", "Lee")
+    fake_slack.add_user("UMARIA", "Maria")
+    slack.command("/kaizen", "team add Tier 1 lead <@UMARIA|maria> members <@UANA|ana>", user="UADMIN")
+    slack.command("/kaizen", "team add Tier 2 lead <@ULI|li> members <@UBEN|ben>", user="UADMIN")
+    add(slack, "UANA", "Handle billing disputes on my own")
+
+    view = click(slack, fake_slack, STUCK_ACTION, goal_id(ctx, "UANA", 1), "UANA")
+
+    [menu] = [b["element"] for b in view["blocks"] if b.get("block_id") == "helper"]
+    assert [(o["value"], o["text"]["text"]) for o in menu["options"]] == [
+        ("lead:UMARIA", "My lead: Maria"),
+        ("lead:ULEAD", "My lead: Lee"),  # the org-wide lead, after; never another team's (ULI)
+    ]
+
+
 def test_stuck_refuses_a_helper_who_is_no_longer_there(slack, fake_slack, ctx):
     slack.command("/mentor", "offer #billing", user="UMAYA")
     add(slack, "UANA", "Handle billing disputes on my own")

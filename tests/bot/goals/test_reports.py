@@ -7,8 +7,17 @@ from zoneinfo import ZoneInfo
 from bot.cli import main
 from bot.core.exports import write_export
 from bot.core.jobs import run_job
-from bot.goals.blocks import DONE_ACTION, GOAL_MODAL, PROGRESS_ACTION, PROGRESS_MODAL, STUCK_ACTION
+from bot.goals.blocks import (
+    DONE_ACTION,
+    GOAL_MODAL,
+    PROGRESS_ACTION,
+    PROGRESS_MODAL,
+    SHOWN_IN_DIGEST,
+    STUCK_ACTION,
+    digest_section,
+)
 from bot.goals.reports import EXPORT
+from storage.goals import SharedGoal, WeekProgress
 from tests.bot.goals.test_jobs import goal_id, made_progress
 from tests.handlers.test_goals import form
 
@@ -290,3 +299,15 @@ def test_an_unshared_goal_shows_nowhere_but_to_its_owner(slack, fake_slack, ctx,
     assert "reached a milestone on a personal goal" in json.dumps([c.params for c in fake_slack.posts_to("CKUDOS")])
     export = json.dumps(exported(ctx))
     assert "Ben shares this one" in export and not any(s.lower() in export.lower() for s in SECRETS)
+
+
+def test_the_digest_names_the_first_goals_that_moved_and_counts_the_rest():
+    moved = [
+        (SharedGoal(n, f"U{n:03d}", 1, f"Goal {n}", "open", FOUR_WEEKS_AGO), WeekProgress(1, ""), [])
+        for n in range(SHOWN_IN_DIGEST)
+    ]
+
+    [section] = digest_section(moved, SHOWN_IN_DIGEST + 5, [], 3, PARIS)
+
+    text = section["text"]["text"]
+    assert text.count("• <@U") == SHOWN_IN_DIGEST and text.endswith("…and 5 more")

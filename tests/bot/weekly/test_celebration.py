@@ -7,7 +7,7 @@ import pytest
 
 from bot.core.blocks import MAX_BLOCKS, MAX_SECTION_TEXT
 from bot.core.jobs import run_job
-from bot.core.parts import WeekPart
+from bot.core.parts import EVERYONE, WeekPart
 from bot.ideas.blocks import implemented_this_week
 from bot.kudos.blocks import week_blocks
 from bot.weekly.celebration import celebration
@@ -192,7 +192,7 @@ def test_every_part_the_celebration_shows_has_its_line_in_the_headline(help_desk
         showing = [
             feature.name
             for feature in ctx.features
-            if feature.week and feature.week(session, ctx.settings, (wednesday, clock()))
+            if feature.week and feature.week(session, ctx.settings, (wednesday, clock()), EVERYONE)
         ]
     assert showing == [feature.name for feature in ctx.features if feature.week]
 
@@ -208,3 +208,32 @@ def test_every_part_the_celebration_shows_has_its_line_in_the_headline(help_desk
 def test_a_part_of_the_celebration_needs_its_line_for_the_headline():
     with pytest.raises(ValueError, match="summary"):
         WeekPart(implemented_this_week([Idea(id=1, title="Refund macro", author_id="UANA")]), summary="")
+
+
+def test_a_team_with_a_channel_gets_its_part_there_too_about_its_people_only(slack, ctx, fake_slack, clock):
+    slack.command(
+        "/kaizen", "team add Tier 1 lead <@UMARIA|m> members <@UANA|a> <@UBEN|b> channel <#CTIER1|tier1>", user="UADMIN"
+    )
+    slack.command("/kaizen", "team add Tier 2 lead <@ULI|li> members <@UCARL|c>", user="UADMIN")  # no channel
+    with ctx.session_factory.begin() as session:
+        session.add_all(
+            [
+                kudos("UCARL", "UANA", datetime(2026, 11, 17, 10, tzinfo=PARIS), "teamwork"),
+                kudos("UANA", "UCARL", datetime(2026, 11, 18, 10, tzinfo=PARIS), "ownership"),
+            ]
+        )
+    clock.set(FRIDAY_1600)
+    fake_slack.clear()
+
+    report = run_job(ctx, "weekly-celebration")
+
+    [everyone] = fake_slack.posts_to("CKUDOS")
+    assert "<@UANA>" in sent_text([everyone]) and "<@UCARL>" in sent_text([everyone])
+    [team] = fake_slack.posts_to("CTIER1")
+    assert team["text"] == ":tada: This week in Tier 1, together: 1 kudos for 1 teammate"
+    assert team["blocks"][0]["text"]["text"] == ":tada: This week in Tier 1, together"
+    shown = sent_text([team])
+    assert "<@UANA> (1" in shown  # its person recognised
+    assert "<@UCARL>" not in shown and "ownership" not in shown  # its people only
+    assert report.lines[-1].startswith("Tier 1's part to <#CTIER1> in 1 message(s)")
+    assert len(report.lines) == 2  # Tier 2 has no channel

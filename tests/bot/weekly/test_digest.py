@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.jobs import run_job
 from bot.feedback.blocks import FEEDBACK_MODAL
-from bot.weekly.digest import chart_description, digest_window, kudos_per_day
+from bot.weekly.digest import chart_days, chart_description, digest_window
 from storage import feedback, ideas
-from storage.kudos import kudos_counts
+from storage.kudos import kudos_counts, received_counts
 from storage.models import Member
 from tests.bot.factories import kudos
 from tests.handlers.test_feedback import answer_values, click_answer
@@ -79,7 +79,10 @@ def test_the_weeks_and_days_of_a_dst_change(ctx, settings):
     window = digest_window(monday, settings.timezone)
     with ctx.session_factory() as session:
         weeks = kudos_counts(session, [window.this_week, window.last_week])
-        days, counts = kudos_per_day(session, window)
+        counts = kudos_counts(session, chart_days(window))
+        per_person = received_counts(session, chart_days(window))  # a team lead's chart: the same days
+    days = [start.date() for start, _ in chart_days(window)]
+    assert per_person == {"UBEN": counts}
 
     assert weeks == [4, 1]
     # Each day of the chart runs from 09:00 to 09:00, the 25-hour one across the change included.
@@ -104,12 +107,18 @@ def test_feedback_and_ideas_are_counted_never_quoted(slack, ctx, clock, settings
     with ctx.session_factory() as session:
         assert feedback.feedback_counts(session, window.this_week) == feedback.FeedbackCounts(1, 0, 0)
         assert feedback.feedback_counts(session, window.last_week).asked == 1
-        assert ideas.idea_status_counts(session, window.this_week) == {"new": 1, "implemented": 1, "under-review": 1}
-        assert ideas.idea_status_counts(session, window.last_week) == {"new": 1}
+        assert ideas.idea_status_counts_by_author(session, window.this_week) == {
+            "UCARL": {"new": 1, "implemented": 1},
+            "UANA": {"under-review": 1},
+        }
+        assert ideas.idea_status_counts_by_author(session, window.last_week) == {"UANA": {"new": 1}}
         # Both requests are unanswered after more than 2 days; the oldest first.
         overdue = feedback.overdue_feedback_requests(session, MONDAY_0900 - timedelta(days=2))
         [waiting] = ideas.ideas_awaiting_review(session)
-    assert overdue == [MONDAY_0900 - timedelta(days=10), MONDAY_0900 - timedelta(days=3)]
+    assert [request.asked_at for request in overdue] == [
+        MONDAY_0900 - timedelta(days=10),
+        MONDAY_0900 - timedelta(days=3),
+    ]
     assert (waiting.number, waiting.status, waiting.since) == (1, "under-review", MONDAY_0900 - timedelta(days=3))
 
 
