@@ -37,9 +37,13 @@ def make_team(session, name, leads, *, members=(), group=None):
 
 
 @pytest.fixture
-def floor(ctx, clock):
-    """Two teams (Tier 1 from a user group, Tier 2 named), each with something to report."""
+def floor(ctx, clock, fake_slack):
+    """Two teams (Tier 1 from a user group, Tier 2 named), each with something to report; Slack knows
+    the people and the group, as the digest refreshes the member directory first."""
     week = MONDAY_0900 - timedelta(days=3)
+    for user in sorted(TIER1 | TIER2 | {"UEVE"}):
+        fake_slack.add_user(user)
+    fake_slack.add_group("STIER1", "tier1-agents", sorted(TIER1))
     with ctx.session_factory.begin() as session:
         session.add_all(Member(user_id=u, first_seen_at=LONG_AGO) for u in sorted(TIER1 | TIER2 | {"UEVE"}))
         make_team(session, "Tier 1", ["UMARIA"], group=("STIER1", "tier1-agents", sorted(TIER1)))
