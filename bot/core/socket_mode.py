@@ -128,6 +128,7 @@ class SocketModeKeeper:
         return None if current is not None and current.is_open else "socket disconnected"
 
     def stop(self) -> None:
+        """End run(): it closes the connection before it returns (SIGTERM: no new request comes in)."""
         self.stopping.set()
         current = self.current
         if current is not None:
@@ -153,13 +154,18 @@ class SocketModeKeeper:
                 continue
             log.info("Socket Mode: connected%s", f" again after {failures + 1} attempt(s)" if connected_before else "")
             self._replace_with(connection)
+            if self.stopping.is_set():  # stop() came while it opened: it did not see this connection
+                break
             failures, connected_before = 0, True
             self._wait_until_over(connection)
             if connection.refresh and not connection.lost.is_set():
                 log.info("Socket Mode: Slack asked for a new connection (%s)", connection.refresh)
             elif not self.stopping.is_set():
                 log.warning("Socket Mode: the connection was lost (%s); reconnecting", connection.why)
-        self._replace_with(None)
+        last, self.current = self.current, None
+        if last is not None:
+            last.close()  # before run() returns
+            log.info("Socket Mode: connection closed")
 
     def _wait_until_over(self, connection: Connection) -> None:
         """Until the connection closes, Slack asks for a new one, or it goes silent: a connection
