@@ -1,6 +1,6 @@
 """Stopping on SIGTERM (a deploy, a restart, `docker stop`): take no new work, finish the work under
 way, send nothing more (a send under way finishes; every outbox claim not used is given back, so the
-next process sends those rows at once), stop the scheduler, and exit 0 within STOP_WITHIN seconds.
+next process sends those rows at once), stop the scheduler, and exit 0 within 10 seconds.
 
 gunicorn handles its own signals (SIGTERM is graceful: no new connection, those under way finish) and
 calls `wind_down` from its worker_exit hook (bot.core.http.serve). `kaizen run` in Socket Mode,
@@ -23,8 +23,7 @@ from bot.core.context import Context
 
 log = logging.getLogger(__name__)
 
-STOP_WITHIN = 10  # seconds from SIGTERM to the end of the process
-GUNICORN_GRACE = 8  # gunicorn's graceful_timeout: it kills a worker still there after this
+GUNICORN_GRACE = 8  # gunicorn's graceful_timeout: it kills a worker still there this long after SIGTERM
 SENDS_FINISH_WITHIN = 5.0  # how long the end waits for a call to Slack under way (it answers in well under 1 s)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
