@@ -541,7 +541,8 @@ def test_sigterm_to_a_gunicorn_worker_then_to_kaizen_run_http_mid_fan_out_loses_
     os.kill(int(first), signal.SIGTERM)
     wait_for(lambda: len(workers()) == 2, "a new worker", state=log.read_text)
     wait_for(lambda: sent() >= 100, "the new worker sending the rest")
-    assert f"Worker (pid:{first}) exited with code" not in log.read_text()
+    said = log.read_text()  # it ended by itself, in time: not killed, and with status 0
+    assert f"Worker (pid:{first}) was sent SIGKILL" not in said and f"Worker (pid:{first}) exited with code" not in said
     # Then SIGTERM to `kaizen run --http` itself (gunicorn's master), mid-way through the new worker's sending.
     stopped_with_claims_given_back(server, kaizen_env["DATABASE_URL"])
 
