@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 OUTBOX_KEYS = "outbox_keys"  # session.info entry: keys written in this transaction
 GROUP_LANE = "group:"  # + the users of a group DM (post_to_group)
+# Payload entry naming the builder (OutboxSender.builders) that completes the payload when it is sent:
+# for what must show the latest state, not the state at commit (a Home tab), and is costly to build.
+BUILT_WHEN_SENT = "built_when_sent"
 RETRY_FOR = timedelta(hours=24)
 CLAIM_HOLD = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=15)  # after a 5xx or a dropped connection; doubling up to MAX_BACKOFF
@@ -280,6 +283,8 @@ class OutboxSender:
         self.throttle = _Throttle()
         self.token_refused: str | None = None  # Slack's error while it refuses the token: sending pauses
         self.wake = threading.Event()  # set when something was left for the sweeper
+        # name: (session, payload) -> the payload to send; a feature registers its own (Feature.on_context).
+        self.builders: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {}
 
     def deliver(self, keys: Iterable[str]) -> None:
         """Send these just-committed messages now, in order, each waiting out a short pause; what
@@ -468,6 +473,8 @@ class OutboxSender:
 
     def _payload_for(self, session: Session, message: OutboxMessage) -> dict[str, Any]:
         payload = dict(message.payload)
+        if BUILT_WHEN_SENT in payload:  # built in the claim's transaction: it shows what is committed now
+            payload = self.builders[payload.pop(BUILT_WHEN_SENT)](session, payload)
         if message.updates_key:
             post = store.by_key(session, message.updates_key)
             if post is None or post.status == "failed":
