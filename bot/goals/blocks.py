@@ -7,7 +7,6 @@ Titles, milestones and notes are safe mrkdwn; they are never wrapped in formatti
 from __future__ import annotations
 
 import calendar
-import copy
 from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -438,12 +437,11 @@ _BUTTONS = ActionsBlock(
 
 
 def _checkin_buttons(goal: Goal) -> dict:
-    buttons = copy.deepcopy(_BUTTONS)
-    buttons["block_id"] = f"goal:{goal.id}"
-    for button in buttons["elements"]:
-        button["value"] = str(goal.id)
-    buttons["elements"][-1]["confirm"]["title"]["text"] = f"Mark goal {goal.number} as done?"
-    return buttons
+    """_BUTTONS with this goal's values: copied only where they differ (a deep copy took longer than the rest)."""
+    *others, done = [{**button, "value": str(goal.id)} for button in _BUTTONS["elements"]]
+    title = {**done["confirm"]["title"], "text": f"Mark goal {goal.number} as done?"}
+    done["confirm"] = {**done["confirm"], "title": title}
+    return {**_BUTTONS, "block_id": f"goal:{goal.id}", "elements": [*others, done]}
 
 
 def checkin(goals: list[Goal], progress: dict[int, Progress], this_week: set[int], tz: ZoneInfo) -> Message:
