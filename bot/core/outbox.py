@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 OUTBOX_KEYS = "outbox_keys"  # session.info entry: keys written in this transaction
 GROUP_LANE = "group:"  # + the users of a group DM (post_to_group)
+# Payload entry naming the builder (OutboxSender.builders) that completes the payload when it is sent:
+# for what must show the latest state, not the state at commit (a Home tab), and is costly to build.
+BUILT_WHEN_SENT = "built_when_sent"
 RETRY_FOR = timedelta(hours=24)
 CLAIM_HOLD = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=15)  # after a 5xx or a dropped connection; doubling up to MAX_BACKOFF
@@ -286,6 +289,8 @@ class OutboxSender:
         self.wake = threading.Event()  # set when something was left for the sweeper
         self.sends = 0  # how many of this sender's threads are sending a row (or waiting for its turn)
         self.sends_changed = threading.Condition()
+        # name: (session, payload) -> the payload to send; a feature registers its own (Feature.on_context).
+        self.builders: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {}
 
     def stop(self) -> None:
         """Send nothing more: a send under way finishes, a row waiting for its turn is given back unsent
@@ -507,6 +512,8 @@ class OutboxSender:
 
     def _payload_for(self, session: Session, message: OutboxMessage) -> dict[str, Any]:
         payload = dict(message.payload)
+        if BUILT_WHEN_SENT in payload:  # built in the claim's transaction: it shows what is committed now
+            payload = self.builders[payload.pop(BUILT_WHEN_SENT)](session, payload)
         if message.updates_key:
             post = store.by_key(session, message.updates_key)
             if post is None or post.status == "failed":

@@ -29,13 +29,14 @@ def send_checkins(ctx: Context, session: Session, run: Run) -> list[str]:
     goals = store.open_goals(session)
     this_week = store.progressed_since(session, week_start(run.now.astimezone(tz)))
     progress = store.progress_of(session, Goal.status == OPEN)
+    milestones = store.milestone_counts(session, Goal.status == OPEN)
     lines, skipped = [], 0
     for owner, owned in groupby(goals, key=lambda goal: goal.owner_id):
         theirs = list(owned)
         if all(goal.id in this_week for goal in theirs):
             skipped += 1
             continue
-        text, blocks = messages.checkin(theirs, progress, this_week, tz)
+        text, blocks = messages.checkin(theirs, progress, milestones, this_week, tz)
         post_message(session, f"goal-checkin:{run.key}:{owner}", channel=owner, text=text, blocks=blocks, now=run.now)
         # Which goals is the owner's business: the report (also shown to admins) only counts them.
         lines.append(f"check-in to {owner} ({plural(len(theirs), 'open goal', 'open goals')})")

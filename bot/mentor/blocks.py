@@ -213,18 +213,12 @@ def saved_modal(text: str) -> dict:
 def introduction(pair: MentorPair, next_matching: datetime) -> Message:
     mentor, learner = mention(pair.mentor_id), mention(pair.learner_id)
     headline = f":handshake: {mentor}, meet {learner}: a mentoring match for #{pair.skill}"
-    blocks = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*{headline}*\n{learner} would like to get better at #{pair.skill}, and {mentor} offered "
-                "to share what they know."
-            )
+    return headline, [
+        limits.section(
+            f"*{headline}*\n{learner} would like to get better at #{pair.skill}, and {mentor} offered "
+            "to share what they know."
         ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*A first conversation to try:* {first_conversation(pair.skill, pair.learner_id)}"
-            )
-        ),
+        limits.section(f"*A first conversation to try:* {first_conversation(pair.skill, pair.learner_id)}"),
         ContextBlock(
             elements=[
                 MarkdownTextObject(
@@ -232,9 +226,8 @@ def introduction(pair: MentorPair, next_matching: datetime) -> Message:
                     "whether you met. `/mentor stop` takes you out of future rounds."
                 )
             ]
-        ),
+        ).to_dict(),
     ]
-    return headline, [b.to_dict() for b in blocks]
 
 
 def follow_up(pair: MentorPair) -> Message:

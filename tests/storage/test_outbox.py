@@ -34,12 +34,38 @@ def plans(engine, work) -> list[str]:
 @pytest.mark.parametrize(
     "work",
     [
-        lambda s: store.forget_lane(s, "home:UANA", sent_before=NOW - timedelta(seconds=5), now=NOW),
+        lambda s: store.forget_lanes(s, ["home:UANA", "home:UBEN"], sent_before=NOW - timedelta(seconds=5), now=NOW),
         lambda s: store.delete_lane(s, "home:UANA"),
     ],
-    ids=["forget_lane", "delete_lane"],
+    ids=["forget_lanes", "delete_lane"],
 )
 def test_the_home_tab_clean_up_finds_its_rows_by_index(engine, work):
     for plan in plans(engine, work):
         assert "ix_outbox_messages_lane" in plan, plan
         assert "SCAN outbox_messages" not in plan and "Seq Scan on outbox_messages" not in plan, plan
+
+
+def test_forgetting_many_lanes_keeps_only_what_was_sent_lately_and_says_when(engine):
+    """Each lane loses its unsent messages and those sent before `sent_before`; a lane whose latest
+    message went out lately says when, so the next one waits its turn."""
+    sessions = make_session_factory(engine)
+    keys = ["ana-old", "ana-lately", "ben-unsent", "cal-unsent"]
+    with sessions.begin() as session:
+        for key, lane, sent_at in [
+            ("ana-old", "home:UANA", NOW - timedelta(minutes=5)),
+            ("ana-lately", "home:UANA", NOW - timedelta(seconds=2)),
+            ("ben-unsent", "home:UBEN", None),
+            ("cal-unsent", "home:UCAL", None),  # not among the lanes forgotten
+        ]:
+            message = store.add_message(session, key, "views.publish", {"user_id": lane[5:]}, NOW, lane=lane)
+            if sent_at:
+                message.status, message.sent_at = "sent", sent_at
+
+    with sessions.begin() as session:
+        last_sent = store.forget_lanes(
+            session, ["home:UANA", "home:UBEN"], sent_before=NOW - timedelta(seconds=5), now=NOW
+        )
+        kept = [message.key for message in store.by_keys(session, keys)]
+
+    assert last_sent == {"home:UANA": NOW - timedelta(seconds=2)}
+    assert kept == ["ana-lately", "cal-unsent"]
