@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -27,30 +27,10 @@ def claim_request(session: Session, key: str, now: datetime) -> None:
         raise DuplicateRequest(key) from None
 
 
-def add_message(
-    session: Session,
-    key: str,
-    method: str,
-    payload: dict[str, Any],
-    now: datetime,
-    *,
-    lane: str | None,
-    updates_key: str | None = None,
-    not_before: datetime | None = None,
-    private: bool = False,
-) -> OutboxMessage:
-    message = OutboxMessage(
-        key=key,
-        method=method,
-        payload=payload,
-        lane=lane,
-        updates_key=updates_key,
-        created_at=now,
-        next_attempt_at=not_before or now,
-        private=private,
-    )
-    session.add(message)
-    return message
+def add_messages(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write outbox rows (OutboxMessage's columns) in one statement, without an ORM object each."""
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
 
 
 def drop_pending(session: Session, updates_key: str, now: datetime) -> None:

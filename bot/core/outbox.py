@@ -64,6 +64,19 @@ PACE_KEPT_FOR = 600.0  # after a 429, then full speed again until the next one
 PACE_MARGIN = 1.02  # keep a little under the pace that passed, and a little more at each 429 after
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One Web API call owed to Slack, before it is written: `enqueue_all` writes many in one statement."""
+
+    key: str
+    method: str
+    payload: dict[str, Any]
+    lane: str | None = None
+    updates_key: str | None = None
+    not_before: datetime | None = None
+    private: bool = False
+
+
 def enqueue(
     session: Session,
     key: str,
@@ -79,11 +92,43 @@ def enqueue(
     """Owe Slack one Web API call; `key` is unique, so the same message is never written twice.
     `lane` (default: the payload's channel) keeps its order with the other messages of that lane;
     a `private` message's payload is forgotten once sent (or given up on)."""
-    lane = lane or payload.get("channel")
-    store.add_message(
-        session, key, method, payload, now, lane=lane, updates_key=updates_key, not_before=not_before, private=private
-    )
-    session.info.setdefault(OUTBOX_KEYS, []).append(key)
+    enqueue_all(session, [Outgoing(key, method, payload, lane, updates_key, not_before, private)], now)
+
+
+def enqueue_all(session: Session, messages: Iterable[Outgoing], now: datetime) -> None:
+    """Owe Slack these calls, written in one statement (a job's thousands of DMs, in a short transaction)."""
+    rows = [
+        {
+            "key": message.key,
+            "method": message.method,
+            "payload": message.payload,
+            "lane": message.lane or message.payload.get("channel"),
+            "updates_key": message.updates_key,
+            "created_at": now,
+            "next_attempt_at": message.not_before or now,
+            "private": message.private,
+        }
+        for message in messages
+    ]
+    store.add_messages(session, rows)
+    session.info.setdefault(OUTBOX_KEYS, []).extend(row["key"] for row in rows)
+
+
+def message_to(channel: str, key: str, *, text: str, blocks: list[dict] | None, private: bool = False) -> Outgoing:
+    """A post in a channel, or a DM when `channel` is a person's ID (Slack opens their DM)."""
+    payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+    if blocks:
+        payload["blocks"] = blocks
+    return Outgoing(key, "chat.postMessage", payload, private=private)
+
+
+def message_to_group(users: list[str], key: str, *, text: str, blocks: list[dict] | None) -> Outgoing:
+    """A post into the group DM of `users`, which is opened (conversations.open) when it is sent; the
+    group's messages keep their order in a lane of their own."""
+    payload: dict[str, Any] = {"users": ",".join(users), "text": text, "unfurl_links": False}
+    if blocks:
+        payload["blocks"] = blocks
+    return Outgoing(key, "chat.postMessage", payload, lane=GROUP_LANE + ",".join(sorted(users)))
 
 
 def post_message(
@@ -96,21 +141,13 @@ def post_message(
     now: datetime,
     private: bool = False,
 ) -> None:
-    payload: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
-    if blocks:
-        payload["blocks"] = blocks
-    enqueue(session, key, "chat.postMessage", payload, now, private=private)
+    enqueue_all(session, [message_to(channel, key, text=text, blocks=blocks, private=private)], now)
 
 
 def post_to_group(
     session: Session, key: str, *, users: list[str], text: str, blocks: list[dict] | None, now: datetime
 ) -> None:
-    """Post into the group DM of `users`, which is opened (conversations.open) when it is sent; the
-    group's messages keep their order in a lane of their own."""
-    payload: dict[str, Any] = {"users": ",".join(users), "text": text, "unfurl_links": False}
-    if blocks:
-        payload["blocks"] = blocks
-    enqueue(session, key, "chat.postMessage", payload, now, lane=GROUP_LANE + ",".join(sorted(users)))
+    enqueue_all(session, [message_to_group(users, key, text=text, blocks=blocks)], now)
 
 
 def update_message(session: Session, key: str, *, of: str, text: str, blocks: list[dict] | None, now: datetime) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.core.context import Context
-from bot.core.outbox import BUILT_WHEN_SENT, enqueue
+from bot.core.outbox import BUILT_WHEN_SENT, Outgoing, enqueue_all
 from bot.home.blocks import home_view
 from storage import outbox as outbox_store
 
@@ -53,11 +53,13 @@ def owe_stale_homes(session: Session, ctx: Context) -> None:
     now = ctx.now()
     lanes = [_lane(user_id) for user_id in user_ids]
     last_sent = outbox_store.forget_lanes(session, lanes, sent_before=now - REFRESH_GAP, now=now)
+    owed = []
     for user_id, lane in zip(user_ids, lanes, strict=True):
         sent = last_sent.get(lane)
         payload = {"user_id": user_id, BUILT_WHEN_SENT: HOME_BUILDER}
         not_before = max(now, sent + REFRESH_GAP) if sent else now
-        enqueue(session, f"{lane}:{uuid.uuid4().hex}", "views.publish", payload, now, lane=lane, not_before=not_before)
+        owed.append(Outgoing(f"{lane}:{uuid.uuid4().hex}", "views.publish", payload, lane=lane, not_before=not_before))
+    enqueue_all(session, owed, now)
 
 
 def _with_view(session: Session, ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:

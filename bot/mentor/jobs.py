@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 import bot.mentor.blocks as messages
 from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily, weekly, weekly_schedule
-from bot.core.outbox import post_message, post_to_group
+from bot.core.outbox import Outgoing, enqueue_all, message_to, message_to_group, post_to_group
 from bot.core.text import plural
 from bot.directory.jobs import MEMBER_DIRECTORY
 from bot.home.rules import home_changed
@@ -58,7 +58,8 @@ def match_mentors(ctx: Context, session: Session, run: Run) -> list[str]:
     ]
     session.add_all(rows)
     session.flush()  # their IDs, for the keys and buttons
-    lines += [_introduce(session, row, next_at, now) for row in rows]
+    enqueue_all(session, [_introduction(row, next_at) for row in rows], now)
+    lines += [f"{row.mentor_id} mentors {row.learner_id} in #{row.skill}" for row in rows]
     home_changed(session, *(person for pair in pairs for person in (pair.mentor, pair.learner)))
     unmatched = sorted(set(wants) - {pair.learner for pair in pairs})
     told = _tell_unmatched(session, run.key, unmatched, offers, wants, next_at, now)
@@ -98,20 +99,20 @@ def _tell_unmatched(
         for skill in skills:
             offered_by.setdefault(skill, set()).add(mentor)
     untold = sorted(store.untold_learners(session, unmatched))
+    told = []
     for learner in untold:
         nobody = sorted(skill for skill in wants[learner] if not offered_by.get(skill, set()) - {learner})
         text, blocks = messages.unmatched(nobody, sorted(wants[learner] - set(nobody)), next_at)
-        key = f"mentor:{run_key}:unmatched:{learner}"
-        post_message(session, key, channel=learner, text=text, blocks=blocks, now=now)
+        told.append(message_to(learner, f"mentor:{run_key}:unmatched:{learner}", text=text, blocks=blocks))
+    enqueue_all(session, told, now)
     store.mark_told(session, untold, now)
     return len(untold)
 
 
-def _introduce(session: Session, pair: MentorPair, next_at: datetime, now: datetime) -> str:
+def _introduction(pair: MentorPair, next_at: datetime) -> Outgoing:
     text, blocks = messages.introduction(pair, next_at)
     users = [pair.mentor_id, pair.learner_id]
-    post_to_group(session, f"mentor:pair:{pair.id}:intro", users=users, text=text, blocks=blocks, now=now)
-    return f"{pair.mentor_id} mentors {pair.learner_id} in #{pair.skill}"
+    return message_to_group(users, f"mentor:pair:{pair.id}:intro", text=text, blocks=blocks)
 
 
 def send_follow_ups(ctx: Context, session: Session, run: Run) -> list[str]:

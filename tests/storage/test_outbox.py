@@ -7,6 +7,7 @@ from sqlalchemy import event, text
 
 from storage import outbox as store
 from storage.db import make_session_factory
+from storage.models import OutboxMessage
 
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 
@@ -57,9 +58,17 @@ def test_forgetting_many_lanes_keeps_only_what_was_sent_lately_and_says_when(eng
             ("ben-unsent", "home:UBEN", None),
             ("cal-unsent", "home:UCAL", None),  # not among the lanes forgotten
         ]:
-            message = store.add_message(session, key, "views.publish", {"user_id": lane[5:]}, NOW, lane=lane)
+            message = OutboxMessage(
+                key=key,
+                method="views.publish",
+                payload={"user_id": lane[5:]},
+                lane=lane,
+                created_at=NOW,
+                next_attempt_at=NOW,
+            )
             if sent_at:
                 message.status, message.sent_at = "sent", sent_at
+            session.add(message)
 
     with sessions.begin() as session:
         last_sent = store.forget_lanes(

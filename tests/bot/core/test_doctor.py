@@ -15,8 +15,8 @@ from bot.core.doctor import REINSTALL, run_checks
 from bot.features import tables
 from storage.db import make_engine, make_read_only_engine, make_session_factory
 from storage.migrate import head_revisions, schema_revisions, upgrade
-from storage.models import JobRun
-from storage.outbox import add_message, mark_failed
+from storage.models import JobRun, OutboxMessage
+from storage.outbox import mark_failed
 
 APP_TOKEN = "xapp-1-secret-app-token"
 
@@ -47,7 +47,7 @@ def test_everything_in_place_passes_and_the_doctor_changes_nothing(
 ):
     env["SLACK_APP_TOKEN"] = APP_TOKEN
     with make_session_factory(engine).begin() as session:  # one message waits, just written
-        add_message(session, "k1", "chat.postMessage", {"channel": "CKUDOS"}, datetime.now(UTC), lane=None)
+        session.add(waiting_post("k1", datetime.now(UTC)))
     stored = everything_stored(engine)
 
     status, lines = doctor(env, url_of(engine), monkeypatch, capsys, tmp_path)
@@ -91,8 +91,8 @@ def test_each_problem_is_one_line_with_its_fix_and_the_status_is_1(
     fake_slack.unknown_users.add("WNOBODY")
     now = datetime.now(UTC)
     with make_session_factory(engine).begin() as session:
-        add_message(session, "stuck", "chat.postMessage", {"channel": "CKUDOS"}, now - timedelta(hours=2), lane=None)
-        refused = add_message(session, "refused", "chat.postMessage", {"channel": "CKUDOS"}, now, lane=None)
+        session.add(waiting_post("stuck", now - timedelta(hours=2)))
+        session.add(refused := waiting_post("refused", now))
         session.flush()
         mark_failed(session, refused.id, "200 not_in_channel")
 
@@ -191,3 +191,11 @@ def test_the_doctors_database_connection_cannot_write(engine):
     read_only.dispose()
     with engine.connect() as connection:
         assert connection.execute(select(JobRun)).all() == []
+
+
+def waiting_post(key: str, written_at: datetime) -> OutboxMessage:
+    """A post to #kudos written at `written_at` and not sent yet."""
+    payload = {"channel": "CKUDOS"}
+    return OutboxMessage(
+        key=key, method="chat.postMessage", payload=payload, created_at=written_at, next_attempt_at=written_at
+    )
