@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.context import build_context
-from bot.core.outbox import PACE_CALM, PACE_MARGIN, PACE_STEP, Paces, post_message
+from bot.core.outbox import PACE_CALM, PACE_MARGIN, PACE_STEP, PACE_WINDOW, Paces, post_message
 from bot.features import FEATURES
 from storage.models import OutboxMessage, SlackPace
 from tests.conftest import OutboxTime
@@ -54,6 +54,14 @@ def test_a_429_pauses_the_method_for_retry_after_and_teaches_the_pace_that_passe
     assert paces.take_turn("views.publish", at(0.5), longest_wait=0.0) == 0.0  # other methods go on
     # A turn further off than the caller would wait is not taken.
     assert paces.take_turn(METHOD, at(0.5), longest_wait=1.0) == paces.take_turn(METHOD, at(0.5), longest_wait=1.0)
+
+
+def test_calls_a_stall_bunched_up_still_keep_to_the_pace_within_a_second(ctx):
+    paces = learned(ctx)  # 9.8 a second: no more than 10 start within PACE_WINDOW
+    # Turns were taken 0.1 s apart, then the machine stalled: the workers all wake at 3.0.
+    assert [paces.clear_to_call(METHOD, at(3.0)) for _ in range(10)] == [0.0] * 10
+    assert paces.clear_to_call(METHOD, at(3.0)) == pytest.approx(PACE_WINDOW)
+    assert paces.clear_to_call(METHOD, at(3.0 + PACE_WINDOW)) == 0.0
 
 
 def test_each_later_429_lowers_the_pace_once(ctx):
