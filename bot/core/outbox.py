@@ -220,6 +220,7 @@ class _Pace:
     paused_until: float = 0.0  # seconds since the epoch, like the rest
     next_turn: float = 0.0
     changed_at: float = 0.0  # its last decrease or increase
+    learning_until: float = 0.0  # a pace just learned from what passed: calls on their way that pass count too
     seen: datetime | None = None  # when the shared pace this one follows was written
     passed: deque[float] = field(default_factory=deque)  # its calls of the last second
     started: deque[float] = field(default_factory=deque)  # when its calls of the last PACE_WINDOW started
@@ -281,16 +282,21 @@ class Paces:
 
     def call_passed(self, method: str, now: datetime) -> None:
         at = now.timestamp()
+        changed = False
         with self.lock:
             pace = self.methods[method]
             passed = _last_second(pace.passed, at)
             passed.append(at)
+            if at < pace.learning_until and pace.per_second:  # on its way when the 429 came, and allowed
+                pace.per_second += 1 / PACE_MARGIN
+                changed = True
             # Raised only while calls go at that pace: a method called now and then would creep up unchecked.
             at_pace = pace.per_second is not None and len(passed) >= PACE_BUSY * pace.per_second
-            if not at_pace or at - pace.changed_at < PACE_CALM:
+            if at_pace and at - pace.changed_at >= PACE_CALM:
+                pace.per_second *= 1 + PACE_STEP
+                pace.changed_at = at
+            elif not changed:
                 return
-            pace.per_second *= 1 + PACE_STEP
-            pace.changed_at = at
         self._save(method, now)
 
     def rate_limited(self, method: str, retry_after: float, now: datetime) -> None:
@@ -304,6 +310,7 @@ class Paces:
                 allowed = passed if passed and at - resumed_at >= 1.0 else None
                 if allowed and (pace.per_second is None or allowed < PACE_SHARED * pace.per_second):
                     pace.per_second = allowed / PACE_MARGIN
+                    pace.learning_until = pace.paused_until
                 elif pace.per_second is not None:
                     pace.per_second /= PACE_MARGIN
                 pace.changed_at = at
