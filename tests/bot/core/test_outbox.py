@@ -311,7 +311,7 @@ def test_a_stopping_sender_gives_back_the_claim_it_waits_with_and_claims_nothing
             post_message(session, f"dm:{user}", channel=user, text="hi", blocks=None, now=ctx.now())
     sender = ctx.outbox
     sender.workers = 1
-    sender.throttle.rate_limited("chat.postMessage", 5, sender.monotonic())  # a 429 a moment ago
+    sender.paces.rate_limited("chat.postMessage", 5, sender.clock())  # a 429 a moment ago
     sender.sleep = lambda _seconds: sender.stop()  # SIGTERM while the first DM, claimed, waits its turn
 
     backlog = sender.drain(["dm:UANA", "dm:UBEN"])

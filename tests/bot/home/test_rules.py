@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 from sqlalchemy import event, select
 
 from bot.core.context import build_context
@@ -14,11 +13,6 @@ from storage.models import OutboxMessage
 from storage.outbox import by_keys
 from tests.bot.factories import kudos
 from tests.conftest import OutboxTime
-
-
-@pytest.fixture(autouse=True)
-def pace_by_the_fixed_clock(ctx, clock):
-    ctx.outbox.monotonic = lambda: clock().timestamp()
 
 
 def published(fake_slack, user: str) -> list[dict]:
