@@ -118,14 +118,28 @@ def summary(found: dict[str, list[float]], written: list[str]) -> str:
     lost = sum(1 for times in found.values() if not times)
     duplicated = sum(len(times) - 1 for times in found.values() if len(times) > 1)
     arrived = [tag for tag, _ in sorted(((tag, times[0]) for tag, times in found.items() if times), key=lambda x: x[1])]
-    expected = [tag for tag in written if found.get(tag)]
-    in_order = "in the order written" if arrived == expected else f"OUT OF ORDER: {arrived}, written {expected}"
-    return f"lost {lost}, duplicated {duplicated}, {in_order}"
+    return f"lost {lost}, duplicated {duplicated}, {order(arrived, [tag for tag in written if found.get(tag)])}"
+
+
+def order(arrived: list[str], written: list[str]) -> str:
+    """Whether they arrived in the order the outbox wrote them (its ids), and if not, which overtook which."""
+    position = {tag: n for n, tag in enumerate(arrived)}
+    overtook = {
+        tag: [earlier for earlier in written[:n] if position[earlier] > position[tag]] for n, tag in enumerate(written)
+    }
+    if not any(overtook.values()):
+        return "in the order written"
+    said = "; ".join(f"{tag} before {', '.join(earlier)}" for tag, earlier in overtook.items() if earlier)
+    return f"NOT in the order written (outbox ids): {said}"
 
 
 def met_429(fake: FakeSlack, since: float = 0.0) -> str:
-    counts = Counter(call.client for call in fake.rate_limited if call.at >= since)
-    return ", ".join(f"{name} {counts[name]}" for name in sorted(set(counts) | set(SERVERS)))
+    """How many 429s each process met (and how many of them were posts into the kudos channel)."""
+    met = [call for call in fake.rate_limited if call.at >= since]
+    counts = Counter(call.client for call in met)
+    into_channel = sum(1 for call in met if call.get("channel") == CHANNEL)
+    said = ", ".join(f"{name} {counts[name]}" for name in sorted(set(counts) | set(SERVERS)))
+    return f"{said} ({into_channel} into {CHANNEL})" if into_channel else said
 
 
 # --- (a) ------------------------------------------------------------------------------------------
@@ -197,6 +211,7 @@ def fan_out(topology: Topology) -> None:
     process.terminate()
     process.wait(timeout=60)
     posts = [c for c in fake.calls_to("chat.postMessage") if started <= c.at <= last]
+    first = min(c.at for c in posts if c["channel"] in ("CTIPS", *users))
     elapsed = last - started
     tip_floor, floor = (FAN_OUT + 1) / PER_SECOND, len(posts) / PER_SECOND
     print(f"(c) the daily tip to {FAN_OUT} subscribers by {how}, chat.postMessage limited to {PER_SECOND}/s,")
@@ -206,6 +221,7 @@ def fan_out(topology: Topology) -> None:
         f"(the tip's {FAN_OUT + 1} and the kudos'): floor {floor:.1f} s, {elapsed / floor:.3f}x (goal <= 1.1x); "
         f"the tip's alone {tip_floor:.1f} s"
     )
+    print(f"    the job's first post {first - started:.1f} s after the start, its last {last - first:.1f} s after that")
     subscribers = set(users)
     received = Counter(c["channel"] for c in fake.calls_to("chat.postMessage") if c["channel"] in subscribers)
     missing = sum(1 for user in users if not received[user])
