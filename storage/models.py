@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, MetaData, String, Text
+from sqlalchemy import JSON, Float, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.db import UTCDateTime
@@ -55,6 +55,20 @@ class OutboxMessage(Base):
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_lane", "lane", "status", "sent_at"),
     )
+
+
+class SlackPace(Base):
+    """How fast the bot may call one Web API method, as the outbox learned it from Slack's 429s: kept
+    here so every process (HTTP workers, the scheduler, the next `kaizen jobs run`) starts from it."""
+
+    __tablename__ = "slack_paces"
+
+    method: Mapped[str] = mapped_column(String(50), primary_key=True)
+    per_second: Mapped[float | None] = mapped_column(
+        Float
+    )  # None: no 429 taught it yet, so calls go as fast as they come
+    paused_until: Mapped[datetime | None]  # a 429's Retry-After holds the whole method back until then
+    updated_at: Mapped[datetime]
 
 
 class HandledRequest(Base):

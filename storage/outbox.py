@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import HandledRequest, OutboxMessage
+from storage.db import dialect_insert
+from storage.models import HandledRequest, OutboxMessage, SlackPace
 
 
 class DuplicateRequest(Exception):
@@ -257,3 +258,25 @@ def refused(session: Session, ids: list[int]) -> list[OutboxMessage]:
     """The messages among `ids` that Slack refused for good (or that were given up on)."""
     query = select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "failed")
     return list(session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def paces(session: Session) -> list[SlackPace]:
+    """The pace of every Web API method a 429 taught (a handful of rows)."""
+    return list(session.scalars(select(SlackPace)))
+
+
+def save_pace(
+    session: Session, method: str, per_second: float | None, paused_until: datetime | None, now: datetime
+) -> None:
+    """Keep a method's pace for every process; a pause already kept that ends later stays."""
+    insert = dialect_insert(session)(SlackPace).values(
+        method=method, per_second=per_second, paused_until=paused_until, updated_at=now
+    )
+    kept, given = SlackPace.__table__.c.paused_until, insert.excluded.paused_until
+    later = case((or_(given.is_(None), kept > given), kept), else_=given)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[SlackPace.method],
+            set_={"per_second": insert.excluded.per_second, "paused_until": later, "updated_at": now},
+        )
+    )

@@ -91,11 +91,8 @@ class OutboxTime:
         with self.lock:
             self.waited += timedelta(seconds=seconds)
 
-    def monotonic(self) -> float:
-        return self.now().timestamp()
-
     def drive(self, sender) -> None:
-        sender.clock, sender.sleep, sender.monotonic = self.now, self.sleep, self.monotonic
+        sender.clock, sender.sleep = self.now, self.sleep
 
 
 def base_env(fake: FakeSlack | None = None, **overrides: str) -> dict[str, str]:

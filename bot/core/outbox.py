@@ -55,8 +55,12 @@ DRAIN_FOR = 600.0  # a drain waits this long in all for messages that cannot go 
 POLL = 0.2  # how soon to look again when a lane's message is being sent by another sender
 IDLE = 5.0  # how often an idle sweeper looks for what other processes left due
 PROBE_TOKEN_EVERY = 30.0  # while Slack refuses the token
-PACE_KEPT_FOR = 600.0  # after a 429, then full speed again until the next one
-PACE_MARGIN = 1.02  # keep a little under the pace that passed, and a little more at each 429 after
+# A method's pace (Paces): learned from 429s, kept in the database for every process.
+PACE_MARGIN = 1.02  # a little under what passed before a 429, and that much slower at each 429 after
+PACE_STEP = 0.01  # a pace rises by this share of itself...
+PACE_CALM = 20.0  # ...each time this many seconds of calls at that pace passed without a 429
+PACE_BUSY = 0.9  # calls go "at that pace" when the last second had at least this share of it
+PACE_REFRESH = 0.5  # how often a process that sends reads the paces the others wrote
 
 
 def enqueue(
@@ -205,57 +209,119 @@ class Backlog:
         return "; ".join(said)
 
 
-class _Throttle:
-    """How fast to call each Web API method, shared by every thread of one sender:
+@dataclass
+class _Pace:
+    """One method's pace, as this process knows it."""
 
-    - a 429 pauses its whole method for Retry-After;
-    - after a 429 the method keeps the pace that passed (the calls in the second before it) for
-      PACE_KEPT_FOR, a little slower at each 429 at that pace, so a fan-out runs at Slack's limit
-      instead of bursting into it every second.
-    Each call takes a turn, so threads never call at the same moment. (A lane's pace is kept in the
-    database instead, across processes.)
+    per_second: float | None = None  # None: no 429 taught it yet, so calls go as fast as they come
+    paused_until: float = 0.0  # seconds since the epoch, like the rest
+    next_turn: float = 0.0
+    changed_at: float = 0.0  # its last decrease or increase
+    seen: datetime | None = None  # when the shared pace this one follows was written
+    passed: deque[float] = field(default_factory=deque)  # its calls of the last second
+
+
+class Paces:
+    """How fast to call each Web API method, learned from Slack's 429s and shared through the database
+    (storage.outbox.save_pace) by every thread and every process:
+
+    - a 429 pauses its whole method for exactly Retry-After, in every process: each reads the shared
+      paces every PACE_REFRESH seconds while it sends, and writes its own only when it changes;
+    - the first 429 teaches the pace: the calls that passed in the second before it, a little under
+      (PACE_MARGIN); a later 429 at that pace lowers it by PACE_MARGIN (multiplicative decrease), or
+      to what passed if that was clearly less (the limit fell, or another sender takes a share);
+    - each PACE_CALM seconds of calls at that pace without a 429 raise it by PACE_STEP of itself
+      (additive increase), so a pace a 429 pushed too low, or a limit that grew, is found again.
+
+    The next process (the next `kaizen jobs run`) starts at the pace learned instead of bursting into
+    Slack's limit. Each call takes a turn, so threads never call at the same moment.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, session_factory: sessionmaker) -> None:
+        self.session_factory = session_factory
         self.lock = threading.Lock()
-        self.paused_until: dict[str, float] = {}
-        self.pace: dict[str, tuple[float, float]] = {}  # method: (seconds between calls, kept until)
-        self.next_turn: dict[str, float] = {}
-        self.passed: dict[str, deque[float]] = defaultdict(deque)  # method: its calls of the last second
+        self.methods: dict[str, _Pace] = defaultdict(_Pace)
+        self.refreshed_at: float | None = None
 
-    def take_turn(self, method: str, now: float, longest_wait: float) -> float:
+    def take_turn(self, method: str, now: datetime, longest_wait: float) -> float:
         """Seconds until this method's next turn; the turn is taken if that is at most `longest_wait`."""
+        self.refresh(now)
+        at = now.timestamp()
         with self.lock:
-            spacing, kept_until = self.pace.get(method, (0.0, 0.0))
-            start = max(now, self.paused_until.get(method, now), self.next_turn.get(method, now))
-            if start - now <= longest_wait:
-                self.next_turn[method] = start + (spacing if now < kept_until else 0.0)
-            return start - now
+            pace = self.methods[method]
+            start = max(at, pace.paused_until, pace.next_turn)
+            if start - at <= longest_wait:
+                pace.next_turn = start + (1.0 / pace.per_second if pace.per_second else 0.0)
+            return start - at
 
-    def held_for(self, now: float) -> float:
+    def held_for(self, now: datetime) -> float:
         """How long the longest-paused method is still paused."""
+        at = now.timestamp()
         with self.lock:
-            return max([until - now for until in self.paused_until.values()], default=0.0)
+            return max([pace.paused_until - at for pace in self.methods.values()], default=0.0)
 
-    def call_passed(self, method: str, now: float) -> None:
+    def call_passed(self, method: str, now: datetime) -> None:
+        at = now.timestamp()
         with self.lock:
-            self._last_second(method, now).append(now)
+            pace = self.methods[method]
+            passed = _last_second(pace.passed, at)
+            passed.append(at)
+            # Raised only while calls go at that pace: a method called now and then would creep up unchecked.
+            at_pace = pace.per_second is not None and len(passed) >= PACE_BUSY * pace.per_second
+            if not at_pace or at - pace.changed_at < PACE_CALM:
+                return
+            pace.per_second *= 1 + PACE_STEP
+            pace.changed_at = at
+        self._save(method, now)
 
-    def rate_limited(self, method: str, retry_after: float, now: float) -> None:
+    def rate_limited(self, method: str, retry_after: float, now: datetime) -> None:
+        at = now.timestamp()
         with self.lock:
-            self.paused_until[method] = max(self.paused_until.get(method, now), now + retry_after)
-            passed = len(self._last_second(method, now))
-            if passed:  # nothing passed: Slack is busy with someone else, and Retry-After says enough
-                spacing, kept_until = self.pace.get(method, (0.0, 0.0))
-                # A 429 at the kept pace: that pace was a little too fast. Else: a little under what passed.
-                spacing = spacing * PACE_MARGIN if now < kept_until else PACE_MARGIN / passed
-                self.pace[method] = (spacing, now + PACE_KEPT_FOR)
+            pace = self.methods[method]
+            resumed_at, pace.paused_until = pace.paused_until, max(pace.paused_until, at + retry_after)
+            if at >= resumed_at:  # else a call that was on its way when an earlier 429 paused the method
+                passed = len(_last_second(pace.passed, at))
+                # What passed in a whole second without a pause is about what Slack allows.
+                allowed = passed if passed and at - resumed_at >= 1.0 else None
+                if allowed and (pace.per_second is None or allowed < PACE_BUSY * pace.per_second):
+                    pace.per_second = allowed / PACE_MARGIN
+                elif pace.per_second is not None:
+                    pace.per_second /= PACE_MARGIN
+                pace.changed_at = at
+        self._save(method, now)
 
-    def _last_second(self, method: str, now: float) -> deque[float]:
-        calls = self.passed[method]
-        while calls and calls[0] <= now - 1.0:
-            calls.popleft()
-        return calls
+    def refresh(self, now: datetime) -> None:
+        """Follow what other processes learned (a pause, a new pace), every PACE_REFRESH seconds."""
+        at = now.timestamp()
+        with self.lock:
+            if self.refreshed_at is not None and 0.0 <= at - self.refreshed_at < PACE_REFRESH:
+                return
+            self.refreshed_at = at
+        with self.session_factory.begin() as session:
+            shared = store.paces(session)
+        with self.lock:
+            for row in shared:
+                pace = self.methods[row.method]
+                if row.paused_until is not None:
+                    pace.paused_until = max(pace.paused_until, row.paused_until.timestamp())
+                if pace.seen is None or row.updated_at > pace.seen:
+                    pace.per_second, pace.seen = row.per_second, row.updated_at
+                    pace.changed_at = max(pace.changed_at, row.updated_at.timestamp())
+
+    def _save(self, method: str, now: datetime) -> None:
+        with self.lock:
+            pace = self.methods[method]
+            pace.seen = now
+            per_second, paused_until = pace.per_second, datetime.fromtimestamp(pace.paused_until, UTC)
+        # Outside the lock, and outside any transaction of the caller's: SQLite writes one at a time.
+        with self.session_factory.begin() as session:
+            store.save_pace(session, method, per_second, paused_until, now)
+
+
+def _last_second(calls: deque[float], at: float) -> deque[float]:
+    while calls and calls[0] <= at - 1.0:
+        calls.popleft()
+    return calls
 
 
 class OutboxSender:
@@ -266,18 +332,16 @@ class OutboxSender:
         clock: Callable[[], datetime],
         *,
         sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
         workers: int = 4,
     ) -> None:
         self.session_factory = session_factory
         self.client = client
         self.clock = clock
         self.sleep = sleep
-        self.monotonic = monotonic
         # Waiting out Slack's pauses, sends overlap this many at a time (a job's fan-out, the sweep).
         self.workers = workers
         self.first_backoff = FIRST_BACKOFF
-        self.throttle = _Throttle()
+        self.paces = Paces(session_factory)
         self.token_refused: str | None = None  # Slack's error while it refuses the token: sending pauses
         self.wake = threading.Event()  # set when something was left for the sweeper
 
@@ -350,7 +414,7 @@ class OutboxSender:
             result.failed += outcomes[Outcome.FAILED]
             result.retrying += outcomes[Outcome.RETRYING]
             if outcomes[Outcome.HELD]:
-                result.held_for = self.throttle.held_for(self.monotonic())
+                result.held_for = self.paces.held_for(self.clock())
                 break
             if not (outcomes[Outcome.SENT] or outcomes[Outcome.FAILED] or outcomes[Outcome.RETRYING]):
                 break  # what is due waits for its turn: the next sweep
@@ -433,7 +497,7 @@ class OutboxSender:
                 waited += wait
                 continue
             # The claim is committed: no other sender takes this row while we wait for Slack.
-            pause = self.throttle.take_turn(message.method, self.monotonic(), patience - waited)
+            pause = self.paces.take_turn(message.method, self.clock(), patience - waited)
             if pause > patience - waited:
                 with self.session_factory.begin() as session:
                     store.release(session, message.id, self.clock() + timedelta(seconds=pause))
@@ -460,7 +524,7 @@ class OutboxSender:
         except Exception as error:  # a surprise (a bug, the SDK): an attempt like any other, retried for 24 h
             log.exception("Sending outbox message %s (%s) failed unexpectedly", message.key, message.method)
             return self._failed(message, None, f"unexpected {type(error).__name__}: {error}", {})
-        self.throttle.call_passed(message.method, self.monotonic())
+        self.paces.call_passed(message.method, self.clock())
         with self.session_factory.begin() as session:
             store.mark_sent(session, message.id, self.clock(), _result_of(response))
         metrics.OUTBOX_SENT.labels(message.method).inc()
@@ -513,6 +577,9 @@ class OutboxSender:
                 store.release(session, message.id, message.next_attempt_at, description)
             self._refuse_token(error)
             return Outcome.PAUSED
+        if status == 429:  # the whole method pauses at once, in this process and (through the database) the others
+            metrics.SLACK_RATELIMITED.labels(message.method).inc()
+            self.paces.rate_limited(message.method, _retry_after(headers), now)
         transient = status is None or status == 429 or status >= 500 or error in TRANSIENT_ERRORS
         with self.session_factory.begin() as session:
             if not transient:
@@ -527,9 +594,7 @@ class OutboxSender:
                 metrics.count_failed(message.method, status, error)
                 return Outcome.FAILED
             if status == 429:
-                metrics.SLACK_RATELIMITED.labels(message.method).inc()
                 delay = timedelta(seconds=_retry_after(headers))
-                self.throttle.rate_limited(message.method, delay.total_seconds(), self.monotonic())
             else:
                 delay = min(self.first_backoff * 2 ** min(message.attempts - 1, 10), MAX_BACKOFF)
             log.warning("Outbox message %s will be retried in %s: %s", message.key, delay, description)

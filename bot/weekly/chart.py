@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from datetime import date, time
 
-from matplotlib.figure import Figure
+from bot.core.imports import load_when_used
+
+matplotlib_figure = load_when_used("matplotlib.figure")  # only a digest draws: other commands start without it
 
 
 class KudosPerDayChart:
@@ -17,7 +19,7 @@ class KudosPerDayChart:
 
     def __init__(self, days: list[date], at: time):
         # A Figure without pyplot renders with Agg and keeps no global state.
-        self.figure = Figure(figsize=(8, 3), dpi=100)
+        self.figure = matplotlib_figure.Figure(figsize=(8, 3), dpi=100)
         self.axes = self.figure.subplots()
         colours = ["#9fb8c8" if day.weekday() >= 5 else "#2f4858" for day in days]
         self.bars = self.axes.bar(range(len(days)), [0] * len(days), color=colours)

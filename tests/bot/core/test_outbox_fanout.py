@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.jobs import run_job
-from bot.core.outbox import _Throttle
 from storage.models import OutboxMessage
 from storage.tips import TipSubscriber
 
@@ -13,19 +12,14 @@ SUBSCRIBERS = [f"U{n:05d}" for n in range(300)]
 
 
 class FakeTime:
-    """The sender's sleep and monotonic clock, moving the test's clock along with them."""
+    """The sender's sleep, moving the test's clock along with it."""
 
     def __init__(self, clock):
         self.clock = clock
-        self.now = 0.0
         self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 3))
-        self.now += seconds
         self.clock.advance(seconds=seconds)
 
 
@@ -47,7 +41,7 @@ def pending(ctx) -> int:
 
 def test_daily_tip_waits_out_retry_after_and_reaches_everyone_once(ctx, fake_slack, clock, subscribed):
     time = FakeTime(clock)
-    ctx.outbox.sleep, ctx.outbox.monotonic, ctx.outbox.workers = time.sleep, time.monotonic, 1
+    ctx.outbox.clock, ctx.outbox.sleep, ctx.outbox.workers = clock, time.sleep, 1
     fake_slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
 
     report = run_job(ctx, "daily-tip")
@@ -76,26 +70,3 @@ def test_a_fan_out_that_cannot_finish_says_how_many_wait_and_why(ctx, fake_slack
 
     assert report.backlog.waiting == len(SUBSCRIBERS) + 1 == pending(ctx)
     assert str(report.backlog).startswith(f"{len(SUBSCRIBERS) + 1} message(s) still waiting (301 × 503 internal_error)")
-
-
-def test_after_a_429_a_method_keeps_the_pace_that_passed():
-    throttle = _Throttle()
-    for n in range(10):
-        assert throttle.take_turn("chat.postMessage", n * 0.05, longest_wait=0.0) == 0.0
-        throttle.call_passed("chat.postMessage", n * 0.05)
-    throttle.rate_limited("chat.postMessage", 1.0, 0.5)
-
-    turns = [throttle.take_turn("chat.postMessage", 0.5, longest_wait=5.0) for _ in range(3)]
-    assert [round(seconds, 3) for seconds in turns] == [1.0, 1.102, 1.204]  # 10 passed a second: 1.02/10 apart
-    assert throttle.take_turn("views.publish", 0.5, longest_wait=0.0) == 0.0  # other methods go on
-    # A 429 at that pace: a little slower (2%), not the pace of the last second again.
-    throttle.call_passed("chat.postMessage", 1.9)
-    throttle.rate_limited("chat.postMessage", 1.0, 2.0)
-    assert round(throttle.pace["chat.postMessage"][0], 5) == round(0.102 * 1.02, 5)
-    # A turn further off than the caller would wait is not taken.
-    assert throttle.take_turn("chat.postMessage", 0.5, longest_wait=1.0) == throttle.take_turn(
-        "chat.postMessage", 0.5, longest_wait=1.0
-    )
-    # Ten minutes later it tries full speed again.
-    assert throttle.take_turn("chat.postMessage", 603.0, longest_wait=0.0) == 0.0
-    assert throttle.take_turn("chat.postMessage", 603.0, longest_wait=0.0) == 0.0

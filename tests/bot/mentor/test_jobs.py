@@ -2,7 +2,6 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
@@ -16,12 +15,6 @@ from storage.outbox import by_key
 
 PARIS = ZoneInfo("Europe/Paris")
 ROUND_DAY = datetime(2026, 11, 16, 10, 0, tzinfo=PARIS)  # the fixed clock's Monday starts a round
-
-
-@pytest.fixture(autouse=True)
-def pace_by_the_fixed_clock(ctx, clock):
-    """The outbox spaces posts to one channel a second apart; here days pass between them on the fixed clock."""
-    ctx.outbox.monotonic = lambda: clock().timestamp()
 
 
 def mentor(slack, user, text):

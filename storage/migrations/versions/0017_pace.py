@@ -1,0 +1,30 @@
+"""pace: the pace of each Slack Web API method, learned from its 429s and shared by every process
+
+Revision ID: 0017_pace
+Revises: 0016_teams
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.db
+
+revision = "0017_pace"
+down_revision = "0016_teams"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "slack_paces",
+        sa.Column("method", sa.String(length=50), nullable=False),
+        sa.Column("per_second", sa.Float(), nullable=True),
+        sa.Column("paused_until", storage.db.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", storage.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("method", name=op.f("pk_slack_paces")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("slack_paces")

@@ -1,0 +1,123 @@
+"""The pace of each Web API method: learned from Slack's 429s, kept in the database, shared by every
+process (bot.core.outbox.Paces). Times are given, never read from a clock."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.context import build_context
+from bot.core.outbox import PACE_CALM, PACE_MARGIN, PACE_STEP, Paces, post_message
+from bot.features import FEATURES
+from storage.models import OutboxMessage, SlackPace
+from tests.conftest import OutboxTime
+
+METHOD = "chat.postMessage"
+START = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return START + timedelta(seconds=seconds)
+
+
+def learned(ctx) -> Paces:
+    """A sender that made 10 calls in half a second, then met a 429 with Retry-After: 1 at 0.5 s."""
+    paces = Paces(ctx.session_factory)
+    for n in range(10):
+        assert paces.take_turn(METHOD, at(n * 0.05), longest_wait=0.0) == 0.0  # no pace yet: as they come
+        paces.call_passed(METHOD, at(n * 0.05))
+    paces.rate_limited(METHOD, 1.0, at(0.5))
+    return paces
+
+
+def send_at_pace(paces: Paces, start: float, until: float, every: float = 0.0) -> float:
+    """Calls that pass, each at its turn (and at least `every` seconds apart), from `start` to `until`;
+    returns when the last one passed."""
+    moment = start
+    while moment < until:
+        moment += paces.take_turn(METHOD, at(moment), longest_wait=10.0)
+        paces.call_passed(METHOD, at(moment))
+        moment += every
+    return moment
+
+
+def per_second(paces: Paces) -> float:
+    return paces.methods[METHOD].per_second
+
+
+def test_a_429_pauses_the_method_for_retry_after_and_teaches_the_pace_that_passed(ctx):
+    paces = learned(ctx)
+
+    assert paces.take_turn(METHOD, at(0.5), longest_wait=5.0) == pytest.approx(1.0)  # Retry-After, exactly
+    turns = [paces.take_turn(METHOD, at(0.5), longest_wait=5.0) for _ in range(2)]
+    assert turns == pytest.approx([1.102, 1.204])  # 10 passed in the second: a little under, 1.02/10 s apart
+    assert paces.take_turn("views.publish", at(0.5), longest_wait=0.0) == 0.0  # other methods go on
+    # A turn further off than the caller would wait is not taken.
+    assert paces.take_turn(METHOD, at(0.5), longest_wait=1.0) == paces.take_turn(METHOD, at(0.5), longest_wait=1.0)
+
+
+def test_each_later_429_lowers_the_pace_once(ctx):
+    paces = learned(ctx)
+    paces.rate_limited(METHOD, 1.0, at(0.6))  # a call on its way before the pause: no lower
+    assert per_second(paces) == pytest.approx(10 / PACE_MARGIN)
+
+    moment = send_at_pace(paces, 0.6, until=3.5)
+    paces.rate_limited(METHOD, 1.0, at(moment))  # at that pace: a little too fast
+    assert per_second(paces) == pytest.approx(10 / PACE_MARGIN**2)
+
+    # Clearly fewer passed in the last second than the pace allows (another sender took a share): that.
+    resumed = moment + 1.0
+    for n in range(4):
+        paces.call_passed(METHOD, at(resumed + 0.2 + n * 0.25))
+    paces.rate_limited(METHOD, 1.0, at(resumed + 1.1))
+    assert per_second(paces) == pytest.approx(4 / PACE_MARGIN)
+
+
+def test_the_pace_rises_a_step_after_a_calm_spell_of_calls_at_that_pace(ctx):
+    paces = learned(ctx)
+    send_at_pace(paces, 0.5, until=0.5 + PACE_CALM + 1.0)
+    assert per_second(paces) == pytest.approx(10 / PACE_MARGIN * (1 + PACE_STEP))
+
+
+def test_a_method_called_now_and_then_does_not_creep_up(ctx):
+    sparse = learned(ctx)
+    send_at_pace(sparse, 0.5, until=0.5 + 3 * PACE_CALM, every=2.0)
+    assert per_second(sparse) == pytest.approx(10 / PACE_MARGIN)
+
+
+def test_the_pace_one_sender_learned_is_where_another_process_starts_and_follows(ctx):
+    first = learned(ctx)
+    with ctx.session_factory() as session:
+        kept = session.get(SlackPace, METHOD)
+    assert kept.per_second == pytest.approx(10 / PACE_MARGIN) and kept.paused_until == at(1.5)
+
+    other = Paces(ctx.session_factory)  # another process on the same database, or the next job run
+    assert other.take_turn(METHOD, at(0.6), longest_wait=5.0) == pytest.approx(0.9)  # paused there too
+    assert other.take_turn(METHOD, at(0.6), longest_wait=5.0) == pytest.approx(0.9 + PACE_MARGIN / 10)
+
+    first.rate_limited(METHOD, 5.0, at(2.0))  # a 429 the other did not meet
+    assert other.take_turn(METHOD, at(2.1), longest_wait=10.0) == pytest.approx(4.9)
+    assert per_second(other) == pytest.approx(10 / PACE_MARGIN**2)
+
+
+def post(context, key, channel):
+    with context.transaction() as session:
+        post_message(session, key, channel=channel, text="hello", blocks=None, now=context.now())
+
+
+def test_a_429_met_by_one_sender_holds_back_the_senders_of_other_processes(ctx, fake_slack, settings, engine, clock):
+    other = build_context(settings, FEATURES, engine=engine, clock=clock)  # another process, same database
+    OutboxTime(clock).drive(other.outbox)
+    fake_slack.fail(METHOD, status=429, retry_after=30)
+
+    post(ctx, "m1", channel="C1")  # answered 429
+    post(other, "m2", channel="C2")
+
+    assert fake_slack.calls_to(METHOD) == []  # the other process did not ask Slack either
+    with ctx.session_factory() as session:
+        waiting = {m.key: m.next_attempt_at for m in session.scalars(select(OutboxMessage))}
+    assert waiting == {"m1": clock() + timedelta(seconds=30), "m2": clock() + timedelta(seconds=30)}
+
+    clock.advance(seconds=30)
+    assert other.outbox.sweep().sent == 2
+    assert sorted(call["channel"] for call in fake_slack.calls_to(METHOD)) == ["C1", "C2"]
