@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from datetime import date
 from urllib.error import URLError
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
@@ -25,6 +25,7 @@ from bot.core.metrics import share_between_workers
 from bot.core.outbox import Sweeper, method_answered
 from bot.core.scheduler import add_jobs
 from bot.core.settings import ConfigError, Settings, load_settings
+from bot.core.shutdown import stop_signal_calls, wind_down
 from bot.core.socket_mode import SocketModeKeeper
 from bot.features import FEATURES
 from storage.db import make_engine, make_read_only_engine, make_session_factory
@@ -125,18 +126,24 @@ def cmd_run(args) -> None:
     ctx = _serving_context(settings)
     scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
-    scheduler.start()
-    socket = SocketModeKeeper(create_app(ctx), settings.slack_app_token)
-    if args.port:
+    app = create_app(ctx)
+    socket = SocketModeKeeper(app, settings.slack_app_token)
+    with stop_signal_calls(socket.stop):
+        scheduler.start()
         # Slack's requests come over the socket; this serves /healthz, /readyz and the integrations.
-        serve_in_background(wsgi_app(None, ctx, socket.problem), port=args.port)
-    socket.run()
+        server = serve_in_background(wsgi_app(None, ctx, socket.problem), port=args.port) if args.port else None
+        socket.run()  # until SIGTERM: the socket is closed first, so no new request comes
+    if server is not None:
+        server.shutdown()
+    wind_down(ctx, app=app, scheduler=scheduler)
 
 
 def _http_app(settings: Settings):
-    """Built in each gunicorn worker, after the fork, so each has its own pool and sweeper."""
+    """Built in each gunicorn worker, after the fork, so each has its own pool and sweeper; with what
+    ends them when the worker exits."""
     ctx = _serving_context(settings)
-    return wsgi_app(create_app(ctx), ctx)
+    app = create_app(ctx)
+    return wsgi_app(app, ctx), lambda: wind_down(ctx, app=app)
 
 
 def cmd_scheduler(args) -> None:
@@ -145,11 +152,17 @@ def cmd_scheduler(args) -> None:
     if settings.database_url.startswith("sqlite"):
         _migrate(settings)
     ctx = _context(settings)
-    if args.port:  # the jobs' metrics are this process's
-        serve_in_background(wsgi_app(None, ctx), port=args.port)
-    scheduler = BlockingScheduler()
+    scheduler = BackgroundScheduler()
     add_jobs(scheduler, ctx)
-    scheduler.start()
+    stopped = threading.Event()
+    with stop_signal_calls(stopped.set):
+        # The jobs' metrics are this process's.
+        server = serve_in_background(wsgi_app(None, ctx), port=args.port) if args.port else None
+        scheduler.start()
+        stopped.wait()
+    if server is not None:
+        server.shutdown()
+    wind_down(ctx, scheduler=scheduler)
 
 
 def cmd_doctor(_args) -> int:
@@ -180,7 +193,9 @@ def cmd_jobs_run(args) -> int:
         raise ConfigError(f"unknown job {args.name!r}; the jobs are: {', '.join(jobs)}.")
     if not args.dry_run:
         settings.require("SLACK_BOT_TOKEN")
-    report = run_job(_context(settings), args.name, dry_run=args.dry_run, force=args.force)
+    ctx = _context(settings)
+    with stop_signal_calls(ctx.outbox.stop):  # the job ends; what it could not send waits for the next process
+        report = run_job(ctx, args.name, dry_run=args.dry_run, force=args.force)
     if not report.ran:
         print(f"{args.name} already ran for {report.period}; use --force to run it again.")
         return 0

@@ -16,18 +16,23 @@ import sys
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
+from slack_sdk import WebClient
 from sqlalchemy import select, text
 
+from bot.core.outbox import OutboxSender, post_message, utc_now
+from bot.core.settings import WEEKDAYS
 from bot.features import tables
 from storage.db import make_engine, make_session_factory
+from storage.goals import Goal
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from storage.tips import TipSubscriber
@@ -448,6 +453,137 @@ def _answers(port: int) -> bool:
         return get(port, "/healthz") == (200, "ok\n")
     except OSError:
         return False
+
+
+# --- SIGTERM in the middle of a fan-out -----------------------------------------------------
+SLOW_PACE = 20  # chat.postMessage calls a second the fake Slack lets through, so a fan-out takes seconds
+STOP_WITHIN = 10  # seconds from SIGTERM to the exit, as the README promises
+
+
+def outbox_rows(database_url: str) -> list[OutboxMessage]:
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    engine.dispose()
+    return rows
+
+
+def dms_to(fake_slack, users: list[str]) -> Counter[str]:
+    """How many messages each of `users` was sent."""
+    wanted = set(users)
+    return Counter(post["channel"] for post in fake_slack.calls_to("chat.postMessage") if post["channel"] in wanted)
+
+
+def stopped_with_claims_given_back(process: subprocess.Popen, database_url: str) -> list[OutboxMessage]:
+    """SIGTERM `process`, see it exit 0 in time, and return the rows it left unsent: none of them claimed."""
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=STOP_WITHIN) == 0
+    unsent = [row for row in outbox_rows(database_url) if row.status == "pending"]
+    assert unsent, "the fan-out was over before SIGTERM came: nothing shows what a stop leaves"
+    assert [row.key for row in unsent if row.claimed_until is not None] == []
+    return unsent
+
+
+def next_process_sweeps(database_url: str, fake_slack) -> None:
+    """What the next Kaizen process does first: one sweep sends whatever is due now. A row whose claim
+    was not given back is not due until the claim expires, two minutes on."""
+    fake_slack.limit("chat.postMessage", 10_000)
+    engine = make_engine(database_url)
+    client = WebClient(token="xoxb-test", base_url=fake_slack.api_url, retry_handlers=[])
+    OutboxSender(make_session_factory(engine), client, utc_now).sweep()
+    engine.dispose()
+
+
+def test_sigterm_to_jobs_run_mid_fan_out_exits_0_and_the_next_process_sends_the_rest_once(
+    started, any_database_env, fake_slack, tmp_path
+):
+    env, users = any_database_env, [f"U{n:03d}" for n in range(200)]
+    engine = make_engine(env["DATABASE_URL"])
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        session.add_all(TipSubscriber(user_id=user, subscribed_at=datetime.now(UTC)) for user in users)
+    engine.dispose()
+    fake_slack.limit("chat.postMessage", SLOW_PACE)
+
+    job = started("jobs", "run", "daily-tip", env=env)
+    wait_for(lambda: sum(dms_to(fake_slack, users).values()) >= 20, "the fan-out under way")
+    unsent = stopped_with_claims_given_back(job, env["DATABASE_URL"])
+
+    assert set(dms_to(fake_slack, users).values()) == {1}  # none twice so far
+    said = (tmp_path / "kaizen-0.log").read_text()
+    assert f"{len(unsent)} message(s) still waiting ({len(unsent)} × Kaizen was stopped before sending them)" in said
+    next_process_sweeps(env["DATABASE_URL"], fake_slack)
+    assert dms_to(fake_slack, users) == Counter(users)  # every one, once
+    assert len(fake_slack.posts_to("CTIPS")) == 1
+    assert pending(env["DATABASE_URL"]) == []
+
+
+def test_sigterm_to_a_gunicorn_worker_then_to_kaizen_run_http_mid_fan_out_loses_and_doubles_nothing(
+    started, kaizen_env, fake_slack, tmp_path
+):
+    users = [f"U{n:03d}" for n in range(400)]
+    engine = make_engine(kaizen_env["DATABASE_URL"])
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:  # a fan-out another process wrote
+        for user in users:
+            post_message(session, f"fan-out:{user}", channel=user, text="hello", blocks=None, now=datetime.now(UTC))
+    engine.dispose()
+    fake_slack.limit("chat.postMessage", SLOW_PACE)
+    log = tmp_path / "kaizen-0.log"
+    port = free_port()
+    server = started("run", "--http", "--workers", "1", "--port", str(port), env=kaizen_env)
+    wait_until_healthy(server, port)
+
+    def sent() -> int:
+        return sum(dms_to(fake_slack, users).values())
+
+    def workers() -> list[str]:
+        return re.findall(r"Booting worker with pid: (\d+)", log.read_text())
+
+    # The worker's sweeper sends the fan-out; gunicorn replaces a worker that was sent SIGTERM alone.
+    wait_for(lambda: sent() >= 20, "the worker sending the fan-out")
+    [first] = workers()
+    os.kill(int(first), signal.SIGTERM)
+    wait_for(lambda: len(workers()) == 2, "a new worker", state=log.read_text)
+    wait_for(lambda: sent() >= 100, "the new worker sending the rest")
+    assert f"Worker (pid:{first}) exited with code" not in log.read_text()
+    # Then SIGTERM to `kaizen run --http` itself (gunicorn's master), mid-way through the new worker's sending.
+    stopped_with_claims_given_back(server, kaizen_env["DATABASE_URL"])
+
+    assert set(dms_to(fake_slack, users).values()) == {1}
+    next_process_sweeps(kaizen_env["DATABASE_URL"], fake_slack)
+    assert dms_to(fake_slack, users) == Counter(users)
+    assert pending(kaizen_env["DATABASE_URL"]) == []
+
+
+@pytest.mark.parametrize("command", ["run", "scheduler"])
+def test_sigterm_to_the_scheduler_mid_fan_out_closes_the_socket_and_exits_0(
+    command, started, kaizen_env, fake_slack, socket_mode
+):
+    """`kaizen run` (Socket Mode) or `kaizen scheduler`, whose catch-up at start sends the goal check-ins
+    scheduled a minute ago to 300 people."""
+    users = [f"U{n:03d}" for n in range(300)]
+    engine = make_engine(kaizen_env["DATABASE_URL"])
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        now = datetime.now(UTC)
+        session.add_all(Goal(owner_id=user, number=1, title="Ship it", created_at=now) for user in users)
+    engine.dispose()
+    fake_slack.limit("chat.postMessage", SLOW_PACE)
+    due = datetime.now(ZoneInfo(kaizen_env["KAIZEN_TIMEZONE"])) - timedelta(minutes=1)
+    env = {**kaizen_env, "KAIZEN_CHECKIN_AT": f"{WEEKDAYS[due.weekday()]} {due:%H:%M}", "SLACK_APP_TOKEN": "xapp-test"}
+
+    process = started(command, env=env)
+    if command == "run":
+        wait_for(socket_mode.open_connections, "connected to Socket Mode", timeout=60)
+    wait_for(lambda: sum(dms_to(fake_slack, users).values()) >= 20, "the check-ins under way", timeout=60)
+    stopped_with_claims_given_back(process, env["DATABASE_URL"])
+
+    if command == "run":
+        assert ("closed", 1) in socket_mode.history and socket_mode.open_connections() == []
+    assert set(dms_to(fake_slack, users).values()) == {1}
+    next_process_sweeps(env["DATABASE_URL"], fake_slack)
+    assert dms_to(fake_slack, users) == Counter(users)
 
 
 def test_two_http_servers_on_one_postgresql_deliver_a_burst_into_one_channel_once_each_in_order_and_spaced(

@@ -24,6 +24,7 @@ from bot.core.context import Context, HttpAnswer, Route
 from bot.core.logs import GunicornLogger
 from bot.core.metrics import OutboxGauges, metrics_page, worker_exited
 from bot.core.outbox import TOKEN_ERRORS, OutboxSender
+from bot.core.shutdown import GUNICORN_GRACE
 from storage.migrate import schema_problem
 
 EVENTS_PATH = "/slack/events"
@@ -254,23 +255,36 @@ def serve_in_background(
     return server
 
 
+# What a gunicorn worker loads: the WSGI app, and what ends it when the worker exits.
+Loaded = tuple[Callable, Callable[[], None]]
+
+
 class GunicornServer(BaseApplication):
     """gunicorn run from our CLI; `load` builds the app inside each worker, after the fork."""
 
-    def __init__(self, load_app: Callable[[], Callable], options: dict):
+    def __init__(self, load_app: Callable[[], Loaded], options: dict):
         self.load_app = load_app
         self.options = options
+        self.end_app: Callable[[], None] | None = None  # in a worker, once loaded
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("worker_exit", self.worker_exited)
 
     def load(self) -> Callable:
-        return self.load_app()
+        application, self.end_app = self.load_app()
+        return application
+
+    def worker_exited(self, _server, _worker) -> None:
+        """gunicorn's worker_exit hook, called in the worker once it stopped taking requests and those
+        under way were answered (SIGTERM), and in the master for a worker found gone (no app there)."""
+        if self.end_app is not None:
+            self.end_app()
 
 
-def serve(load_app: Callable[[], Callable], *, port: int, workers: int, threads: int) -> None:
+def serve(load_app: Callable[[], Loaded], *, port: int, workers: int, threads: int) -> None:
     GunicornServer(
         load_app,
         {
@@ -279,6 +293,7 @@ def serve(load_app: Callable[[], Callable], *, port: int, workers: int, threads:
             "worker_class": "gthread",
             "threads": threads,
             "timeout": 30,
+            "graceful_timeout": GUNICORN_GRACE,  # after SIGTERM: then a worker still there is killed
             "accesslog": None,
             "loglevel": "info",
             "logger_class": GunicornLogger,

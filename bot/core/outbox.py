@@ -6,6 +6,8 @@ them, waiting out a short pause (a channel's turn, a Retry-After of a few second
 wait longer is left to the `Sweeper`, a light thread every serving process runs, which sends each
 row when it is due. A job or a CLI command `drain`s what it wrote before it returns. Each row is
 claimed before it is sent, so two senders never send the same row, whichever processes they are in.
+A sender that `stop`s (SIGTERM) claims nothing more and gives back each claim it has not used, so
+another process sends those rows at once rather than when the claim expires (CLAIM_HOLD).
 
 Order: the rows of one lane (a channel, a person's DM, a Home tab) go out one at a time, in the order
 written, at least LANE_SPACING apart (Slack allows about one message a second per channel); the
@@ -17,7 +19,6 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -173,6 +174,7 @@ class Outcome(StrEnum):
     PAUSED = "paused"  # Slack refuses the token
     GONE = "gone"  # nothing to do: sent, refused or dropped already, or another sender has it
     RATE_LIMITED = "rate-limited"  # a 429: waited out if patience allows, else reported as RETRYING
+    STOPPED = "stopped"  # not sent: the sender is stopping (a claim it took is given back)
 
 
 @dataclass
@@ -331,19 +333,37 @@ class OutboxSender:
         client: WebClient,
         clock: Callable[[], datetime],
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         workers: int = 4,
     ) -> None:
         self.session_factory = session_factory
         self.client = client
         self.clock = clock
-        self.sleep = sleep
+        self.stopping = threading.Event()  # set by stop(): sending is over for this sender
+        self.sleep = sleep or self.stopping.wait  # so a stop cuts every wait short
         # Waiting out Slack's pauses, sends overlap this many at a time (a job's fan-out, the sweep).
         self.workers = workers
         self.first_backoff = FIRST_BACKOFF
         self.paces = Paces(session_factory)
         self.token_refused: str | None = None  # Slack's error while it refuses the token: sending pauses
         self.wake = threading.Event()  # set when something was left for the sweeper
+        self.sends = 0  # how many of this sender's threads are sending a row (or waiting for its turn)
+        self.sends_changed = threading.Condition()
+
+    def stop(self) -> None:
+        """Send nothing more: a send under way finishes, a row waiting for its turn is given back unsent
+        (its claim released, so another process sends it at once), and drains and sweeps return."""
+        self.stopping.set()
+        self.wake.set()
+
+    def wait_for_sends(self, within: float) -> int:
+        """After stop(): wait up to `within` seconds for the sends under way to finish; how many still
+        are then (each keeps its claim: the row is sent again once the claim expires)."""
+        with self.sends_changed:
+            self.sends_changed.wait_for(lambda: self.sends == 0, within)
+            if self.sends:
+                log.warning("Stopped with %d message(s) still being sent: retried after %s", self.sends, CLAIM_HOLD)
+            return self.sends
 
     def deliver(self, keys: Iterable[str]) -> None:
         """Send these just-committed messages now, in order, each waiting out a short pause; what
@@ -372,7 +392,7 @@ class OutboxSender:
             with self.session_factory.begin() as session:
                 left = store.waiting(session, ids)
             ids = [message.id for message in left]
-            if not ids or self.token_refused:
+            if not ids or self.token_refused or self.stopping.is_set():
                 break
             if any(outcome in (Outcome.SENT, Outcome.FAILED) for outcome in outcomes):
                 continue
@@ -402,13 +422,15 @@ class OutboxSender:
             return Backlog(
                 Counter({f"Slack refuses the bot token ({self.token_refused}): sending is paused": len(left)})
             )
+        if self.stopping.is_set():
+            return Backlog(Counter({"Kaizen was stopped before sending them": len(left)}))
         return Backlog(Counter(message.last_error or "waiting for its turn" for message in left))
 
     def sweep(self, limit: int = 1000) -> SweepResult:
         """Send every message that is due, oldest first, pacing to Slack's limits, until none is due
         (`limit` at a time, so a 5,000-DM fan-out does not wait for the next sweep)."""
         result = SweepResult()
-        while not self.token_refused and (ids := self._due_ids(limit)):
+        while not (self.token_refused or self.stopping.is_set()) and (ids := self._due_ids(limit)):
             outcomes = Counter(self._send_paced(ids, SWEEP_PATIENCE))
             result.sent += outcomes[Outcome.SENT]
             result.failed += outcomes[Outcome.FAILED]
@@ -454,7 +476,7 @@ class OutboxSender:
                 if stop.is_set():
                     break
                 outcomes.append(self._send(message_id, patience))
-                if outcomes[-1] in (Outcome.HELD, Outcome.PAUSED):
+                if outcomes[-1] in (Outcome.HELD, Outcome.PAUSED, Outcome.STOPPED):
                     stop.set()
             return outcomes
 
@@ -470,8 +492,20 @@ class OutboxSender:
     def _send(self, message_id: int, patience: float) -> Outcome:
         """Send one message, waiting up to `patience` seconds in all for its turn (in its lane, in its
         method's pace) and for a Retry-After; what would have to wait longer is left for later."""
+        with self.sends_changed:
+            self.sends += 1
+        try:
+            return self._send_counted(message_id, patience)
+        finally:
+            with self.sends_changed:
+                self.sends -= 1
+                self.sends_changed.notify_all()
+
+    def _send_counted(self, message_id: int, patience: float) -> Outcome:
         waited, rate_limited = 0.0, False
         while not self.token_refused:
+            if self.stopping.is_set():
+                return Outcome.STOPPED
             now = self.clock()
             with self.session_factory.begin() as session:
                 message = store.claim(session, message_id, now, CLAIM_HOLD, LANE_SPACING)
@@ -505,6 +539,10 @@ class OutboxSender:
             if pause > 0:
                 self.sleep(pause)
                 waited += pause
+            if self.stopping.is_set():  # not sent: given back as it was, due at once for another sender
+                with self.session_factory.begin() as session:
+                    store.release(session, message.id, message.next_attempt_at)
+                return Outcome.STOPPED
             outcome = self._attempt(message, payload)
             if outcome is not Outcome.RATE_LIMITED:
                 return outcome
@@ -633,7 +671,7 @@ class Sweeper:
 
     def _run(self) -> None:
         sender = self.sender
-        while not self.stopping.is_set():
+        while not (self.stopping.is_set() or sender.stopping.is_set()):
             sender.wake.clear()
             try:
                 if sender.token_refused and not sender.check_token():

@@ -303,3 +303,23 @@ def test_an_unexpected_error_is_an_attempt_releases_the_claim_and_gives_up_after
         clock.set(row(ctx, "m1").next_attempt_at)
         ctx.outbox.sweep()
     assert clock() - row(ctx, "m1").created_at >= timedelta(hours=24) and row(ctx, "m1").status == "failed"
+
+
+def test_a_stopping_sender_gives_back_the_claim_it_waits_with_and_claims_nothing_more(ctx, fake_slack):
+    with ctx.transaction(deliver=False) as session:
+        for user in ("UANA", "UBEN"):
+            post_message(session, f"dm:{user}", channel=user, text="hi", blocks=None, now=ctx.now())
+    sender = ctx.outbox
+    sender.workers = 1
+    sender.paces.rate_limited("chat.postMessage", 5, sender.clock())  # a 429 a moment ago
+    sender.sleep = lambda _seconds: sender.stop()  # SIGTERM while the first DM, claimed, waits its turn
+
+    backlog = sender.drain(["dm:UANA", "dm:UBEN"])
+
+    assert fake_slack.calls_to("chat.postMessage") == []
+    for key in ("dm:UANA", "dm:UBEN"):  # as they were: due now, for whichever sender comes next
+        message = row(ctx, key)
+        assert (message.status, message.claimed_until, message.attempts) == ("pending", None, 0)
+        assert message.next_attempt_at == message.created_at
+    assert str(backlog).startswith("2 message(s) still waiting (2 × Kaizen was stopped before sending them)")
+    assert sender.sweep().sent == 0 and sender.wait_for_sends(0) == 0
