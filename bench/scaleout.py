@@ -211,7 +211,8 @@ def fan_out(topology: Topology) -> None:
     process.terminate()
     process.wait(timeout=60)
     posts = [c for c in fake.calls_to("chat.postMessage") if started <= c.at <= last]
-    first = min(c.at for c in posts if c["channel"] in ("CTIPS", *users))
+    tip = {"CTIPS", *users}
+    first = min(c.at for c in posts if c["channel"] in tip)
     elapsed = last - started
     tip_floor, floor = (FAN_OUT + 1) / PER_SECOND, len(posts) / PER_SECOND
     print(f"(c) the daily tip to {FAN_OUT} subscribers by {how}, chat.postMessage limited to {PER_SECOND}/s,")
@@ -221,7 +222,12 @@ def fan_out(topology: Topology) -> None:
         f"(the tip's {FAN_OUT + 1} and the kudos'): floor {floor:.1f} s, {elapsed / floor:.3f}x (goal <= 1.1x); "
         f"the tip's alone {tip_floor:.1f} s"
     )
-    print(f"    the job's first post {first - started:.1f} s after the start, its last {last - first:.1f} s after that")
+    per_second = Counter(int(c.at - first) for c in posts if c.at >= first)
+    rates = sorted(per_second[second] for second in range(int(last - first)))
+    print(
+        f"    the job's first post {first - started:.1f} s after the start, its last {last - first:.1f} s after that; "
+        f"posts a second in between: min {rates[0]}, median {rates[len(rates) // 2]}, max {rates[-1]}"
+    )
     subscribers = set(users)
     received = Counter(c["channel"] for c in fake.calls_to("chat.postMessage") if c["channel"] in subscribers)
     missing = sum(1 for user in users if not received[user])
@@ -311,7 +317,9 @@ PARTS = {
 
 
 def main(parts: list[str]) -> None:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"two `kaizen run --http` servers x 2 workers x 8 threads, one PostgreSQL, {os.cpu_count()} cores")
+    print(f"(load average {load} at the start: other work on the machine slows every figure but (b) and (d))")
     for name in parts or PARTS:
         for part, prepare in PARTS[name]:
             with databases.postgresql() as engine:
