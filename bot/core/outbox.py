@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -61,6 +62,8 @@ PACE_MARGIN = 1.02  # a little under what passed before a 429, and that much slo
 PACE_STEP = 0.01  # a pace rises by this share of itself...
 PACE_CALM = 20.0  # ...each time this many seconds of calls at that pace passed without a 429
 PACE_BUSY = 0.9  # calls go "at that pace" when the last second had at least this share of it
+PACE_SHARED = 0.5  # a 429 when less than this share of the pace passed: another sender takes a share
+PACE_WINDOW = 1.01  # no more calls start in this many seconds than the pace allows in one (rounded up)
 PACE_REFRESH = 0.5  # how often a process that sends reads the paces the others wrote
 
 
@@ -221,6 +224,7 @@ class _Pace:
     changed_at: float = 0.0  # its last decrease or increase
     seen: datetime | None = None  # when the shared pace this one follows was written
     passed: deque[float] = field(default_factory=deque)  # its calls of the last second
+    started: deque[float] = field(default_factory=deque)  # when its calls of the last PACE_WINDOW started
 
 
 class Paces:
@@ -231,7 +235,7 @@ class Paces:
       paces every PACE_REFRESH seconds while it sends, and writes its own only when it changes;
     - the first 429 teaches the pace: the calls that passed in the second before it, a little under
       (PACE_MARGIN); a later 429 at that pace lowers it by PACE_MARGIN (multiplicative decrease), or
-      to what passed if that was clearly less (the limit fell, or another sender takes a share);
+      to what passed if that was far less (PACE_SHARED: another sender takes a share, or the limit fell);
     - each PACE_CALM seconds of calls at that pace without a 429 raise it by PACE_STEP of itself
       (additive increase), so a pace a 429 pushed too low, or a limit that grew, is found again.
 
@@ -255,6 +259,21 @@ class Paces:
             if start - at <= longest_wait:
                 pace.next_turn = start + (1.0 / pace.per_second if pace.per_second else 0.0)
             return start - at
+
+    def clear_to_call(self, method: str, now: datetime) -> float:
+        """Seconds to wait before calling (0.0: call now; the call is counted). Turns are spaced at the
+        pace, but a stall (a busy machine, a slow database) makes calls late and bunches them up: no
+        more than the pace allows in a second start within PACE_WINDOW, whatever the turns said."""
+        at = now.timestamp()
+        with self.lock:
+            pace = self.methods[method]
+            started = pace.started
+            while started and started[0] <= at - PACE_WINDOW:
+                started.popleft()
+            if pace.per_second and len(started) >= math.ceil(pace.per_second):
+                return started[0] + PACE_WINDOW - at
+            started.append(at)
+            return 0.0
 
     def held_for(self, now: datetime) -> float:
         """How long the longest-paused method is still paused."""
@@ -285,7 +304,7 @@ class Paces:
                 passed = len(_last_second(pace.passed, at))
                 # What passed in a whole second without a pause is about what Slack allows.
                 allowed = passed if passed and at - resumed_at >= 1.0 else None
-                if allowed and (pace.per_second is None or allowed < PACE_BUSY * pace.per_second):
+                if allowed and (pace.per_second is None or allowed < PACE_SHARED * pace.per_second):
                     pace.per_second = allowed / PACE_MARGIN
                 elif pace.per_second is not None:
                     pace.per_second /= PACE_MARGIN
@@ -334,7 +353,7 @@ class OutboxSender:
         clock: Callable[[], datetime],
         *,
         sleep: Callable[[float], object] | None = None,
-        workers: int = 4,
+        workers: int = 8,
     ) -> None:
         self.session_factory = session_factory
         self.client = client
@@ -539,6 +558,9 @@ class OutboxSender:
             if pause > 0:
                 self.sleep(pause)
                 waited += pause
+            while not self.stopping.is_set() and (late := self.paces.clear_to_call(message.method, self.clock())) > 0:
+                self.sleep(late)
+                waited += late
             if self.stopping.is_set():  # not sent: given back as it was, due at once for another sender
                 with self.session_factory.begin() as session:
                     store.release(session, message.id, message.next_attempt_at)
