@@ -1,6 +1,6 @@
 """SIGTERM in the middle of a fan-out, against a fake Slack that rate-limits chat.postMessage.
 
-    .venv/bin/python -m bench.shutdown [MESSAGES] [PER_SECOND] [ROUNDS]
+    .venv/bin/python -m bench.shutdown [MESSAGES] [PER_SECOND] [ROUNDS] [jobs|http]
 
 On SQLite (and PostgreSQL when reachable), ROUNDS times each: `kaizen jobs run daily-tip` to MESSAGES
 subscribers, and `kaizen run --http` (2 gunicorn workers) whose sweepers send MESSAGES DMs written
@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -59,9 +60,8 @@ def stop_mid_fan_out(engine: Engine, command: str, messages: int, per_second: in
     args = ["jobs", "run", "daily-tip", "--force"]
     if command == "http":
         args = ["run", "--http", "--port", str(free_port())]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = tempfile.TemporaryFile()  # noqa: SIM115 -- read after the process ends
+    process = subprocess.Popen([sys.executable, "-m", "bot", *args], env=env, stdout=log, stderr=log)
 
     def sent() -> Counter[str]:
         return Counter(call["channel"] for call in fake.calls_to("chat.postMessage") if call["channel"] in wanted)
@@ -73,6 +73,9 @@ def stop_mid_fan_out(engine: Engine, command: str, messages: int, per_second: in
     signalled = time.monotonic()
     status = process.wait(timeout=60)
     stop = time.monotonic() - signalled
+    log.seek(0)
+    said = [line for line in log.read().decode().splitlines() if "Stopped with" in line or "Error" in line]
+    log.close()
     with sessions() as session:
         unsent = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")))
     claimed = sum(1 for row in unsent if row.claimed_until is not None)
@@ -89,16 +92,18 @@ def stop_mid_fan_out(engine: Engine, command: str, messages: int, per_second: in
     return (
         f"exit {status} {stop:.2f} s after SIGTERM; unsent {len(unsent)}, still claimed {claimed}; "
         f"one sweep sent the rest in {sweep:.1f} s; duplicates {duplicates}, missing {missing}"
-    )
+    ) + "".join(f"\n    it said: {line}" for line in said[:3])
 
 
-def main(messages: int = 1000, per_second: int = 50, rounds: int = 3) -> None:
+def main(messages: int = 1000, per_second: int = 50, rounds: int = 3, only: str = "") -> None:
     for engine in databases.each():
         for command, name in (("jobs", "kaizen jobs run daily-tip"), ("http", "kaizen run --http")):
+            if only and command != only:
+                continue
             print(f"{engine.dialect.name}, {name}, {messages} messages at {per_second}/s:")
             for _ in range(rounds):
                 print("  " + stop_mid_fan_out(engine, command, messages, per_second))
 
 
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:4]))
+    main(*(int(arg) for arg in sys.argv[1:4]), *sys.argv[4:5])
