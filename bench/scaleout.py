@@ -96,6 +96,18 @@ class Topology:
             )
             return [found.group(1) for text in texts if (found := re.search(r"\[(\w+)\]", text or ""))]
 
+    def waiting(self) -> list[str]:
+        """The kudos channel's messages still unsent, as the outbox sees them (for what went missing)."""
+        with make_session_factory(self.engine)() as session:
+            rows = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.lane == CHANNEL, OutboxMessage.status != "sent")
+            )
+            return [
+                f"{row.id} {row.status} attempts={row.attempts} due={row.next_attempt_at:%H:%M:%S} "
+                f"claimed_until={row.claimed_until and f'{row.claimed_until:%H:%M:%S}'} {row.last_error}"
+                for row in rows
+            ]
+
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
@@ -105,20 +117,24 @@ def run(part: Callable[[Topology], None], engine: Engine, prepare: Callable[[Fak
     fake = FakeSlack().start()
     fake.limit_channels(per_second=1)
     prepare(fake)
-    with tempfile.TemporaryDirectory(prefix="kaizen-scaleout-") as workdir:
-        topology = Topology(engine, workdir, fake)
-        try:
-            part(topology)
-        finally:
-            topology.stop()
-            fake.stop()
+    workdir = tempfile.mkdtemp(prefix="kaizen-scaleout-")  # kept: the processes' logs
+    topology = Topology(engine, workdir, fake)
+    try:
+        part(topology)
+    finally:
+        topology.stop()
+        fake.stop()
+        print(f"    (the processes' logs: {workdir})")
 
 
 def summary(found: dict[str, list[float]], written: list[str]) -> str:
-    lost = sum(1 for times in found.values() if not times)
+    """Lost: written by the outbox and never delivered; not written: the request's work failed (its log says why)."""
+    unwritten = sum(1 for tag in found if tag not in written)
+    lost = sum(1 for tag, times in found.items() if not times and tag in written)
     duplicated = sum(len(times) - 1 for times in found.values() if len(times) > 1)
     arrived = [tag for tag, _ in sorted(((tag, times[0]) for tag, times in found.items() if times), key=lambda x: x[1])]
-    return f"lost {lost}, duplicated {duplicated}, {order(arrived, [tag for tag in written if found.get(tag)])}"
+    said = f"lost {lost}, duplicated {duplicated}, {order(arrived, [tag for tag in written if found.get(tag)])}"
+    return f"{said}; NOT WRITTEN {unwritten}" if unwritten else said
 
 
 def order(arrived: list[str], written: list[str]) -> str:
@@ -156,6 +172,8 @@ def burst_into_one_channel(topology: Topology) -> None:
         f"(goal <= 1.05x); gaps {min(gaps):.2f}-{max(gaps):.2f} s"
     )
     print(f"    {summary(found, topology.written_order())}; 429s met: {met_429(topology.fake)}")
+    for line in topology.waiting():
+        print(f"    still waiting at {datetime.now(UTC):%H:%M:%S}: {line}")
 
 
 # --- (b) ------------------------------------------------------------------------------------------
