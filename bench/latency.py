@@ -35,20 +35,21 @@ PATIENCE = 120  # seconds to wait for the last celebration before counting it lo
 
 
 class Kaizen:
-    """`kaizen run --http` on a free port, talking to `fake`."""
+    """`kaizen run --http` on a free port, talking to `fake` (as `client`, when several processes share it)."""
 
-    def __init__(self, fake: FakeSlack, database_url: str, workdir: str):
+    def __init__(self, fake: FakeSlack, database_url: str, workdir: str, *, client: str | None = None):
         self.port = free_port()
+        self.client = client
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake.api_url,
+            "SLACK_API_URL": fake.api_url_for(client) if client else fake.api_url,
             "DATABASE_URL": database_url,
             "KAIZEN_KUDOS_CHANNEL": CHANNEL,
             "KAIZEN_ENV_FILE": os.devnull,
         }
-        self.log = open(f"{workdir}/kaizen.log", "w")  # noqa: SIM115 -- open for the server's lifetime
+        self.log = open(f"{workdir}/kaizen-{client or 'http'}.log", "w")  # noqa: SIM115 -- open for its lifetime
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--http", "--port", str(self.port)],
             env=env,
@@ -62,8 +63,6 @@ class Kaizen:
 
     def kudos(self, tag: str) -> float:
         """Send one signed /kudos; the time its acknowledgement arrived."""
-        if not hasattr(self.local, "connection"):
-            self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         body = urlencode(
             {
                 "team_id": "T1",
@@ -76,12 +75,22 @@ class Kaizen:
             }
         )
         headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
-        self.local.connection.request("POST", "/slack/events", body=body, headers=headers)
-        response = self.local.connection.getresponse()
-        response.read()
+        try:
+            response = self._post(body, headers)
+        except (http.client.RemoteDisconnected, ConnectionError):  # the server closed an idle connection
+            del self.local.connection
+            response = self._post(body, headers)
         if response.status != 200:
             raise SystemExit(f"/kudos {tag}: HTTP {response.status}")
         return time.monotonic()
+
+    def _post(self, body: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+        if not hasattr(self.local, "connection"):
+            self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        self.local.connection.request("POST", "/slack/events", body=body, headers=headers)
+        response = self.local.connection.getresponse()
+        response.read()
+        return response
 
     def stop(self) -> None:
         self.process.terminate()
@@ -102,8 +111,8 @@ def arrivals(fake: FakeSlack, tags: list[str]) -> dict[str, list[float]]:
     return found
 
 
-def wait_for_all(fake: FakeSlack, tags: list[str]) -> dict[str, list[float]]:
-    deadline = time.monotonic() + PATIENCE
+def wait_for_all(fake: FakeSlack, tags: list[str], patience: float = PATIENCE) -> dict[str, list[float]]:
+    deadline = time.monotonic() + patience
     while True:
         found = arrivals(fake, tags)
         if all(found.values()) or time.monotonic() > deadline:

@@ -2,8 +2,16 @@
 
 Point a WebClient at `fake.api_url` (SLACK_API_URL). Failures can be scripted per method:
 `fake.fail("chat.postMessage", status=429, retry_after=1)`, `status=500`, or `drop=True`
-(the connection is closed with no answer), `after=N` calls that pass. `fake.limit("chat.postMessage", per_second=50)`
-answers 429 with Retry-After once more than that many calls arrive within a second.
+(the connection is closed with no answer), `after=N` calls that pass, `client="a"` for one process's calls
+only. `fake.limit("chat.postMessage", per_second=50)` answers 429 with Retry-After once more than that many
+calls arrive within a second; `fake.limit_channels(per_second=1)` does the same for the posts into each
+channel (Slack allows about one message a second per channel). With `fake.hold_after_429`, a method
+answered 429 stays refused to every caller until its Retry-After has passed, as Slack's limits do.
+
+Several processes can share one fake as Slack's one workspace: give each `fake.api_url_for(name)`, and
+each call records that `client` (`fake.rate_limited` keeps the calls answered 429, so a test can count
+who met them). `fake.on_call(call)`, when set, sees each Web API call before it is answered and may
+return False to drop it unanswered and unrecorded, as if it never reached Slack.
 
 Like Slack, every answer names the scopes the token was granted in `X-OAuth-Scopes`: `fake.scopes`
 (the fixture grants what the manifest asks for; a test can take one away).
@@ -13,9 +21,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +37,7 @@ class Call:
     method: str  # Web API method, or "response_url" for a POST to a command's response_url
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    client: str | None = None  # which process called: the name in fake.api_url_for(name)
 
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
@@ -58,9 +69,16 @@ class FakeSlack:
         self.unknown_users: set[str] = set()  # users.info: user_not_found (other U… IDs are people)
         self.scopes: set[str] = set()  # granted to the token: every answer's X-OAuth-Scopes header
         self.groups: dict[str, dict[str, Any]] = {}  # user groups (usergroups.list), by ID
-        self._failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: a call that passes
+        # By (method, client), client None for any caller; None in the deque: a call that passes.
+        self._failures: dict[tuple[str, str | None], deque[Failure | None]] = defaultdict(deque)
         self._limits: dict[str, int] = {}
         self._window: dict[str, deque[float]] = defaultdict(deque)
+        self._channel_limit: tuple[int, tuple[str, ...]] | None = None  # (per second, methods it applies to)
+        self._channel_window: dict[str, deque[float]] = defaultdict(deque)
+        self.hold_after_429 = False
+        self._held_until: dict[str, float] = {}  # method: refused to everyone until then (hold_after_429)
+        self.rate_limited: list[Call] = []  # the calls answered 429
+        self.on_call: Callable[[Call], bool] | None = None
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -75,6 +93,10 @@ class FakeSlack:
     @property
     def api_url(self) -> str:
         return self.base_url + "/api/"
+
+    def api_url_for(self, client: str) -> str:
+        """The Web API URL for one process: the same workspace, with its calls marked as that `client`'s."""
+        return f"{self.base_url}/as/{client}/api/"
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.base_url}/response/{name}"
@@ -150,12 +172,16 @@ class FakeSlack:
             message["thread_ts"] = thread_ts
         self.messages[channel].append(message)
 
-    def fail(self, method: str, *, times: int = 1, after: int = 0, **failure: Any) -> None:
+    def fail(self, method: str, *, times: int = 1, after: int = 0, client: str | None = None, **failure: Any) -> None:
         with self._lock:
-            self._failures[method].extend([None] * after + [Failure(**failure) for _ in range(times)])
+            self._failures[method, client].extend([None] * after + [Failure(**failure) for _ in range(times)])
 
     def limit(self, method: str, per_second: int) -> None:
         self._limits[method] = per_second
+
+    def limit_channels(self, per_second: int = 1, methods: tuple[str, ...] = ("chat.postMessage",)) -> None:
+        """Answer 429 (Retry-After: 1) to a post into a channel that took `per_second` posts in the last second."""
+        self._channel_limit = (per_second, methods)
 
     # --- what was called ------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -175,20 +201,25 @@ class FakeSlack:
             self.calls.clear()
 
     # --- answering ------------------------------------------------------------------
-    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+    def _answer(
+        self, method: str, params: dict[str, Any], client: str | None = None
+    ) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+        call = Call(method, params, client=client)
+        if self.on_call is not None and not self.on_call(call):
+            return -1, {}, None
         with self._lock:
-            failure = self._failures[method].popleft() if self._failures[method] else None
-            if failure is None and method in self._limits:
-                window = self._window[method]
-                now = time.monotonic()
-                while window and now - window[0] >= 1.0:
-                    window.popleft()
-                if len(window) >= self._limits[method]:
-                    failure = Failure(status=429, retry_after=1)
-                else:
-                    window.append(now)
+            now = time.monotonic()
+            held_until = self._held_until.get(method, 0.0)
+            if now < held_until:  # hold_after_429: refused until the Retry-After already given has passed
+                failure = Failure(status=429, retry_after=math.ceil(held_until - now))
+            else:
+                failure = self._scripted_failure(method, client) or self._over_a_limit(method, params, now)
+                if failure is not None and failure.status == 429 and self.hold_after_429:
+                    self._held_until[method] = now + (failure.retry_after or 0)
+            if failure is not None and failure.status == 429:
+                self.rate_limited.append(call)
             if failure is None or failure.error:
-                self.calls.append(Call(method, params))
+                self.calls.append(call)
         if failure is not None:
             if failure.drop:
                 return -1, {}, None
@@ -198,6 +229,28 @@ class FakeSlack:
             body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "internal_error"}
             return failure.status, headers, body
         return 200, {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}, self._ok(method, params)
+
+    def _scripted_failure(self, method: str, client: str | None) -> Failure | None:
+        for queue in (self._failures[method, client], self._failures[method, None]):
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _over_a_limit(self, method: str, params: dict[str, Any], now: float) -> Failure | None:
+        """A 429 if this call is over the method's limit or its channel's."""
+        windows = []
+        if method in self._limits:
+            windows.append((self._window[method], self._limits[method]))
+        if self._channel_limit and method in self._channel_limit[1] and params.get("channel"):
+            windows.append((self._channel_window[params["channel"]], self._channel_limit[0]))
+        for window, per_second in windows:
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= per_second:
+                return Failure(status=429, retry_after=1)
+        for window, _ in windows:
+            window.append(now)
+        return None
 
     def _ok(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -321,7 +374,8 @@ class FakeSlack:
                     with fake._lock:
                         fake.calls.append(Call("response_url", params))
                     return self._send(200, {}, None, b"ok")
-                status, headers, body = fake._answer(path.removeprefix("/api/"), params)
+                client, _, method = path.removeprefix("/as/").rpartition("/api/")
+                status, headers, body = fake._answer(method, params, client or None)
                 if status == -1:  # drop the connection without a word
                     self.close_connection = True
                     self.connection.shutdown(2)

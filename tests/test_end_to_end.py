@@ -390,17 +390,22 @@ def test_the_scheduler_serves_its_jobs_metrics_on_its_port(started, kaizen_env, 
     wait_for(member_directory_ran, "the scheduler's start-up run of member-directory counted at /metrics")
 
 
+@pytest.fixture
+def postgres_env(kaizen_env, postgres_url) -> dict[str, str]:
+    """The environment on the tests' PostgreSQL database (migrated, emptied); skipped when it is unreachable."""
+    engine = make_engine(postgres_url)
+    names = ", ".join(f'"{t.name}"' for t in tables().sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return {**kaizen_env, "DATABASE_URL": postgres_url}
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_database_env(request, kaizen_env) -> dict[str, str]:
     """The same environment on SQLite (migrated by `kaizen run` itself) or on PostgreSQL (migrated, emptied)."""
     if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-        engine = make_engine(url)
-        names = ", ".join(f'"{t.name}"' for t in tables().sorted_tables)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        kaizen_env = {**kaizen_env, "DATABASE_URL": url}
+        return request.getfixturevalue("postgres_env")
     return kaizen_env
 
 
@@ -580,3 +585,43 @@ def test_sigterm_to_the_scheduler_mid_fan_out_closes_the_socket_and_exits_0(
     assert set(dms_to(fake_slack, users).values()) == {1}
     next_process_sweeps(env["DATABASE_URL"], fake_slack)
     assert dms_to(fake_slack, users) == Counter(users)
+
+
+def test_two_http_servers_on_one_postgresql_deliver_a_burst_into_one_channel_once_each_in_order_and_spaced(
+    started, postgres_env, fake_slack
+):
+    """Two hosts behind a round-robin load balancer: each writes what it is asked, either sends it."""
+    fake_slack.limit_channels(per_second=1)  # as Slack: a post less than a second after the last one is refused
+    servers = []
+    for host in ("a", "b"):
+        port = free_port()
+        env = {**postgres_env, "SLACK_API_URL": fake_slack.api_url_for(host)}
+        servers.append((started("run", "--http", "--port", str(port), "--workers", "1", env=env), port))
+    for server, port in servers:
+        wait_until_healthy(server, port)
+    engine = make_engine(postgres_env["DATABASE_URL"])
+    sessions = make_session_factory(engine)
+
+    def written() -> list[str]:
+        with sessions() as session:
+            query = select(OutboxMessage.payload).where(OutboxMessage.lane == "CKUDOS").order_by(OutboxMessage.id)
+            return [re.search(r"\[(\d+)\]", payload["text"]).group(1) for payload in session.scalars(query)]
+
+    for n in range(6):  # each written once the one before it is: their order is the channel's
+        kudos(servers[n % 2][1], fake_slack, f"UGIVER{n}", f"URECIPIENT{n}", f"thanks for the cover [{n}]")
+        wait_for(lambda n=n: len(written()) == n + 1, f"kudos {n} written", timeout=60)
+
+    recipients = [f"URECIPIENT{n}" for n in range(6)]
+    wait_for(lambda: delivered(fake_slack, *recipients), "every DM", timeout=120)
+    wait_for(lambda: len(celebrated(fake_slack)) >= 6, "every celebration", timeout=120)
+    still_pending = partial(pending, postgres_env["DATABASE_URL"])
+    wait_for(lambda: not still_pending(), "every message sent", timeout=60, state=still_pending)
+    engine.dispose()
+
+    posts = fake_slack.posts_to("CKUDOS")
+    assert [re.search(r"\[(\d+)\]", post["text"]).group(1) for post in posts] == [str(n) for n in range(6)]
+    assert {post.client for post in fake_slack.calls_to("chat.postMessage")} == {"a", "b"}  # both hosts sent
+    assert all(later.at - earlier.at >= 1.0 for earlier, later in zip(posts, posts[1:], strict=False))
+    assert fake_slack.rate_limited == []  # Slack never had to refuse a post into the channel
+    for recipient in recipients:
+        assert len(fake_slack.posts_to(recipient)) == 1
