@@ -54,6 +54,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_lane", "lane", "status", "sent_at"),
+        Index("ix_outbox_messages_sent", "sent_at"),  # what passed in the last second, when Slack answers 429
     )
 
 
@@ -68,6 +69,9 @@ class SlackPace(Base):
         Float
     )  # None: no 429 taught it yet, so calls go as fast as they come
     paused_until: Mapped[datetime | None]  # a 429's Retry-After holds the whole method back until then
+    # The start of the method's next call, in seconds since the epoch: every process takes its turns
+    # here, so together they call at the pace, not each at it.
+    next_turn: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime]
 
 

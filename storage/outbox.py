@@ -106,6 +106,14 @@ def _ahead_in_lane():
     return exists().where(ahead.lane == OutboxMessage.lane, ahead.id < OutboxMessage.id, ahead.status == "pending")
 
 
+def _lane_in_flight(now: datetime):
+    """Another message of this one's lane being sent right now: written later, it committed first (two
+    requests at once) and was claimed; this one follows it, a lane's spacing after, never beside it."""
+    other = aliased(OutboxMessage)
+    being_sent = (other.status == "pending") & (other.claimed_until > now)
+    return exists().where(other.lane == OutboxMessage.lane, other.id != OutboxMessage.id, being_sent)
+
+
 def _lane_just_sent(now: datetime, spacing: timedelta):
     other = aliased(OutboxMessage)
     return exists().where(other.lane == OutboxMessage.lane, other.status == "sent", other.sent_at > now - spacing)
@@ -130,10 +138,16 @@ def claim(
     session: Session, message_id: int, now: datetime, hold: timedelta, spacing: timedelta
 ) -> OutboxMessage | None:
     """Take one message for sending; None if it is not due, another sender has it, or its lane is busy
-    (a message before it is unsent, or the last one went out less than `spacing` ago)."""
+    (a message before it is unsent, another is being sent, or the last one went out less than `spacing` ago)."""
     claimed = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, *_due(now), ~_ahead_in_lane(), ~_lane_just_sent(now, spacing))
+        .where(
+            OutboxMessage.id == message_id,
+            *_due(now),
+            ~_ahead_in_lane(),
+            ~_lane_in_flight(now),
+            ~_lane_just_sent(now, spacing),
+        )
         .values(claimed_until=now + hold, attempts=OutboxMessage.attempts + 1)
     )
     if claimed.rowcount != 1:
@@ -250,6 +264,27 @@ def refused(session: Session, ids: list[int]) -> list[OutboxMessage]:
 def paces(session: Session) -> list[SlackPace]:
     """The pace of every Web API method a 429 taught (a handful of rows)."""
     return list(session.scalars(select(SlackPace)))
+
+
+def take_turn(session: Session, method: str, start: float, spacing: float, latest: float) -> float | None:
+    """Take the method's next turn, shared by every process, at `start` or after the last turn taken,
+    `spacing` apart (seconds since the epoch); when that turn would begin after `latest` it is not
+    taken, and when it begins is said all the same. None: no pace is kept for the method."""
+    turn = case((SlackPace.next_turn > start, SlackPace.next_turn), else_=start)
+    taken = session.execute(
+        update(SlackPace)
+        .where(SlackPace.method == method, turn <= latest)
+        .values(next_turn=turn + spacing)
+        .returning(SlackPace.next_turn)
+    ).scalar()
+    if taken is not None:
+        return taken - spacing
+    return session.scalar(select(turn).where(SlackPace.method == method))
+
+
+def sent_since(session: Session, method: str, since: datetime) -> int:
+    """How many calls of this method passed since then, whichever process made them."""
+    return session.scalar(select(func.count()).where(OutboxMessage.sent_at > since, OutboxMessage.method == method))
 
 
 def save_pace(

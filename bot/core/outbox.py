@@ -65,7 +65,7 @@ PACE_MARGIN = 1.02  # a little under what passed before a 429, and that much slo
 PACE_STEP = 0.01  # a pace rises by this share of itself...
 PACE_CALM = 20.0  # ...each time this many seconds of calls at that pace passed without a 429
 PACE_BUSY = 0.9  # calls go "at that pace" when the last second had at least this share of it
-PACE_SHARED = 0.5  # a 429 when less than this share of the pace passed: another sender takes a share
+PACE_SHARED = 0.5  # a 429 when less than this share of the pace passed (every process's calls): the limit fell
 PACE_WINDOW = 1.01  # no more calls start in this many seconds than the pace allows in one (rounded up)
 PACE_REFRESH = 0.5  # how often a process that sends reads the paces the others wrote
 
@@ -260,7 +260,6 @@ class _Pace:
 
     per_second: float | None = None  # None: no 429 taught it yet, so calls go as fast as they come
     paused_until: float = 0.0  # seconds since the epoch, like the rest
-    next_turn: float = 0.0
     changed_at: float = 0.0  # its last decrease or increase
     learning_until: float = 0.0  # a pace just learned from what passed: calls on their way that pass count too
     seen: datetime | None = None  # when the shared pace this one follows was written
@@ -274,14 +273,16 @@ class Paces:
 
     - a 429 pauses its whole method for exactly Retry-After, in every process: each reads the shared
       paces every PACE_REFRESH seconds while it sends, and writes its own only when it changes;
-    - the first 429 teaches the pace: the calls that passed in the second before it, a little under
-      (PACE_MARGIN); a later 429 at that pace lowers it by PACE_MARGIN (multiplicative decrease), or
-      to what passed if that was far less (PACE_SHARED: another sender takes a share, or the limit fell);
+    - the first 429 teaches the pace: the calls that passed in the second before it, in every process,
+      a little under (PACE_MARGIN); a later 429 at that pace lowers it by PACE_MARGIN (multiplicative
+      decrease), or to what passed if that was far less (PACE_SHARED: the limit fell);
     - each PACE_CALM seconds of calls at that pace without a 429 raise it by PACE_STEP of itself
       (additive increase), so a pace a 429 pushed too low, or a limit that grew, is found again.
 
     The next process (the next `kaizen jobs run`) starts at the pace learned instead of bursting into
-    Slack's limit. Each call takes a turn, so threads never call at the same moment.
+    Slack's limit. Each call takes a turn, so threads never call at the same moment; at a learned pace
+    the turns are kept in the database, so the processes sending at once (HTTP workers' sweepers, the
+    scheduler's fan-out) keep to the pace together, not each at it.
     """
 
     def __init__(self, session_factory: sessionmaker) -> None:
@@ -291,15 +292,19 @@ class Paces:
         self.refreshed_at: float | None = None
 
     def take_turn(self, method: str, now: datetime, longest_wait: float) -> float:
-        """Seconds until this method's next turn; the turn is taken if that is at most `longest_wait`."""
+        """Seconds until this method's next turn; the turn is taken if that is at most `longest_wait`.
+        At a learned pace the turns are the database's, shared by every process (storage.outbox.take_turn)."""
         self.refresh(now)
         at = now.timestamp()
         with self.lock:
             pace = self.methods[method]
-            start = max(at, pace.paused_until, pace.next_turn)
-            if start - at <= longest_wait:
-                pace.next_turn = start + (1.0 / pace.per_second if pace.per_second else 0.0)
-            return start - at
+            start = max(at, pace.paused_until)
+            if pace.per_second is None or start - at > longest_wait:
+                return start - at
+            spacing = 1.0 / pace.per_second
+        with self.session_factory.begin() as session:
+            turn = store.take_turn(session, method, start, spacing, latest=at + longest_wait)
+        return (start if turn is None else turn) - at
 
     def clear_to_call(self, method: str, now: datetime) -> float:
         """Seconds to wait before calling (0.0: call now; the call is counted). Turns are spaced at the
@@ -343,11 +348,14 @@ class Paces:
 
     def rate_limited(self, method: str, retry_after: float, now: datetime) -> None:
         at = now.timestamp()
+        with self.session_factory.begin() as session:  # every process's calls count in what Slack allows
+            passed_everywhere = store.sent_since(session, method, now - timedelta(seconds=1))
         with self.lock:
             pace = self.methods[method]
             resumed_at, pace.paused_until = pace.paused_until, max(pace.paused_until, at + retry_after)
             if at >= resumed_at:  # else a call that was on its way when an earlier 429 paused the method
-                passed = len(_last_second(pace.passed, at))
+                # This process's calls count at once; the others' once their senders recorded them.
+                passed = max(len(_last_second(pace.passed, at)), passed_everywhere)
                 # What passed in a whole second without a pause is about what Slack allows.
                 allowed = passed if passed and at - resumed_at >= 1.0 else None
                 if allowed and (pace.per_second is None or allowed < PACE_SHARED * pace.per_second):

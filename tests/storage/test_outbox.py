@@ -78,3 +78,37 @@ def test_forgetting_many_lanes_keeps_only_what_was_sent_lately_and_says_when(eng
 
     assert last_sent == {"home:UANA": NOW - timedelta(seconds=2)}
     assert kept == ["ana-lately", "cal-unsent"]
+
+
+def test_a_message_waits_while_a_later_one_of_its_lane_is_being_sent(engine):
+    """Two requests at once: the later row committed first and is being sent; the earlier one, seen
+    only now, goes after it rather than beside it into the same channel."""
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        for key in ("kudos:1", "kudos:2"):
+            session.add(
+                OutboxMessage(
+                    key=key, method="chat.postMessage", payload={}, lane="CKUDOS", created_at=NOW, next_attempt_at=NOW
+                )
+            )
+    with sessions.begin() as session:
+        earlier, later = [message.id for message in store.by_keys(session, ["kudos:1", "kudos:2"])]
+        session.execute(
+            text("UPDATE outbox_messages SET claimed_until = :until WHERE id = :id"),
+            {"until": NOW + timedelta(minutes=2), "id": later},
+        )
+    hold, spacing = timedelta(minutes=2), timedelta(seconds=1)
+
+    with sessions.begin() as session:
+        assert store.claim(session, earlier, NOW, hold, spacing) is None
+    with sessions.begin() as session:
+        store.mark_sent(session, later, NOW, {"channel": "CKUDOS", "ts": "1.0"})
+    with sessions.begin() as session:
+        assert store.claim(session, earlier, NOW + spacing / 2, hold, spacing) is None  # a lane's spacing after it
+    with sessions.begin() as session:
+        assert store.claim(session, earlier, NOW + spacing * 2, hold, spacing).key == "kudos:1"
+
+
+def test_what_passed_in_the_last_second_is_counted_by_index(engine):
+    for plan in plans(engine, lambda s: store.sent_since(s, "chat.postMessage", NOW - timedelta(seconds=1))):
+        assert "ix_outbox_messages_sent" in plan, plan

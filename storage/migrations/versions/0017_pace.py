@@ -22,9 +22,12 @@ def upgrade() -> None:
         sa.Column("per_second", sa.Float(), nullable=True),
         sa.Column("paused_until", storage.db.UTCDateTime(), nullable=True),
         sa.Column("updated_at", storage.db.UTCDateTime(), nullable=False),
+        sa.Column("next_turn", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("method", name=op.f("pk_slack_paces")),
     )
+    op.create_index("ix_outbox_messages_sent", "outbox_messages", ["sent_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_messages_sent", table_name="outbox_messages")
     op.drop_table("slack_paces")

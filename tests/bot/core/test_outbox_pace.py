@@ -76,7 +76,7 @@ def test_each_later_429_lowers_the_pace_once(ctx):
     paces.rate_limited(METHOD, 1.0, at(moment))  # at that pace: a little too fast
     assert per_second(paces) == pytest.approx(10 / PACE_MARGIN**2)
 
-    # Clearly fewer passed in the last second than the pace allows (another sender took a share): that.
+    # Clearly fewer passed in the last second than the pace allows (Slack's limit fell): that.
     resumed = moment + 1.0
     for n in range(4):
         paces.call_passed(METHOD, at(resumed + 0.2 + n * 0.25))
@@ -109,6 +109,13 @@ def test_the_pace_one_sender_learned_is_where_another_process_starts_and_follows
     first.rate_limited(METHOD, 5.0, at(2.0))  # a 429 the other did not meet
     assert other.take_turn(METHOD, at(2.1), longest_wait=10.0) == pytest.approx(4.9)
     assert per_second(other) == pytest.approx(10 / PACE_MARGIN**2)
+
+
+def test_processes_take_their_turns_from_one_pace_not_each_at_it(ctx):
+    first = learned(ctx)  # 10 / 1.02 a second, paused until 1.5
+    second = Paces(ctx.session_factory)  # another HTTP worker, or the scheduler, sending at the same time
+    turns = [paces.take_turn(METHOD, at(1.5), longest_wait=5.0) for _ in range(3) for paces in (first, second)]
+    assert turns == pytest.approx([n * PACE_MARGIN / 10 for n in range(6)], abs=1e-6)  # together at the pace
 
 
 def post(context, key, channel):
