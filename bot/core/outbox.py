@@ -348,6 +348,8 @@ class Paces:
 
     def rate_limited(self, method: str, retry_after: float, now: datetime) -> None:
         at = now.timestamp()
+        # A 429 another process met a moment ago paused the method already: this one lowers the pace no more.
+        self.refresh(now, at_once=True)
         with self.session_factory.begin() as session:  # every process's calls count in what Slack allows
             passed_everywhere = store.sent_since(session, method, now - timedelta(seconds=1))
         with self.lock:
@@ -366,11 +368,11 @@ class Paces:
                 pace.changed_at = at
         self._save(method, now)
 
-    def refresh(self, now: datetime) -> None:
+    def refresh(self, now: datetime, *, at_once: bool = False) -> None:
         """Follow what other processes learned (a pause, a new pace), every PACE_REFRESH seconds."""
         at = now.timestamp()
         with self.lock:
-            if self.refreshed_at is not None and 0.0 <= at - self.refreshed_at < PACE_REFRESH:
+            if not at_once and self.refreshed_at is not None and 0.0 <= at - self.refreshed_at < PACE_REFRESH:
                 return
             self.refreshed_at = at
         with self.session_factory.begin() as session:

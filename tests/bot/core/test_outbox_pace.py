@@ -118,6 +118,18 @@ def test_processes_take_their_turns_from_one_pace_not_each_at_it(ctx):
     assert turns == pytest.approx([n * PACE_MARGIN / 10 for n in range(6)], abs=1e-6)  # together at the pace
 
 
+def test_a_429_met_in_the_pause_another_process_began_lowers_the_pace_no_more(ctx):
+    second = Paces(ctx.session_factory)
+    second.refresh(at(0.3))  # it read the shared paces just before the first process met its 429
+    learned(ctx)  # a 429 at 0.5 taught 10 / 1.02 a second, and paused the method until 1.5
+
+    second.rate_limited(METHOD, 1.0, at(0.55))  # its own call, on its way in that pause, answered 429
+
+    assert per_second(second) == pytest.approx(10 / PACE_MARGIN)
+    with ctx.session_factory() as session:
+        assert session.get(SlackPace, METHOD).per_second == pytest.approx(10 / PACE_MARGIN)
+
+
 def post(context, key, channel):
     with context.transaction() as session:
         post_message(session, key, channel=channel, text="hello", blocks=None, now=context.now())
