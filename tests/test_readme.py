@@ -226,8 +226,9 @@ def test_every_kaizen_or_slack_name_in_the_readme_is_a_setting_or_the_tests_own(
 
 def test_env_example_shows_every_variable_with_its_default(monkeypatch):
     example = dotenv_values(ROOT / ".env.example")
-    # KAIZEN_ENV_FILE names the file itself, so it cannot be set in it.
+    # KAIZEN_ENV_FILE names the file itself, so it cannot be set in it: a comment tells of it.
     assert set(example) == variables_the_settings_read(monkeypatch) - {"KAIZEN_ENV_FILE"}
+    assert "set KAIZEN_ENV_FILE\n# (default .env) in the environment" in (ROOT / ".env.example").read_text()
     assert load_settings({k: v for k, v in example.items() if v}, dotenv=False) == DEFAULTS
 
 
