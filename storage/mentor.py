@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Index, String, UniqueConstraint, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Range, dialect_insert
@@ -120,20 +134,21 @@ def everyone_skills(session: Session, role: str) -> dict[str, set[str]]:
     return skills
 
 
-def untold_learners(session: Session, user_ids: list[str]) -> set[str]:
-    """Of these learners, those with a want they were never told about."""
-    query = select(MentorSkill.user_id).where(
-        MentorSkill.role == WANT, MentorSkill.told_unmatched_at.is_(None), MentorSkill.user_id.in_(user_ids)
-    )
-    return set(session.scalars(query.distinct()))
+def untold_unpaired(session: Session, round_: date, now: datetime) -> set[str]:
+    """The learners without a mentor this round with a want (added by `now`) they were never told about;
+    deactivated people left out."""
+    return set(session.scalars(select(MentorSkill.user_id).where(_untold_unpaired(round_, now)).distinct()))
 
 
-def mark_told(session: Session, user_ids: list[str], now: datetime) -> None:
-    session.execute(
-        update(MentorSkill)
-        .where(MentorSkill.user_id.in_(user_ids), MentorSkill.role == WANT, MentorSkill.told_unmatched_at.is_(None))
-        .values(told_unmatched_at=now)
-    )
+def mark_unpaired_told(session: Session, round_: date, now: datetime) -> None:
+    """Those learners' wants: told now (a statement whatever their number, no list of them)."""
+    session.execute(update(MentorSkill).where(_untold_unpaired(round_, now)).values(told_unmatched_at=now))
+
+
+def _untold_unpaired(round_: date, now: datetime) -> ColumnElement[bool]:
+    # added_at: a want that comes in while the job runs is told about in its next round, not marked told unsaid.
+    paired = select(MentorPair.id).where(MentorPair.round == round_, MentorPair.learner_id == MentorSkill.user_id)
+    return and_(_active(WANT), MentorSkill.told_unmatched_at.is_(None), MentorSkill.added_at <= now, ~paired.exists())
 
 
 def wants_not_offered(session: Session) -> list[tuple[str, str]]:
@@ -149,6 +164,16 @@ def anyone_taking_part(session: Session) -> bool:
 
 def pairs_of_round(session: Session, round_: date) -> Sequence[MentorPair]:
     return session.scalars(select(MentorPair).where(MentorPair.round == round_).order_by(MentorPair.id)).all()
+
+
+def add_pairs(session: Session, round_: date, pairs: list[dict[str, Any]], now: datetime) -> list[MentorPair]:
+    """Write a round's new pairs (mentor_id, learner_id, skill, follow_up_on) in one statement, without
+    an ORM object each; return them as stored, with their IDs."""
+    if not pairs:
+        return []
+    session.execute(insert(MentorPair), [{**pair, "round": round_, "created_at": now} for pair in pairs])
+    learners = {pair["learner_id"] for pair in pairs}
+    return [pair for pair in pairs_of_round(session, round_) if pair.learner_id in learners]
 
 
 def round_before(session: Session, round_: date) -> date | None:

@@ -45,24 +45,21 @@ def match_mentors(ctx: Context, session: Session, run: Run) -> list[str]:
     store.round_matched(session, round_, now)  # the round under way from now on, even if it pairs nobody
     offers, wants, previous, spare = _round_inputs(session, round_)
     pairs = match_round(offers, wants, previous, spare)
-    rows = [
-        MentorPair(
-            round=round_,
-            mentor_id=pair.mentor,
-            learner_id=pair.learner,
-            skill=pair.skill,
-            created_at=local,
-            follow_up_on=local.date() + FOLLOW_UP_AFTER,
-        )
-        for pair in pairs
-    ]
-    session.add_all(rows)
-    session.flush()  # their IDs, for the keys and buttons
+    follow_up_on = local.date() + FOLLOW_UP_AFTER
+    rows = store.add_pairs(  # with their IDs, for the keys and buttons
+        session,
+        round_,
+        [
+            {"mentor_id": pair.mentor, "learner_id": pair.learner, "skill": pair.skill, "follow_up_on": follow_up_on}
+            for pair in pairs
+        ],
+        local,
+    )
     enqueue_all(session, [_introduction(row, next_at) for row in rows], now)
     lines += [f"{row.mentor_id} mentors {row.learner_id} in #{row.skill}" for row in rows]
     home_changed(session, *(person for pair in pairs for person in (pair.mentor, pair.learner)))
     unmatched = sorted(set(wants) - {pair.learner for pair in pairs})
-    told = _tell_unmatched(session, run.key, unmatched, offers, wants, next_at, now)
+    told = _tell_unmatched(session, run.key, round_, offers, wants, next_at, now)
     lines.append(
         f"round of {messages.day(round_)}: {plural(len(pairs), 'new pair', 'new pairs')}, "
         f"{plural(len(unmatched), 'learner', 'learners')} without a mentor ({told} told why)"
@@ -86,7 +83,7 @@ def _round_inputs(session: Session, round_: date) -> tuple[dict, dict, dict, dic
 def _tell_unmatched(
     session: Session,
     run_key: str,
-    unmatched: list[str],
+    round_: date,
     offers: dict[str, set[str]],
     wants: dict[str, set[str]],
     next_at: datetime,
@@ -98,14 +95,17 @@ def _tell_unmatched(
     for mentor, skills in offers.items():
         for skill in skills:
             offered_by.setdefault(skill, set()).add(mentor)
-    untold = sorted(store.untold_learners(session, unmatched))
-    told = []
+    untold = sorted(store.untold_unpaired(session, round_, now) & wants.keys())
+    told, said = [], {}  # thousands of learners, a few hundred different messages: each built once
     for learner in untold:
-        nobody = sorted(skill for skill in wants[learner] if not offered_by.get(skill, set()) - {learner})
-        text, blocks = messages.unmatched(nobody, sorted(wants[learner] - set(nobody)), next_at)
+        nobody = tuple(sorted(skill for skill in wants[learner] if offered_by.get(skill, set()) <= {learner}))
+        others = tuple(sorted(wants[learner] - set(nobody)))
+        if (nobody, others) not in said:
+            said[nobody, others] = messages.unmatched(list(nobody), list(others), next_at)
+        text, blocks = said[nobody, others]
         told.append(message_to(learner, f"mentor:{run_key}:unmatched:{learner}", text=text, blocks=blocks))
     enqueue_all(session, told, now)
-    store.mark_told(session, untold, now)
+    store.mark_unpaired_told(session, round_, now)
     return len(untold)
 
 

@@ -52,6 +52,7 @@ def match_round(
     for mentor in sorted(offers):
         for skill in sorted(set(offers[mentor])):
             mentors_of.setdefault(skill, []).append(mentor)
+    position_of = {skill: {mentor: i for i, mentor in enumerate(mentors)} for skill, mentors in mentors_of.items()}
     learners = sorted(person for person, skills in wants.items() if any(s in mentors_of for s in skills))
 
     network = _Network()
@@ -69,10 +70,10 @@ def match_round(
         last_mentor = previous.get(learner)
         repeat_skill = None
         for skill in sorted(set(wants[learner]) & mentors_of.keys()):
-            mentors = mentors_of[skill]
-            if repeat_skill is None and last_mentor in mentors and last_mentor != learner:
+            position = position_of[skill]
+            if repeat_skill is None and last_mentor in position and last_mentor != learner:
                 repeat_skill = skill
-            skipped = [i for i, mentor in enumerate(mentors) if mentor in (learner, last_mentor)]
+            skipped = [position[mentor] for mentor in {learner, last_mentor} if mentor in position]
             for target in trees[skill].all_but(skipped):
                 skill_of_edge[network.add(node, target, 1)] = skill
         if repeat_skill is not None:
@@ -199,12 +200,14 @@ class _Network:
         level = [-1] * len(self.out)
         level[_SOURCE] = 0
         frontier = [_SOURCE]
+        to, capacity, cost = self.to, self.capacity, self.cost
         while frontier and level[_SINK] < 0:
             following = []
             for node in frontier:
+                from_node = potential[node]
                 for edge in self.out[node]:
-                    head = self.to[edge]
-                    if level[head] < 0 and self.capacity[edge] > 0 and self._reduced(edge, node, potential) == 0:
+                    head = to[edge]
+                    if level[head] < 0 and capacity[edge] > 0 and cost[edge] + from_node == potential[head]:
                         level[head] = level[node] + 1
                         following.append(head)
             frontier = following
@@ -217,31 +220,28 @@ class _Network:
 
     def _augment(self, level: list[int], next_edge: list[int], potential: list[int]) -> bool:
         """Push flow along one source → sink path of the level graph (iterative: paths can be long)."""
+        to, capacity, cost = self.to, self.capacity, self.cost  # the hot loop of the matching: locals
         path: list[int] = []
         node = _SOURCE
         while node != _SINK:
-            edges = self.out[node]
+            edges, wanted_level, from_node = self.out[node], level[node] + 1, potential[node]
             while next_edge[node] < len(edges):
                 edge = edges[next_edge[node]]
-                head = self.to[edge]
-                if (
-                    self.capacity[edge] > 0
-                    and level[head] == level[node] + 1
-                    and self._reduced(edge, node, potential) == 0
-                ):
-                    break
+                head = to[edge]
+                if capacity[edge] > 0 and level[head] == wanted_level and cost[edge] + from_node == potential[head]:
+                    break  # an edge of the level graph with zero reduced cost (see _reduced)
                 next_edge[node] += 1
             else:  # a dead end: never come back here this phase
                 level[node] = -1
                 if not path:
                     return False
-                node = self.to[path.pop() ^ 1]
+                node = to[path.pop() ^ 1]
                 next_edge[node] += 1
                 continue
             path.append(edge)
             node = head
-        pushed = min(self.capacity[edge] for edge in path)
+        pushed = min(capacity[edge] for edge in path)
         for edge in path:
-            self.capacity[edge] -= pushed
-            self.capacity[edge ^ 1] += pushed
+            capacity[edge] -= pushed
+            capacity[edge ^ 1] += pushed
         return True
