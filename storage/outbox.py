@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -31,7 +31,7 @@ def claim_request(session: Session, key: str, now: datetime) -> None:
 def add_messages(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write outbox rows (OutboxMessage's columns) in one statement, without an ORM object each."""
     if rows:
-        session.execute(insert(OutboxMessage), rows)
+        session.execute(OutboxMessage.__table__.insert(), rows)
 
 
 def drop_pending(session: Session, updates_key: str, now: datetime) -> None:
