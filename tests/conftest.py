@@ -4,6 +4,7 @@ Slack Web API, a fixed clock, the Bolt app, a signed-request helper and a help d
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import threading
 import time
@@ -171,6 +172,14 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 # --- Slack --------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def unfrozen():
+    """`kaizen` commands run in a test freeze what their start-up built (bot.cli.freeze_start_up):
+    a test's is garbage once it ends."""
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture
 def fake_slack():
     fake = FakeSlack().start()
