@@ -264,6 +264,7 @@ class _Pace:
     learning_until: float = 0.0  # a pace just learned from what passed: calls on their way that pass count too
     seen: datetime | None = None  # when the shared pace this one follows was written
     passed: deque[float] = field(default_factory=deque)  # its calls of the last second
+    queued_since: float | None = None  # since then every turn taken waited behind another's (any process's)
     started: deque[float] = field(default_factory=deque)  # when its calls of the last PACE_WINDOW started
 
 
@@ -304,7 +305,11 @@ class Paces:
             spacing = 1.0 / pace.per_second
         with self.session_factory.begin() as session:
             turn = store.take_turn(session, method, start, spacing, latest=at + longest_wait)
-        return (start if turn is None else turn) - at
+        if turn is None:
+            return start - at
+        with self.lock:
+            pace.queued_since = (pace.queued_since or at) if turn > start else None
+        return turn - at
 
     def clear_to_call(self, method: str, now: datetime) -> float:
         """Seconds to wait before calling (0.0: call now; the call is counted). Turns are spaced at the
@@ -338,7 +343,9 @@ class Paces:
                 pace.per_second += 1 / PACE_MARGIN
                 changed = True
             # Raised only while calls go at that pace: a method called now and then would creep up unchecked.
-            at_pace = pace.per_second is not None and len(passed) >= PACE_BUSY * pace.per_second
+            # At that pace: this process's calls alone, or the turns of all of them queued for a second.
+            queued = pace.queued_since is not None and at - pace.queued_since >= 1.0
+            at_pace = pace.per_second is not None and (queued or len(passed) >= PACE_BUSY * pace.per_second)
             if at_pace and at - pace.changed_at >= PACE_CALM:
                 pace.per_second *= 1 + PACE_STEP
                 pace.changed_at = at

@@ -90,6 +90,18 @@ def test_the_pace_rises_a_step_after_a_calm_spell_of_calls_at_that_pace(ctx):
     assert per_second(paces) == pytest.approx(10 / PACE_MARGIN * (1 + PACE_STEP))
 
 
+def test_processes_sending_at_the_pace_together_raise_it_after_a_calm_spell(ctx):
+    first = learned(ctx)
+    second = Paces(ctx.session_factory)  # another process: each makes half the calls, neither alone at the pace
+    moment = 1.5
+    while moment < 1.5 + PACE_CALM + 1.0:
+        for paces in (first, second):
+            turn = moment + paces.take_turn(METHOD, at(moment), longest_wait=10.0)
+            paces.call_passed(METHOD, at(turn))
+        moment = turn
+    assert per_second(first) == pytest.approx(10 / PACE_MARGIN * (1 + PACE_STEP))
+
+
 def test_a_method_called_now_and_then_does_not_creep_up(ctx):
     sparse = learned(ctx)
     send_at_pace(sparse, 0.5, until=0.5 + 3 * PACE_CALM, every=2.0)
