@@ -43,6 +43,9 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
+    # A job's fan-out, which the process that wrote it is sending: other processes' sweepers leave it
+    # until then (were they to join in, they would only crowd the machine: Slack's pace is shared).
+    reserved_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     # What Slack answered that later messages need (channel and ts of a post).

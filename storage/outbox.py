@@ -96,6 +96,10 @@ def delete_handled_requests(session: Session, before: datetime) -> int:
     return session.execute(delete(HandledRequest).where(HandledRequest.handled_at < before)).rowcount
 
 
+def _unreserved(now: datetime):
+    return or_(OutboxMessage.reserved_until.is_(None), OutboxMessage.reserved_until < now)
+
+
 def _unclaimed(now: datetime):
     return or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
 
@@ -124,9 +128,16 @@ def _due(now: datetime):
 
 
 def due_ids(session: Session, now: datetime, limit: int) -> list[int]:
-    """Messages due now that are first in their lane, oldest first."""
-    query = select(OutboxMessage.id).where(*_due(now), ~_ahead_in_lane()).order_by(OutboxMessage.id).limit(limit)
-    return list(session.scalars(query))
+    """Messages due now that are first in their lane, oldest first; not those another process is
+    sending (reserved)."""
+    query = select(OutboxMessage.id).where(*_due(now), _unreserved(now), ~_ahead_in_lane())
+    return list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+
+
+def reserve(session: Session, ids: list[int], until: datetime | None) -> None:
+    """Leave these unsent messages to the process sending them until `until` (None: to any sender)."""
+    query = update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+    session.execute(query.values(reserved_until=until))
 
 
 def ids_for_keys(session: Session, keys: list[str]) -> list[int]:
@@ -182,13 +193,11 @@ def claimable_at(session: Session, message_id: int, now: datetime, spacing: time
 def next_due(session: Session, now: datetime) -> datetime | None:
     """The earliest time a message first in its lane is due (`now` if one is being sent: the next in
     its lane follows soon); None when nothing waits."""
-    heads = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending", ~_ahead_in_lane())
-    soonest = session.scalar(heads)
+    pending = (OutboxMessage.status == "pending") & _unreserved(now)
+    soonest = session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(pending, ~_ahead_in_lane()))
     if soonest is None:
         return None
-    in_flight = session.scalar(
-        select(exists().where(OutboxMessage.status == "pending", OutboxMessage.claimed_until >= now))
-    )
+    in_flight = session.scalar(select(exists().where(pending, OutboxMessage.claimed_until >= now)))
     return now if in_flight else soonest
 
 

@@ -471,26 +471,37 @@ class OutboxSender:
             return Backlog()
         with self.session_factory.begin() as session:
             ids = written = store.ids_for_keys(session, keys)
+        try:
+            self._drain_ids(ids)
+        finally:  # what is left (this process stopped, Slack paused long): any process's sweeper's again
+            with self.session_factory.begin() as session:
+                left = store.waiting(session, written)
+                store.reserve(session, [message.id for message in left], until=None)
+        backlog = self.backlog([message.id for message in left])
+        with self.session_factory.begin() as session:
+            backlog.refused.update(message.last_error or "refused" for message in store.refused(session, written))
+        return backlog
+
+    def _drain_ids(self, ids: list[int]) -> None:
         waited = 0.0
         while ids:
+            # Other processes' sweepers leave them to this one meanwhile: they would only crowd the machine.
+            with self.session_factory.begin() as session:
+                store.reserve(session, ids, until=self.clock() + CLAIM_HOLD)
             outcomes = self._send_paced(ids, SWEEP_PATIENCE)
             with self.session_factory.begin() as session:
                 left = store.waiting(session, ids)
             ids = [message.id for message in left]
             if not ids or self.token_refused or self.stopping.is_set():
-                break
+                return
             if any(outcome in (Outcome.SENT, Outcome.FAILED) for outcome in outcomes):
                 continue
             soonest = min(message.next_attempt_at for message in left)
             wait = max((soonest - self.clock()).total_seconds(), POLL)
             if wait > SWEEP_PATIENCE or waited + wait > DRAIN_FOR:
-                break
+                return
             self.sleep(wait)
             waited += wait
-        backlog = self.backlog(ids)
-        with self.session_factory.begin() as session:
-            backlog.refused.update(message.last_error or "refused" for message in store.refused(session, written))
-        return backlog
 
     def waiting(self) -> int:
         """How many messages wait to be sent."""

@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.core.context import build_context
-from bot.core.outbox import post_message, revise_message, update_message
+from bot.core.outbox import CLAIM_HOLD, post_message, revise_message, update_message
 from bot.features import FEATURES
 from storage import outbox as store
 from storage.models import OutboxMessage
@@ -323,3 +323,39 @@ def test_a_stopping_sender_gives_back_the_claim_it_waits_with_and_claims_nothing
         assert message.next_attempt_at == message.created_at
     assert str(backlog).startswith("2 message(s) still waiting (2 × Kaizen was stopped before sending them)")
     assert sender.sweep().sent == 0 and sender.wait_for_sends(0) == 0
+
+
+def test_a_fan_out_is_left_to_the_process_draining_it_and_to_any_sender_once_it_stops(
+    ctx, fake_slack, settings, engine, clock
+):
+    other = build_context(settings, FEATURES, engine=engine, clock=clock)  # an HTTP worker, say
+    users = [f"U{n:02d}" for n in range(12)]  # more than the drain's 8 senders claim at once
+    with ctx.transaction(deliver=False) as session:
+        for user in users:
+            post_message(session, f"dm:{user}", channel=user, text="tip", blocks=None, now=ctx.now())
+    swept_meanwhile, first = [], threading.Lock()
+
+    def first_call(call) -> bool:  # while the drain's first DM reaches Slack: the other's sweep, then SIGTERM
+        if first.acquire(blocking=False):
+            swept_meanwhile.append(other.outbox.sweep().sent)
+            ctx.outbox.stop()
+        return True
+
+    fake_slack.on_call = first_call
+    backlog = ctx.outbox.drain([f"dm:{user}" for user in users])
+
+    assert swept_meanwhile == [0]  # its sweeper left the fan-out to the process sending it
+    left = backlog.waiting
+    assert left > 0 and other.outbox.sweep().sent == left  # what the stopped drain left: anyone's, at once
+    assert sorted(call["channel"] for call in fake_slack.calls_to("chat.postMessage")) == users
+
+
+def test_a_fan_out_left_reserved_by_a_process_that_died_is_swept_once_the_reservation_ends(ctx, fake_slack, clock):
+    with ctx.transaction(deliver=False) as session:
+        post_message(session, "dm:UANA", channel="UANA", text="tip", blocks=None, now=ctx.now())
+        session.flush()
+        store.reserve(session, store.ids_for_keys(session, ["dm:UANA"]), until=ctx.now() + CLAIM_HOLD)  # then SIGKILL
+
+    assert ctx.outbox.sweep().sent == 0
+    clock.advance(seconds=CLAIM_HOLD.total_seconds() + 1)
+    assert ctx.outbox.sweep().sent == 1
