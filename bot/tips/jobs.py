@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 import bot.tips.blocks as messages
 from bot.core.context import Context, Job, Run
 from bot.core.jobs import daily
-from bot.core.outbox import post_message
+from bot.core.outbox import enqueue_all, message_to, post_message
 from bot.tips.rules import todays_tip
 from storage import tips as store
 
@@ -25,8 +25,8 @@ def post_daily_tip(ctx: Context, session: Session, run: Run) -> list[str]:
         lines.append(f"tip {tip.id} to <#{settings.tips_channel}>")
     subscribers = store.subscriber_ids(session)
     text, blocks = messages.subscriber_tip(tip)
-    for user_id in subscribers:
-        post_message(session, f"tip:{run.key}:dm:{user_id}", channel=user_id, text=text, blocks=blocks, now=now)
+    dms = [message_to(user, f"tip:{run.key}:dm:{user}", text=text, blocks=blocks) for user in subscribers]
+    enqueue_all(session, dms, now)  # one statement for every subscriber: the fan-out starts sooner
     lines.append(f"tip {tip.id} by DM to {len(subscribers)} subscribers")
     return lines
 
