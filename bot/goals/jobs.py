@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 import bot.goals.blocks as messages
 from bot.core.context import Context, Job, Run
 from bot.core.jobs import weekly, weekly_schedule
-from bot.core.outbox import post_message
+from bot.core.outbox import enqueue_all, message_to
 from bot.core.text import plural
 from storage import goals as store
 from storage.goals import OPEN, Goal
@@ -30,16 +30,17 @@ def send_checkins(ctx: Context, session: Session, run: Run) -> list[str]:
     this_week = store.progressed_since(session, week_start(run.now.astimezone(tz)))
     progress = store.progress_of(session, Goal.status == OPEN)
     milestones = store.milestone_counts(session, Goal.status == OPEN)
-    lines, skipped = [], 0
+    lines, checkins, skipped = [], [], 0
     for owner, owned in groupby(goals, key=lambda goal: goal.owner_id):
         theirs = list(owned)
         if all(goal.id in this_week for goal in theirs):
             skipped += 1
             continue
         text, blocks = messages.checkin(theirs, progress, milestones, this_week, tz)
-        post_message(session, f"goal-checkin:{run.key}:{owner}", channel=owner, text=text, blocks=blocks, now=run.now)
+        checkins.append(message_to(owner, f"goal-checkin:{run.key}:{owner}", text=text, blocks=blocks))
         # Which goals is the owner's business: the report (also shown to admins) only counts them.
         lines.append(f"check-in to {owner} ({plural(len(theirs), 'open goal', 'open goals')})")
+    enqueue_all(session, checkins, run.now)  # one statement for thousands of DMs
     lines.append(
         f"{plural(len(lines), 'check-in', 'check-ins')} sent; {plural(skipped, 'person', 'people')} skipped "
         "(progress already logged on every goal this week)"
