@@ -333,12 +333,15 @@ def test_a_fan_out_is_left_to_the_process_draining_it_and_to_any_sender_once_it_
     with ctx.transaction(deliver=False) as session:
         for user in users:
             post_message(session, f"dm:{user}", channel=user, text="tip", blocks=None, now=ctx.now())
-    swept_meanwhile, first = [], threading.Lock()
+    swept_meanwhile, first, first_seen = [], threading.Lock(), threading.Event()
 
     def first_call(call) -> bool:  # while the drain's first DM reaches Slack: the other's sweep, then SIGTERM
         if first.acquire(blocking=False):
             swept_meanwhile.append(other.outbox.sweep().sent)
             ctx.outbox.stop()
+            first_seen.set()
+        else:  # the drain's other DMs under way are answered after it: none frees a sender for more before
+            first_seen.wait(timeout=10)
         return True
 
     fake_slack.on_call = first_call
