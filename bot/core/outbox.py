@@ -265,6 +265,7 @@ class _Pace:
     seen: datetime | None = None  # when the shared pace this one follows was written
     passed: deque[float] = field(default_factory=deque)  # its calls of the last second
     queued_since: float | None = None  # since then every turn taken waited behind another's (any process's)
+    busy_since: float = 0.0  # since then its calls came less than a second apart (this process's)
     started: deque[float] = field(default_factory=deque)  # when its calls of the last PACE_WINDOW started
 
 
@@ -338,6 +339,8 @@ class Paces:
         with self.lock:
             pace = self.methods[method]
             passed = _last_second(pace.passed, at)
+            if not passed:
+                pace.busy_since = at
             passed.append(at)
             if at < pace.learning_until and pace.per_second:  # on its way when the 429 came, and allowed
                 pace.per_second += 1 / PACE_MARGIN
@@ -346,7 +349,8 @@ class Paces:
             # At that pace: this process's calls alone, or the turns of all of them queued for a second.
             queued = pace.queued_since is not None and at - pace.queued_since >= 1.0
             at_pace = pace.per_second is not None and (queued or len(passed) >= PACE_BUSY * pace.per_second)
-            if at_pace and at - pace.changed_at >= PACE_CALM:
+            # The calm counts only while calls went: a pace kept since yesterday rises only after PACE_CALM more.
+            if at_pace and at - max(pace.changed_at, pace.busy_since) >= PACE_CALM:
                 pace.per_second *= 1 + PACE_STEP
                 pace.changed_at = at
             elif not changed:
@@ -627,14 +631,16 @@ class OutboxSender:
                 waited += wait
                 continue
             # The claim is committed: no other sender takes this row while we wait for Slack.
-            pause = self.paces.take_turn(message.method, self.clock(), patience - waited)
+            asked = self.clock()
+            pause = self.paces.take_turn(message.method, asked, patience - waited)
+            turn = asked + timedelta(seconds=pause)
             if pause > patience - waited:
                 with self.session_factory.begin() as session:
-                    store.release(session, message.id, self.clock() + timedelta(seconds=pause))
+                    store.release(session, message.id, turn)
                 return Outcome.HELD
-            if pause > 0:
-                self.sleep(pause)
-                waited += pause
+            if (until_turn := (turn - self.clock()).total_seconds()) > 0:  # taking it took a moment (a busy database)
+                self.sleep(until_turn)
+            waited += pause
             while not self.stopping.is_set() and (late := self.paces.clear_to_call(message.method, self.clock())) > 0:
                 self.sleep(late)
                 waited += late

@@ -90,6 +90,16 @@ def test_the_pace_rises_a_step_after_a_calm_spell_of_calls_at_that_pace(ctx):
     assert per_second(paces) == pytest.approx(10 / PACE_MARGIN * (1 + PACE_STEP))
 
 
+def test_a_pace_kept_from_an_earlier_run_rises_only_after_a_calm_spell_of_this_runs_calls(ctx):
+    learned(ctx)
+    tomorrow = 24 * 3600.0
+    next_run = Paces(ctx.session_factory)  # the next day's job starts at the pace kept, long unchanged
+    moment = send_at_pace(next_run, tomorrow, until=tomorrow + PACE_CALM - 1.0)
+    assert per_second(next_run) == pytest.approx(10 / PACE_MARGIN)  # no rise at its first calls
+    send_at_pace(next_run, moment, until=tomorrow + PACE_CALM + 1.0)
+    assert per_second(next_run) == pytest.approx(10 / PACE_MARGIN * (1 + PACE_STEP))
+
+
 def test_processes_sending_at_the_pace_together_raise_it_after_a_calm_spell(ctx):
     first = learned(ctx)
     second = Paces(ctx.session_factory)  # another process: each makes half the calls, neither alone at the pace
@@ -163,3 +173,22 @@ def test_a_429_met_by_one_sender_holds_back_the_senders_of_other_processes(ctx, 
     clock.advance(seconds=30)
     assert other.outbox.sweep().sent == 2
     assert sorted(call["channel"] for call in fake_slack.calls_to(METHOD)) == ["C1", "C2"]
+
+
+def test_a_sender_calls_at_its_turn_however_long_taking_the_turn_took(ctx, fake_slack, clock):
+    outbox_time, slept = OutboxTime(clock), []
+    outbox_time.drive(ctx.outbox)
+
+    def slow_take(method, now, longest_wait):  # the turn is 0.3 s off; taking it took 0.1 s (a busy database)
+        outbox_time.sleep(0.1)
+        return 0.3
+
+    def sleep(seconds):
+        slept.append(seconds)
+        outbox_time.sleep(seconds)
+
+    ctx.outbox.paces.take_turn, ctx.outbox.sleep = slow_take, sleep
+    post(ctx, "m1", channel="C1")
+
+    assert slept == [pytest.approx(0.2)]  # not 0.3 more: that call would be late, and bunch with the next
+    assert outbox_time.now() == clock() + timedelta(seconds=0.3) and len(fake_slack.calls_to(METHOD)) == 1
