@@ -292,6 +292,7 @@ class Paces:
         self.lock = threading.Lock()
         self.methods: dict[str, _Pace] = defaultdict(_Pace)
         self.refreshed_at: float | None = None
+        self.refreshing = threading.Lock()  # one thread reads the shared paces; the others wait for them
 
     def take_turn(self, method: str, now: datetime, longest_wait: float) -> float:
         """Seconds until this method's next turn; the turn is taken if that is at most `longest_wait`.
@@ -382,20 +383,21 @@ class Paces:
     def refresh(self, now: datetime, *, at_once: bool = False) -> None:
         """Follow what other processes learned (a pause, a new pace), every PACE_REFRESH seconds."""
         at = now.timestamp()
-        with self.lock:
+        # Held while reading: a sender that started with the others must not call as if no pace were kept.
+        with self.refreshing:
             if not at_once and self.refreshed_at is not None and 0.0 <= at - self.refreshed_at < PACE_REFRESH:
                 return
-            self.refreshed_at = at
-        with self.session_factory.begin() as session:
-            shared = store.paces(session)
-        with self.lock:
-            for row in shared:
-                pace = self.methods[row.method]
-                if row.paused_until is not None:
-                    pace.paused_until = max(pace.paused_until, row.paused_until.timestamp())
-                if pace.seen is None or row.updated_at > pace.seen:
-                    pace.per_second, pace.seen = row.per_second, row.updated_at
-                    pace.changed_at = max(pace.changed_at, row.updated_at.timestamp())
+            with self.session_factory.begin() as session:
+                shared = store.paces(session)
+            with self.lock:
+                self.refreshed_at = at
+                for row in shared:
+                    pace = self.methods[row.method]
+                    if row.paused_until is not None:
+                        pace.paused_until = max(pace.paused_until, row.paused_until.timestamp())
+                    if pace.seen is None or row.updated_at > pace.seen:
+                        pace.per_second, pace.seen = row.per_second, row.updated_at
+                        pace.changed_at = max(pace.changed_at, row.updated_at.timestamp())
 
     def _save(self, method: str, now: datetime) -> None:
         with self.lock:

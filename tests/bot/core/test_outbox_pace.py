@@ -1,11 +1,13 @@
 """The pace of each Web API method: learned from Slack's 429s, kept in the database, shared by every
 process (bot.core.outbox.Paces). Times are given, never read from a clock."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bot.core import outbox
 from bot.core.context import build_context
 from bot.core.outbox import PACE_CALM, PACE_MARGIN, PACE_STEP, PACE_WINDOW, Paces, post_message
 from bot.features import FEATURES
@@ -192,3 +194,31 @@ def test_a_sender_calls_at_its_turn_however_long_taking_the_turn_took(ctx, fake_
 
     assert slept == [pytest.approx(0.2)]  # not 0.3 more: that call would be late, and bunch with the next
     assert outbox_time.now() == clock() + timedelta(seconds=0.3) and len(fake_slack.calls_to(METHOD)) == 1
+
+
+def test_senders_starting_together_each_wait_for_the_pace_kept_while_one_reads_it(ctx, monkeypatch):
+    learned(ctx)  # kept: 10 / 1.02 a second
+    paces = Paces(ctx.session_factory)  # the next run's: its senders start at once
+    reading, read_on = threading.Event(), threading.Event()
+
+    def slow_read(session):  # SQLite's writers queue at the start of a run
+        reading.set()
+        read_on.wait(timeout=5)
+        return read_kept(session)
+
+    read_kept = outbox.store.paces
+    monkeypatch.setattr(outbox.store, "paces", slow_read)
+    turns = []
+
+    def sender() -> None:
+        turns.append(paces.take_turn(METHOD, at(2.0), longest_wait=10.0))
+
+    first, second = threading.Thread(target=sender), threading.Thread(target=sender)
+    first.start()
+    reading.wait(timeout=5)
+    second.start()  # while the first reads the pace kept
+    second.join(timeout=0.2)
+    read_on.set()
+    first.join(), second.join()
+
+    assert sorted(turns) == pytest.approx([0.0, PACE_MARGIN / 10])  # one after the other, not both at once
